@@ -1,0 +1,35 @@
+# Yihao developer commands. `make run` and `make test` set up everything on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint unit translations demo-data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+# Compiled catalogues are build output (never committed); zh-CN is the primary UI language.
+translations: $(STAMP)
+	$(BIN)/pybabel compile --statistics -d idp/web/translations 2>&1 | tail -n 1
+
+## The provider with demo data on the embedded SQLite database, at http://127.0.0.1:5000
+run: $(STAMP) translations
+	$(BIN)/idp db upgrade
+	$(BIN)/idp demo seed
+	$(BIN)/idp serve --host 127.0.0.1 --port 5000
+
+## ruff and mypy over the provider and its tests
+lint: $(STAMP)
+	$(BIN)/ruff check idp tests
+	$(BIN)/mypy
+
+## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL
+test: $(STAMP) translations lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

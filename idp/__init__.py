@@ -1,0 +1,1 @@
+"""Yihao identity provider."""

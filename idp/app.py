@@ -1,0 +1,94 @@
+"""The application factory: one function that wires configuration, store, protocol and web."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from idp.auth.session import sign_out
+from idp.config import Settings, load_settings
+from idp.oauth.claims import SUPPORTED_SCOPES
+from idp.oauth.server import build_server
+from idp.services import Services
+from idp.store import models  # noqa: F401  (registers the tables)
+from idp.store.db import db
+from idp.web import account, authorize, logout, oidc
+from idp.web.errors import init_errors
+from idp.web.i18n import init_i18n
+
+
+def database_uri(url: str) -> str:
+    """Route plain ``postgresql://`` URLs to the psycopg 3 driver we install."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+event.listen(Engine, "connect", _sqlite_pragmas)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    uri = database_uri(settings.database_url)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=uri,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(uri),
+        SESSION_COOKIE_NAME="yihao_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_ttl),
+        OAUTH2_SCOPES_SUPPORTED=list(SUPPORTED_SCOPES),
+        BABEL_DEFAULT_LOCALE="zh_Hans_CN",
+        BABEL_TRANSLATION_DIRECTORIES=str(app.root_path + "/web/translations"),
+        WTF_CSRF_TIME_LIMIT=settings.session_ttl,
+        TESTING=settings.environment == "testing",
+    )
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.proxy_hops,
+            x_proto=settings.proxy_hops,
+            x_host=settings.proxy_hops,
+        )
+    db.init_app(app)
+    svc = Services.build(settings)
+    app.extensions["yihao"] = svc
+    app.extensions["yihao_server"] = build_server(app, svc, sign_out)
+    _init_web(app)
+    return app
+
+
+def _init_web(app: Flask) -> None:
+    csrf = CSRFProtect(app)
+    # Protocol endpoints are called by programs with their own authentication, not by forms.
+    csrf.exempt(oidc.bp)
+    csrf.exempt(authorize.authorize)
+    csrf.exempt(logout.logout)
+    for blueprint in (oidc.bp, authorize.bp, account.bp, logout.bp):
+        app.register_blueprint(blueprint)
+    init_i18n(app)
+    init_errors(app)

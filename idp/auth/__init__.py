@@ -1,0 +1,1 @@
+"""Who is at the keyboard: password checks, brute-force lockout and the login session."""

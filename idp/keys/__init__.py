@@ -1,0 +1,1 @@
+"""Signing keys: the ring in the database, rotation, and the public JWKS."""

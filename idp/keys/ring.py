@@ -1,0 +1,129 @@
+"""The signing-key ring, shared by every node through the database.
+
+Each supported algorithm has one active key; rotation retires it and creates a successor. A
+retired key stays in the JWKS until every token it signed has expired, so clients that cache the
+JWKS keep verifying across a rotation. Nodes read the ring through a short in-process cache, so a
+rotation on one node reaches the others within ``key_cache_seconds`` without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, cast
+
+from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
+from sqlalchemy import select
+
+from idp.store.crypto import FieldCipher
+from idp.store.db import db, utcnow
+from idp.store.models import SigningKey
+
+SUPPORTED_ALGS = ("RS256", "ES256")
+_CONTEXT = "signing_keys.private"
+
+Key = RSAKey | ECKey
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    signing: dict[str, tuple[str, Key]]
+    public: list[dict[str, Any]]
+    taken_at: float
+
+
+def _generate(alg: str) -> Key:
+    # RFC 7518 3.3: RS256 keys of 2048 bits or more; 3.4: ES256 on P-256.
+    return RSAKey.generate_key(2048) if alg == "RS256" else ECKey.generate_key("P-256")
+
+
+class KeyRing:
+    def __init__(self, cipher: FieldCipher, publish_for: timedelta, cache_seconds: int) -> None:
+        self._cipher = cipher
+        self._publish_for = publish_for
+        self._cache_seconds = cache_seconds
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def ensure(self) -> list[str]:
+        """Create an active key for every algorithm that lacks one; return the new key ids."""
+        active = {
+            k.alg
+            for k in db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None)))
+        }
+        created = [self._create(alg) for alg in SUPPORTED_ALGS if alg not in active]
+        db.session.commit()
+        self._snapshot = None
+        return created
+
+    def rotate(self) -> list[str]:
+        """Retire the active keys and create successors; return the new key ids."""
+        now = utcnow()
+        for key in db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
+            key.retired_at = now
+        created = [self._create(alg) for alg in SUPPORTED_ALGS]
+        db.session.commit()
+        self._snapshot = None
+        return created
+
+    def signing_key(self, alg: str) -> tuple[str, Key]:
+        """The active (kid, private key) for ``alg``."""
+        return self._current().signing[alg]
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": list(self._current().public)}
+
+    def verification_keys(self) -> KeySet:
+        """Every published key, for checking tokens we issued (id_token_hint, logout)."""
+        return KeySet.import_key_set(cast(KeySetSerialization, self.jwks()))
+
+    def listing(self) -> list[SigningKey]:
+        return list(db.session.scalars(select(SigningKey).order_by(SigningKey.id)))
+
+    def _create(self, alg: str) -> str:
+        key = _generate(alg)
+        kid = key.thumbprint()  # RFC 7638 thumbprint: stable, derived, never guessed
+        public = {**key.as_dict(private=False), "kid": kid, "alg": alg, "use": "sig"}
+        pem = key.as_pem(private=True).decode()
+        db.session.add(
+            SigningKey(
+                kid=kid,
+                alg=alg,
+                public_jwk=public,
+                private_cipher=self._cipher.encrypt(pem, _CONTEXT),
+            )
+        )
+        return kid
+
+    def _current(self) -> _Snapshot:
+        snap = self._snapshot
+        if snap is not None and time.monotonic() - snap.taken_at < self._cache_seconds:
+            return snap
+        with self._lock:
+            snap = self._load()
+            self._snapshot = snap
+        return snap
+
+    def _load(self) -> _Snapshot:
+        cutoff = utcnow() - self._publish_for
+        rows = db.session.scalars(
+            select(SigningKey).where(
+                (SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > cutoff)
+            )
+        ).all()
+        signing: dict[str, tuple[str, Key]] = {}
+        for row in rows:
+            if row.retired_at is None:
+                pem = self._cipher.decrypt(row.private_cipher, _CONTEXT)
+                loader = RSAKey if row.alg == "RS256" else ECKey
+                signing[row.alg] = (row.kid, loader.import_key(pem, {"kid": row.kid}))
+        missing = [alg for alg in SUPPORTED_ALGS if alg not in signing]
+        if missing:
+            raise RuntimeError(
+                f"no active signing key for {', '.join(missing)}: run `idp keys ensure`"
+            )
+        return _Snapshot(
+            signing=signing, public=[row.public_jwk for row in rows], taken_at=time.monotonic()
+        )

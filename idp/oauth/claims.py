@@ -1,0 +1,83 @@
+"""Scopes, the claims they release, and how each claim is computed (OIDC Core 5.1, 5.4).
+
+The ``id_number`` and ``enterprise`` scopes are Yihao's own; ``docs/claims.md`` documents them.
+Claims about the acting person of an enterprise login sit inside ``act`` (RFC 8693 4.1), so the
+top level always describes the token's subject.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idp.oauth.pairwise import subject
+from idp.oauth.principal import Principal
+from idp.services import Services
+from idp.store.models import Client
+from idp.store.subjects import PersonRecord, enterprise_uscc, read_person
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "openid": ("sub", "entity_type"),
+    "profile": ("name", "gender", "birthdate"),
+    "phone": ("phone_number",),
+    "address": ("address",),
+    "id_number": ("id_number", "id_document_type"),
+    "enterprise": ("uscc", "name", "act"),
+}
+
+#: Scopes whose claims are personal data: they need consent and every release is recorded.
+PERSONAL_SCOPES = frozenset({"profile", "phone", "address", "id_number", "enterprise"})
+
+#: Claims never counted as a release of personal data.
+NON_PERSONAL = frozenset({"sub", "entity_type"})
+
+SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
+SUPPORTED_CLAIMS = sorted(
+    {c for claims in SCOPE_CLAIMS.values() for c in claims} | {"id_document_type"}
+)
+
+
+def subject_of(svc: Services, client: Client, principal: Principal) -> str:
+    if principal.enterprise is not None:
+        return subject(svc.pairwise_key, client, "enterprise", principal.enterprise.public_id)
+    return subject(svc.pairwise_key, client, "person", principal.person.public_id)
+
+
+def person_claims(record: PersonRecord, scopes: frozenset[str]) -> dict[str, Any]:
+    claims: dict[str, Any] = {}
+    if "profile" in scopes:
+        claims["name"] = record.name
+        claims["gender"] = record.sex
+        claims["birthdate"] = record.birth_date.isoformat()
+    if "phone" in scopes and record.contact.phone:
+        claims["phone_number"] = record.contact.phone
+    if "address" in scopes and record.contact.address:
+        claims["address"] = dict(record.contact.address)
+    if "id_number" in scopes:
+        claims["id_number"] = record.number
+        claims["id_document_type"] = record.document_type
+    return claims
+
+
+def build_claims(svc: Services, client: Client, principal: Principal, scope: str) -> dict[str, Any]:
+    scopes = frozenset(scope.split()) & client.scopes
+    person_scopes = scopes - {"enterprise"}
+    about_person = person_claims(read_person(svc.cipher, principal.person), person_scopes)
+    if principal.enterprise is None:
+        return {"sub": subject_of(svc, client, principal), "entity_type": "person", **about_person}
+    actor = subject(svc.pairwise_key, client, "person", principal.person.public_id)
+    return {
+        "sub": subject_of(svc, client, principal),
+        "entity_type": "enterprise",
+        "uscc": enterprise_uscc(svc.cipher, principal.enterprise),
+        "name": principal.enterprise.name,
+        "act": {"sub": actor, "entity_type": "person", **about_person},
+    }
+
+
+def released_names(claims: dict[str, Any]) -> list[str]:
+    """Names of the personal claims in ``claims``, flattening ``act`` as ``act.<name>``."""
+    names = [k for k in claims if k not in NON_PERSONAL and k != "act"]
+    act = claims.get("act")
+    if isinstance(act, dict):
+        names += [f"act.{k}" for k in act if k not in NON_PERSONAL]
+    return names

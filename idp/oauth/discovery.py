@@ -1,0 +1,49 @@
+"""Provider metadata (OIDC Discovery 1.0 section 3, RFC 8414 section 2), derived from what the
+server actually registers so the document cannot drift from the behaviour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+
+ENDPOINTS = {
+    "authorization_endpoint": "/authorize",
+    "token_endpoint": "/token",
+    "userinfo_endpoint": "/userinfo",
+    "jwks_uri": "/jwks.json",
+    "revocation_endpoint": "/revoke",
+    "introspection_endpoint": "/introspect",
+    "end_session_endpoint": "/logout",
+}
+
+
+def provider_metadata(issuer: str) -> dict[str, Any]:
+    signed_auth = [m for m in TOKEN_ENDPOINT_AUTH_METHODS if m != "none"]
+    return {
+        "issuer": issuer,
+        **{name: issuer + path for name, path in ENDPOINTS.items()},
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "claims_supported": SUPPORTED_CLAIMS,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "subject_types_supported": ["pairwise", "public"],
+        "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "token_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": list(SUPPORTED_ALGS),
+        "revocation_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": signed_auth,
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "ui_locales_supported": ["zh-CN", "en"],
+        "claims_locales_supported": ["zh-CN"],
+        "authorization_response_iss_parameter_supported": True,  # RFC 9207 3
+        "frontchannel_logout_supported": False,
+        "backchannel_logout_supported": False,
+    }

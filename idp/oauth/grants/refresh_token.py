@@ -1,0 +1,55 @@
+"""The refresh token grant (RFC 6749 6) with rotation on every use.
+
+Each refresh token works once. Presenting one that was already used means two parties hold it,
+so the whole grant is revoked (RFC 9700 4.14.2, refresh token rotation and reuse detection).
+"""
+
+from __future__ import annotations
+
+import time
+
+from authlib.oauth2.rfc6749 import grants
+from sqlalchemy import update
+
+from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.principal import Principal
+from idp.oauth.tokens import revoke_grant
+from idp.store.crypto import token_digest
+from idp.store.db import claim, db, utcnow
+from idp.store.models import Token
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        row = (
+            db.session.query(Token)
+            .filter_by(refresh_digest=token_digest(refresh_token))
+            .one_or_none()
+        )
+        # A token of another client is refused without being spent, so it cannot be burnt by
+        # whoever merely saw it.
+        if row is None or row.client_id != self.request.client.client_id:
+            return None
+        won = claim(
+            update(Token)
+            .where(Token.id == row.id, Token.refresh_used_at.is_(None), Token.revoked.is_(False))
+            .values(refresh_used_at=utcnow(), revoked=True)
+        )
+        if not won:
+            if row.refresh_used_at is not None:
+                revoke_grant(row.grant_id)
+            return None
+        if (row.refresh_expires_at or 0) < time.time():
+            return None
+        return row
+
+    def authenticate_user(self, refresh_token: Token) -> Principal | None:
+        return Principal.load(
+            refresh_token.person_id, refresh_token.enterprise_id, refresh_token.auth_time
+        )
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        """Already spent and revoked when it was claimed in ``authenticate_refresh_token``."""

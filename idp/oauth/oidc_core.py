@@ -1,0 +1,72 @@
+"""ID tokens (OIDC Core 2, 3.1.3.6) signed by the key ring, and the audit of what they release."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from authlib.oidc.core.grants import OpenIDCode
+from flask import g
+from sqlalchemy import select
+
+from idp.oauth.claims import build_claims, released_names
+from idp.oauth.principal import Principal
+from idp.services import services
+from idp.store.audit import record_release
+from idp.store.db import db
+from idp.store.models import AuthorizationCode, Client
+
+
+def release_claims(
+    client: Client, principal: Principal, scope: str, channel: str
+) -> dict[str, Any]:
+    """Claims for ``principal`` under ``scope``, recorded in the audit log when personal."""
+    claims = build_claims(services(), client, principal, scope)
+    names = released_names(claims)
+    if names:
+        record_release(
+            principal.person.id, principal.enterprise_id, client.client_id, names, channel
+        )
+        db.session.commit()
+    return claims
+
+
+class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
+    def __init__(self) -> None:
+        super().__init__(require_nonce=False)
+
+    def resolve_client_private_key(self, client: Client) -> Any:
+        return services().keys.signing_key(self.get_client_algorithm(client))[1]
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return client.id_token_signed_response_alg
+
+    def get_encode_header(self, client: Client) -> dict[str, str]:
+        alg = self.get_client_algorithm(client)
+        return {"alg": alg, "kid": services().keys.signing_key(alg)[0], "typ": "JWT"}
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        settings = services().settings
+        # OIDC Core 2: azp identifies the party the token was issued to.
+        return {
+            "iss": settings.issuer,
+            "aud": [client.client_id],
+            "azp": client.client_id,
+            "exp": int(time.time()) + settings.id_token_ttl,
+        }
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        # OIDC Core 3.1.2.1: a nonce mitigates replay, so one already bound to a code is refused.
+        query = select(AuthorizationCode.id).where(
+            AuthorizationCode.client_id == request.payload.client_id,
+            AuthorizationCode.nonce == nonce,
+        )
+        return db.session.scalar(query.limit(1)) is not None
+
+    def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
+        # Authlib passes no client here; the grant put it on the request-local ``g``.
+        return release_claims(g.oauth_client, user, scope, "id_token")
+
+    def process_token(self, grant: Any, response: Any) -> Any:
+        g.oauth_client = grant.request.client
+        return super().process_token(grant, response)

@@ -1,0 +1,32 @@
+"""Whom a grant is about: a person, or an enterprise with the person acting for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from idp.store.db import db
+from idp.store.models import Enterprise, Person
+
+
+@dataclass(frozen=True)
+class Principal:
+    person: Person
+    enterprise: Enterprise | None = None
+    auth_time: int | None = None
+    session_id: str | None = None
+
+    @property
+    def enterprise_id(self) -> int | None:
+        return self.enterprise.id if self.enterprise else None
+
+    @classmethod
+    def load(
+        cls, person_id: int | None, enterprise_id: int | None, auth_time: int | None = None
+    ) -> Principal | None:
+        person = db.session.get(Person, person_id) if person_id is not None else None
+        if person is None:
+            return None
+        enterprise = (
+            db.session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
+        )
+        return cls(person, enterprise, auth_time)

@@ -1,0 +1,43 @@
+"""``private_key_jwt`` client authentication (RFC 7523 2.2, OIDC Core 9), on Authlib's assertion
+checker, with the audience and the one-time ``jti`` store supplied here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from joserfc.jwk import KeySet, KeySetSerialization
+from sqlalchemy.exc import IntegrityError
+
+from idp.store.db import db, utcnow
+from idp.store.models import Client, SeenValue
+
+METHOD = "private_key_jwt"
+
+
+class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
+    CLIENT_AUTH_METHOD = METHOD
+
+    def __init__(self, issuer: str, token_endpoint: str) -> None:
+        super().__init__(validate_jti=True, leeway=30)
+        self._audiences = [issuer, token_endpoint]
+
+    def get_audiences(self) -> list[str]:
+        return self._audiences
+
+    def resolve_client_public_key(self, client: Client) -> KeySet:
+        return KeySet.import_key_set(cast(KeySetSerialization, client.jwks or {"keys": []}))
+
+    def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
+        """One use per ``jti`` (RFC 7523 3, item 7), remembered until the assertion expires."""
+        expires = utcnow() + timedelta(
+            seconds=max(int(claims.get("exp", 0)) - int(claims.get("iat", 0)), 300)
+        )
+        db.session.add(SeenValue(key=f"jti:{claims['sub']}:{jti}"[:128], expires_at=expires))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return False
+        return True

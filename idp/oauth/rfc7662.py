@@ -1,0 +1,40 @@
+"""Token introspection (RFC 7662). A client may introspect only tokens issued to it (2.1: the
+server decides who may ask), so one relying service cannot probe another's tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+
+from idp.oauth.claims import subject_of
+from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.principal import Principal
+from idp.oauth.tokens import find_token
+from idp.services import services
+from idp.store.models import Client, Token
+
+
+class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = [m for m in TOKEN_ENDPOINT_AUTH_METHODS if m != "none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        return find_token(token_string, token_type_hint)
+
+    def check_permission(self, token: Token, client: Client, request: Any) -> bool:
+        return token.client_id == client.client_id
+
+    def introspect_token(self, token: Token) -> dict[str, Any]:
+        client = Client.query.filter_by(client_id=token.client_id).one()
+        payload: dict[str, Any] = {
+            "active": True,
+            "client_id": token.client_id,
+            "token_type": "Bearer",
+            "scope": token.scope,
+            "exp": token.get_expires_at(),
+            "iat": token.issued_at,
+            "iss": services().settings.issuer,
+        }
+        principal = Principal.load(token.person_id, token.enterprise_id)
+        payload["sub"] = subject_of(services(), client, principal) if principal else token.client_id
+        return payload

@@ -1,0 +1,60 @@
+"""Assembles Authlib's authorization server from Yihao's grants, endpoints and extensions."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
+from flask import Flask
+
+from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
+from idp.oauth.grants.client_credentials import ClientCredentialsGrant
+from idp.oauth.grants.refresh_token import RefreshTokenGrant
+from idp.oauth.oidc_core import OpenIDConnect
+from idp.oauth.rfc7009 import Revocation
+from idp.oauth.rfc7523 import METHOD as PRIVATE_KEY_JWT
+from idp.oauth.rfc7523 import PrivateKeyJWT
+from idp.oauth.rfc7636 import RequiredS256
+from idp.oauth.rfc7662 import Introspection
+from idp.oauth.rfc9207 import Issuer
+from idp.oauth.rpinitiated import EndSession
+from idp.oauth.tokens import TokenIssuer, save_token
+from idp.services import Services
+from idp.store.models import Client
+
+
+class YihaoServer(AuthorizationServer):  # type: ignore[misc]
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        # An interaction resumed from the session arrives as a prepared request.
+        if isinstance(request, OAuth2Request):
+            return request
+        return super().create_oauth2_request(request)
+
+
+def query_client(client_id: str) -> Client | None:
+    found: Client | None = Client.query.filter_by(client_id=client_id).one_or_none()
+    return found
+
+
+def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> YihaoServer:
+    def persist(token: dict[str, Any], request: OAuth2Request) -> None:
+        source = request.authorization_code or request.refresh_token
+        grant_id = source.grant_id if source is not None else secrets.token_hex(16)
+        auth_time = source.auth_time if source is not None else None
+        save_token(svc, token, request.client, request.user, grant_id, auth_time)
+
+    issuer = svc.settings.issuer
+    server = YihaoServer(app, query_client=query_client, save_token=persist)
+    server.register_token_generator("default", TokenIssuer(svc))
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT(issuer, issuer + "/token"))
+    server.register_grant(AuthorizationCodeGrant, [RequiredS256(required=True), OpenIDConnect()])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(Introspection)
+    server.register_endpoint(Revocation)
+    server.register_endpoint(EndSession(end_session))
+    server.register_extension(Issuer(issuer))
+    return server

@@ -1,0 +1,39 @@
+"""The UserInfo endpoint (OIDC Core 5.3): the bearer token's claims, each release audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+
+from idp.oauth.oidc_core import release_claims
+from idp.oauth.principal import Principal
+from idp.oauth.tokens import find_token
+from idp.store.crypto import token_digest
+from idp.store.models import Client, Token
+
+
+class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
+    def authenticate_token(self, token_string: str) -> Token | None:
+        token = find_token(token_string, "access_token")
+        # A refresh token is not an access token (RFC 6749 1.5).
+        return (
+            token
+            if token is not None and token.refresh_digest != token_digest(token_string)
+            else None
+        )
+
+
+def protector() -> ResourceProtector:
+    guard = ResourceProtector()
+    guard.register_token_validator(DigestBearerValidator())
+    return guard
+
+
+def userinfo_claims(token: Token) -> dict[str, Any] | None:
+    principal = Principal.load(token.person_id, token.enterprise_id)
+    client = Client.query.filter_by(client_id=token.client_id).one_or_none()
+    if principal is None or client is None:
+        return None
+    return release_claims(client, principal, token.scope, "userinfo")

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, field encryption and migrations. Knows nothing of HTTP."""

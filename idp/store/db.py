@@ -1,0 +1,42 @@
+"""The one Flask-SQLAlchemy handle every model and query goes through."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import CursorResult, MetaData, Update
+from sqlalchemy.orm import DeclarativeBase
+
+# Deterministic constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite has no time zones, so every stored timestamp is naive UTC everywhere."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def claim(statement: Update) -> bool:
+    """Run a conditional UPDATE and commit; True when it changed exactly one row.
+
+    This is the one atomic "first one wins" primitive (single-use codes, refresh rotation): the
+    database, not the application, decides which of two racing requests gets the row.
+    """
+    result = cast(CursorResult[Any], db.session.execute(statement))
+    db.session.commit()
+    return result.rowcount == 1

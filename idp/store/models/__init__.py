@@ -1,0 +1,21 @@
+"""The tables, a file per idea; importing this package registers them all on ``db.metadata``."""
+
+from idp.store.models.audit import Release
+from idp.store.models.clients import Client
+from idp.store.models.consent import Consent
+from idp.store.models.grants import AuthorizationCode, Token
+from idp.store.models.keys import SigningKey
+from idp.store.models.replay import SeenValue
+from idp.store.models.subjects import Enterprise, Person
+
+__all__ = [
+    "AuthorizationCode",
+    "Client",
+    "Consent",
+    "Enterprise",
+    "Person",
+    "Release",
+    "SeenValue",
+    "SigningKey",
+    "Token",
+]

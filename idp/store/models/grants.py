@@ -1,0 +1,97 @@
+"""Authorization codes and tokens. A ``grant_id`` ties a code to every token issued from it, so a
+replayed code or refresh token can revoke the whole family (RFC 6749 4.1.2, RFC 9700 4.14.2)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.store.db import db
+
+
+class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "authorization_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(String(32), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True)
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(500))
+    nonce: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    auth_time: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(8))
+    expires_at: Mapped[int] = mapped_column(Integer)
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
+
+    def get_acr(self) -> str | None:
+        return None
+
+    def get_amr(self) -> list[str]:
+        return ["pwd"]
+
+    def is_expired(self) -> bool:
+        return self.expires_at < time.time()
+
+
+class Token(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(32), index=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), nullable=True)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), nullable=True)
+    scope: Mapped[str] = mapped_column(String(500))
+    access_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issued_at: Mapped[int] = mapped_column(Integer)
+    expires_in: Mapped[int] = mapped_column(Integer)
+    refresh_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    revoked: Mapped[bool] = mapped_column(default=False)
+    refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    def check_client(self, client: object) -> bool:
+        return getattr(client, "client_id", None) == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return self.expires_in
+
+    def get_expires_at(self) -> int:
+        return self.issued_at + self.expires_in
+
+    def is_expired(self) -> bool:
+        return self.get_expires_at() < time.time()
+
+    def is_revoked(self) -> bool:
+        return self.revoked
+
+    def is_refresh_usable(self) -> bool:
+        return (
+            not self.revoked
+            and self.refresh_used_at is None
+            and (self.refresh_expires_at or 0) >= time.time()
+        )

@@ -1,0 +1,1 @@
+"""The thin HTTP skin: blueprints, templates, locale and error pages."""

@@ -1,0 +1,100 @@
+"""The citizen's own page: who used my data, which services I allowed, and signing out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from idp.auth.session import LoginSession, current_login, sign_out
+from idp.services import services
+from idp.store.audit import releases_of
+from idp.store.consents import consents_of, withdraw_consent
+from idp.store.models import Client
+from idp.store.subjects import read_person
+from idp.web.labels import channel_label, claim_label, scope_label
+
+bp = Blueprint("account", __name__)
+
+
+@dataclass(frozen=True)
+class _ReleaseRow:
+    client_name: str
+    claims: list[str]
+    channel_label: str
+    released_at: datetime
+
+
+@dataclass(frozen=True)
+class _ConsentRow:
+    id: int
+    client_name: str
+    labels: list[str]
+    granted_at: datetime
+    revoke_action: str
+
+
+def _client_names(client_ids: set[str]) -> dict[str, str]:
+    rows = Client.query.filter(Client.client_id.in_(client_ids)).all() if client_ids else []
+    return {c.client_id: c.name for c in rows}
+
+
+def _login() -> LoginSession | None:
+    return current_login(services().settings.session_ttl)
+
+
+@bp.route("/account")
+def account() -> str | Response:
+    login = _login()
+    if login is None:
+        return redirect(url_for("account.signed_out"))
+    record = read_person(services().cipher, login.person)
+    releases = releases_of(login.person.id)
+    consents = consents_of(login.person.id)
+    names = _client_names({r.client_id for r in releases} | {c.client_id for c in consents})
+    return render_template(
+        "account.html",
+        name=record.name,
+        masked_number=login.person.number_masked,
+        releases=[
+            _ReleaseRow(
+                names.get(r.client_id, r.client_id),
+                [claim_label(c) for c in r.claims.split()],
+                channel_label(r.channel),
+                r.released_at,
+            )
+            for r in releases
+        ],
+        consents=[
+            _ConsentRow(
+                c.id,
+                names.get(c.client_id, c.client_id),
+                [scope_label(s) for s in sorted(c.scope_set)],
+                c.granted_at,
+                url_for("account.withdraw", consent_id=c.id),
+            )
+            for c in consents
+        ],
+        logout_action=url_for("account.logout"),
+    )
+
+
+@bp.route("/account/consents/<int:consent_id>/withdraw", methods=["POST"])
+def withdraw(consent_id: int) -> Response:
+    login = _login()
+    if login is not None:
+        withdraw_consent(login.person.id, consent_id)
+    return redirect(url_for("account.account"))
+
+
+@bp.route("/account/logout", methods=["POST"])
+def logout() -> Response:
+    sign_out()
+    return redirect(url_for("account.signed_out"))
+
+
+@bp.route("/signed-out")
+def signed_out() -> str:
+    return render_template("logged_out.html")

@@ -1,0 +1,56 @@
+"""Error pages for people, JSON errors for programs; never a traceback, nor a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+_API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/jwks.json", "/.well-known")
+
+
+def error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith(_API_PREFIXES)
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    status = exc.code or 500
+    if _wants_json():
+        # RFC 6749 5.2 shape, so programs get one error format from every endpoint.
+        body = jsonify(
+            error="invalid_request" if status < 500 else "server_error", error_description=exc.name
+        )
+        body.status_code = status
+        return body
+    return error_page(status, exc.name, exc.description or "")
+
+
+def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+    return error_page(
+        400, _("The form has expired"), _("Please go back, reload the page and try again.")
+    )
+
+
+def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    # Logged without request data: form fields may hold identity numbers.
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if _wants_json():
+        body = jsonify(error="server_error")
+        body.status_code = 500
+        return body
+    return error_page(500, _("Something went wrong"), _("Please try again later."))
+
+
+def init_errors(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,43 @@
+"""Locale choice: zh-CN first, English on request (``ui_locales``, ``?lang=``, the browser)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, request, session
+from flask_babel import Babel
+
+SUPPORTED = {"zh-CN": "zh_Hans_CN", "en": "en"}
+DEFAULT = "zh-CN"
+
+
+def _match(tag: str) -> str | None:
+    tag = tag.strip().lower()
+    if tag.startswith("zh"):
+        return "zh-CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def current_locale() -> str:
+    """The page language as a BCP 47 tag, remembered in the session once chosen."""
+    chosen = request.args.get("lang") or request.args.get("ui_locales")
+    for tag in (chosen or "").split():
+        if (found := _match(tag)) is not None:
+            session["lang"] = found
+            return found
+    if (stored := session.get("lang")) in SUPPORTED:
+        return str(stored)
+    best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    return (_match(best) if best else None) or DEFAULT
+
+
+def lang_url(tag: str) -> str:
+    args = {k: v for k, v in request.args.items() if k not in ("lang", "ui_locales")}
+    return request.path + "?" + urlencode({**args, "lang": tag})
+
+
+def init_i18n(app: Flask) -> None:
+    Babel(app, locale_selector=lambda: SUPPORTED[current_locale()])
+    app.context_processor(lambda: {"current_locale": current_locale(), "lang_url": lang_url})

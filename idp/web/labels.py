@@ -1,0 +1,82 @@
+"""Human-readable, translated labels for scopes, claims and release channels.
+
+The tables hold lazy strings so they can be built at import time; they are translated into the
+current request's locale when converted with ``str()``. :func:`claim_label` and
+:func:`scope_label` do that conversion and must therefore run inside a request or app context
+with Flask-Babel configured.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+SCOPE_LABELS: Final[dict[str, LazyString]] = {
+    "openid": _l("Your identifier at this service"),
+    "profile": _l("Basic profile"),
+    "phone": _l("Phone number"),
+    "address": _l("Address"),
+    "id_number": _l("Identity document number"),
+    "enterprise": _l("Enterprise identity"),
+}
+
+CLAIM_LABELS: Final[dict[str, LazyString]] = {
+    "sub": _l("Your identifier at this service"),
+    "name": _l("Name"),
+    "gender": _l("Gender"),
+    "birthdate": _l("Date of birth"),
+    "phone_number": _l("Phone number"),
+    "address": _l("Address"),
+    "id_number": _l("Identity document number"),
+    "id_document_type": _l("Identity document type"),
+    "uscc": _l("Unified social credit code"),
+    "act": _l("Who acts for the enterprise"),
+    "entity_type": _l("Account type"),
+}
+
+#: Overrides for claims whose meaning changes when the subject is an enterprise: the top-level
+#: ``name`` of an enterprise token is the enterprise's registered name, not a person's name.
+ENTERPRISE_CLAIM_LABELS: Final[dict[str, LazyString]] = {
+    "name": _l("Enterprise name"),
+}
+
+CHANNEL_LABELS: Final[dict[str, LazyString]] = {
+    "id_token": _l("At sign-in"),
+    "userinfo": _l("Data request by the service"),
+}
+
+#: Scopes whose claims are highlighted on the consent page.
+SENSITIVE_SCOPES: Final[frozenset[str]] = frozenset({"id_number"})
+
+_ACT_PREFIX: Final = "act."
+
+
+def claim_label(name: str, *, enterprise: bool = False) -> str:
+    """The label of claim ``name`` in the current locale.
+
+    ``act.<claim>`` (a claim about the person acting for an enterprise, as recorded by
+    ``idp.oauth.claims.released_names``) becomes e.g. "Name (acting person)". Pass
+    ``enterprise=True`` for the top-level claims of an enterprise token. Unknown names are
+    returned unchanged.
+    """
+    if name.startswith(_ACT_PREFIX) and len(name) > len(_ACT_PREFIX):
+        inner = claim_label(name[len(_ACT_PREFIX) :])
+        return str(_l("%(claim)s (acting person)", claim=inner))
+    if enterprise and name in ENTERPRISE_CLAIM_LABELS:
+        return str(ENTERPRISE_CLAIM_LABELS[name])
+    label = CLAIM_LABELS.get(name)
+    return name if label is None else str(label)
+
+
+def scope_label(name: str) -> str:
+    """The label of scope ``name`` in the current locale; unknown names are returned unchanged."""
+    label = SCOPE_LABELS.get(name)
+    return name if label is None else str(label)
+
+
+def channel_label(name: str) -> str:
+    """The label of release channel ``name`` in the current locale; unknown names unchanged."""
+    label = CHANNEL_LABELS.get(name)
+    return name if label is None else str(label)

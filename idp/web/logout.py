@@ -1,0 +1,44 @@
+"""RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0, sections 2 to 4).
+
+With a valid ``id_token_hint`` the session ends at once; without one the person confirms first
+(section 6: such requests are a denial-of-service vector), and that form is CSRF-checked.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
+from werkzeug.wrappers import Response
+
+from idp.oauth.server import YihaoServer
+from idp.web.errors import error_page
+
+bp = Blueprint("logout", __name__)
+_PASS_THROUGH = ("client_id", "post_logout_redirect_uri", "state", "ui_locales")
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | str | tuple[str, int]:
+    server: YihaoServer = current_app.extensions["yihao_server"]
+    try:
+        validated = server.validate_endpoint_request("end_session")
+    except OAuth2Error as error:
+        return error_page(
+            400, _("Invalid sign-out request"), error.get_error_description() or error.error
+        )
+    confirmed = request.method == "POST" and "confirm" in request.form
+    if validated.needs_confirmation and not confirmed:
+        hidden = {k: request.values[k] for k in _PASS_THROUGH if request.values.get(k)}
+        client = validated.client
+        return render_template(
+            "logout.html",
+            action=url_for("logout.logout"),
+            client_name=client.name if client else None,
+            hidden={**hidden, "confirm": "1"},
+        )
+    if confirmed:
+        validate_csrf(request.form.get("csrf_token"))
+    response: Response | None = server.create_endpoint_response("end_session", validated)
+    return response or render_template("logged_out.html")

@@ -1,0 +1,179 @@
+"""The ``idp`` operator command: JSON output, one-line errors with exit status 2, no half-writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from idp.cli import main
+from idp.config import new_secret
+from tests.support.identities import new_id_number, new_uscc
+
+
+@pytest.fixture()
+def run(tmp_path: Path) -> CliRunner:
+    env = {
+        "IDP_INSTANCE_DIR": str(tmp_path),
+        "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "IDP_SECRET_KEY": new_secret(),
+        "IDP_DATA_KEY": new_secret(),
+        "IDP_INDEX_KEY": new_secret(),
+        "IDP_ARGON2_MEMORY_KIB": "1024",
+        "IDP_ARGON2_TIME_COST": "1",
+    }
+    runner = CliRunner(env=env)
+    assert runner.invoke(main, ["db", "upgrade", "--json"]).exit_code == 0
+    return runner
+
+
+def call(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:
+    return runner.invoke(main, list(args), input=stdin)
+
+
+def add_person(runner: CliRunner, number: str) -> Result:
+    return call(
+        runner,
+        "person",
+        "add",
+        "--id-number",
+        number,
+        "--name",
+        "李四",
+        "--password-stdin",
+        "--json",
+        stdin="long enough pw\n",
+    )
+
+
+def test_person_add_prints_masked_json(run: CliRunner) -> None:
+    number = new_id_number()
+    result = add_person(run, number)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["id_number"] == number[:6] + "********" + number[-4:]
+    assert number not in result.output
+
+
+def test_bad_number_is_one_line_exit_2_and_writes_nothing(run: CliRunner) -> None:
+    result = add_person(run, "11010519491231002Y")
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("error:")
+    assert "11010519491231002Y" not in result.output
+    listing = call(
+        run,
+        "person",
+        "add",
+        "--id-number",
+        "360426199101010071",
+        "--name",
+        "x",
+        "--password-stdin",
+        stdin="short\n",
+    )
+    assert listing.exit_code == 2 and "8 characters" in listing.output
+
+
+def test_duplicate_person_is_refused(run: CliRunner) -> None:
+    number = new_id_number()
+    assert add_person(run, number).exit_code == 0
+    again = add_person(run, number)
+    assert (
+        again.exit_code == 2 and "already registered" in again.output and number not in again.output
+    )
+
+
+def test_enterprise_needs_a_registered_representative(run: CliRunner) -> None:
+    rep = new_id_number()
+    uscc = new_uscc()
+    missing = call(
+        run, "enterprise", "add", "--uscc", uscc, "--name", "某公司", "--legal-rep-id-number", rep
+    )
+    assert missing.exit_code == 2 and rep not in missing.output
+    assert add_person(run, rep).exit_code == 0
+    made = call(
+        run,
+        "enterprise",
+        "add",
+        "--uscc",
+        uscc,
+        "--name",
+        "某公司",
+        "--legal-rep-id-number",
+        rep,
+        "--json",
+    )
+    assert made.exit_code == 0, made.output
+    bad = call(
+        run,
+        "enterprise",
+        "add",
+        "--uscc",
+        uscc[:-1] + "I",
+        "--name",
+        "x",
+        "--legal-rep-id-number",
+        rep,
+    )
+    assert bad.exit_code == 2
+
+
+def test_client_add_prints_credentials_once(run: CliRunner) -> None:
+    result = call(
+        run, "client", "add", "--name", "公积金", "--redirect-uri", "https://gjj.example/cb",
+        "--scope", "openid profile id_number", "--purpose", "id_number=核对缴存人身份", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["client_id"] and len(data["client_secret"]) >= 40
+    public = call(
+        run,
+        "client",
+        "add",
+        "--name",
+        "app",
+        "--redirect-uri",
+        "http://127.0.0.1:7/cb",
+        "--public",
+        "--json",
+    )
+    assert json.loads(public.output)["client_secret"] is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--redirect-uri", "http://rp.example/cb"],  # plain http off loopback
+        ["--redirect-uri", "https://rp.example/cb#frag"],
+        ["--redirect-uri", "https://rp.example/cb", "--scope", "openid email"],
+        [
+            "--redirect-uri",
+            "https://rp.example/cb",
+            "--public",
+            "--grant-type",
+            "client_credentials",
+        ],
+        ["--redirect-uri", "https://a.example/cb", "--redirect-uri", "https://b.example/cb"],
+        ["--redirect-uri", "https://rp.example/cb", "--auth-method", "private_key_jwt"],
+        ["--redirect-uri", "https://rp.example/cb", "--purpose", "profile"],
+    ],
+)
+def test_client_add_rejects_bad_metadata(run: CliRunner, args: list[str]) -> None:
+    result = call(run, "client", "add", "--name", "x", *args)
+    assert result.exit_code == 2 and result.output.startswith("error:")
+
+
+def test_keys_rotate_and_list(run: CliRunner) -> None:
+    before = json.loads(call(run, "keys", "list", "--json").output)
+    rotated = json.loads(call(run, "keys", "rotate", "--json").output)["new_keys"]
+    after = json.loads(call(run, "keys", "list", "--json").output)
+    assert len(after) == len(before) + 2
+    assert {k["kid"] for k in after if k["retired_at"] is None} == set(rotated)
+
+
+def test_demo_seed_is_idempotent(run: CliRunner) -> None:
+    first = json.loads(call(run, "demo", "seed", "--json").output)
+    second = json.loads(call(run, "demo", "seed", "--json").output)
+    assert first["new"] and not second["new"] and first["client_id"] == second["client_id"]

@@ -25,6 +25,7 @@ run: $(STAMP) translations
 ## ruff and mypy over the provider and its tests
 lint: $(STAMP)
 	$(BIN)/ruff check idp tests
+	$(BIN)/ruff format --check --quiet idp tests
 	$(BIN)/mypy
 
 ## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL

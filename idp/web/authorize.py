@@ -51,6 +51,7 @@ from idp.store.db import db
 from idp.store.models import Client, Enterprise
 from idp.store.subjects import enterprise_uscc
 from idp.web.errors import error_page
+from idp.web.i18n import remember_locale
 from idp.web.labels import SENSITIVE_SCOPES, claim_label, scope_label
 
 bp = Blueprint("authorize", __name__)
@@ -68,7 +69,8 @@ def _server() -> YihaoServer:
 
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize() -> Reply:
-    # OIDC Core 3.1.2.1: the endpoint accepts GET and POST.
+    # OIDC Core 3.1.2.1: the endpoint accepts GET and POST; ui_locales picks the page language.
+    remember_locale(request.values.get("ui_locales"))
     return _process(None, request.values.to_dict(flat=True), None)
 
 

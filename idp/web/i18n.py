@@ -20,13 +20,17 @@ def _match(tag: str) -> str | None:
     return None
 
 
-def current_locale() -> str:
-    """The page language as a BCP 47 tag, remembered in the session once chosen."""
-    chosen = request.args.get("lang") or request.args.get("ui_locales")
-    for tag in (chosen or "").split():
+def remember_locale(tags: str | None) -> None:
+    """Keep the first supported tag of ``tags`` (OIDC ``ui_locales`` is a preference list)."""
+    for tag in (tags or "").split():
         if (found := _match(tag)) is not None:
             session["lang"] = found
-            return found
+            return
+
+
+def current_locale() -> str:
+    """The page language as a BCP 47 tag, remembered in the session once chosen."""
+    remember_locale(request.args.get("lang") or request.args.get("ui_locales"))
     if (stored := session.get("lang")) in SUPPORTED:
         return str(stored)
     best = request.accept_languages.best_match(["zh-CN", "zh", "en"])

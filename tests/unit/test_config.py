@@ -1,4 +1,4 @@
-"""Configuration: production refuses to start without secrets; development generates and keeps them."""
+"""Configuration: production refuses to start without secrets; development makes and keeps them."""
 
 from __future__ import annotations
 

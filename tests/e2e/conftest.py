@@ -1,0 +1,217 @@
+"""A real Yihao server for end-to-end tests: ``idp`` subprocesses on a loopback port.
+
+The provider is set up the way an operator would do it, with the ``idp`` command only: migrate,
+register a citizen and a client, then ``idp serve`` (gunicorn, several workers). Each database
+parameter gets its own fresh database, separate from the one the integration tests use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from idp.config import new_secret
+from tests.conftest import PASSWORD, _postgres_database
+from tests.support.identities import new_id_number
+
+#: How long a server may take to answer its discovery document after start.
+START_TIMEOUT = 20.0
+#: How long a server may take to stop after SIGTERM before it is killed.
+STOP_TIMEOUT = 5.0
+#: Every HTTP call in these tests gives up after this many seconds.
+HTTP_TIMEOUT = 10.0
+#: How long one ``idp`` operator command may run.
+COMMAND_TIMEOUT = 60.0
+
+REDIRECT_URI = "http://127.0.0.1:9/cb"
+POST_LOGOUT_URI = "http://127.0.0.1:9/bye"
+SCOPE = "openid profile phone"
+DISCOVERY_PATH = "/.well-known/openid-configuration"
+
+
+def idp_executable() -> str:
+    beside = Path(sys.executable).parent / "idp"
+    found = str(beside) if beside.exists() else shutil.which("idp")
+    if found is None:
+        pytest.fail("the idp console script is not installed")
+    return found
+
+
+def free_port() -> int:
+    """A port the kernel just handed out; free again once the socket is closed."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_idp(env: dict[str, str], *args: str, stdin: str | None = None) -> dict[str, Any]:
+    """Run one ``idp ... --json`` command and return its JSON output; fail on a non-zero exit."""
+    done = subprocess.run(
+        [idp_executable(), *args, "--json"],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"idp {' '.join(args)} exited {done.returncode}: {done.stderr.strip()}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+@dataclass(frozen=True)
+class Node:
+    """One running ``idp serve`` process."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, log: Path, workers: int = 2) -> Iterator[Node]:
+    """Run ``idp serve`` in its own process group until the block ends."""
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [
+                idp_executable(),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stderr,
+            stderr=stderr,
+            start_new_session=True,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_until_ready(process, base_url, log)
+        yield Node(base_url, process)
+    finally:
+        _stop(process)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"idp serve exited {process.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(base_url + DISCOVERY_PATH, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"idp serve did not answer in {START_TIMEOUT} s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    # The server runs in its own session, so its group id is its pid: this reaches the gunicorn
+    # workers too, and nothing else.
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A running provider, its registered client and citizen, and how to start more nodes."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    post_logout_redirect_uri: str
+    scope: str
+    citizen_number: str
+    citizen_password: str
+    env: dict[str, str]
+    instance_dir: Path
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database of the same kind as ``database_url``, used by the e2e server only."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-sqlite') / 'yihao.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture(scope="session")
+def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    instance = tmp_path_factory.mktemp("e2e-instance")
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
+    env.update(
+        {
+            "IDP_ENV": "testing",
+            "IDP_DATABASE_URL": e2e_database_url,
+            "IDP_ISSUER": issuer,
+            "IDP_INSTANCE_DIR": str(instance),
+            "IDP_SECRET_KEY": new_secret(),
+            "IDP_DATA_KEY": new_secret(),
+            "IDP_INDEX_KEY": new_secret(),
+            "IDP_ARGON2_MEMORY_KIB": "1024",
+            "IDP_ARGON2_TIME_COST": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    run_idp(env, "db", "upgrade")
+    number = new_id_number()
+    run_idp(
+        env,
+        *("person", "add", "--id-number", number, "--name", "李四", "--phone", "13800000000"),
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    client = run_idp(
+        env,
+        *("client", "add", "--name", "e2e", "--scope", SCOPE),
+        *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+        *("--redirect-uri", REDIRECT_URI, "--post-logout-redirect-uri", POST_LOGOUT_URI),
+    )
+    assert client["client_id"] and client["client_secret"], client
+    with serving(env, port, instance / "server-a.log"):
+        yield Provider(
+            issuer=issuer,
+            client_id=client["client_id"],
+            client_secret=client["client_secret"],
+            redirect_uri=REDIRECT_URI,
+            post_logout_redirect_uri=POST_LOGOUT_URI,
+            scope=SCOPE,
+            citizen_number=number,
+            citizen_password=PASSWORD,
+            env=env,
+            instance_dir=instance,
+        )

@@ -90,7 +90,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS", 30),
         login_max_failures=_int(env, "IDP_LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS", 300),
-        proxy_hops=int(env.get("IDP_PROXY_HOPS", "0") or 0),
+        proxy_hops=_int(env, "IDP_PROXY_HOPS", 0, minimum=0),
         argon2=Argon2Params(
             memory_kib=_int(env, "IDP_ARGON2_MEMORY_KIB", 19_456),
             time_cost=_int(env, "IDP_ARGON2_TIME_COST", 2),
@@ -113,7 +113,7 @@ def _issuer(value: str) -> str:
     return value.rstrip("/")
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None:
         return default
@@ -121,8 +121,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive")
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}")
     return value
 
 

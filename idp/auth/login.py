@@ -1,7 +1,7 @@
 """Checking a username and password, with a per-account lockout after repeated failures.
 
-The username is an identity number or a USCC; enterprises have no password of their own (their
-legal representative signs in), so only resident-ID-shaped usernames find an account.
+The username is a resident identity number: enterprises have no password of their own, their
+legal representative signs in and then picks the enterprise to act for.
 """
 
 from __future__ import annotations

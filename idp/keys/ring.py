@@ -122,7 +122,7 @@ class KeyRing:
         missing = [alg for alg in SUPPORTED_ALGS if alg not in signing]
         if missing:
             raise RuntimeError(
-                f"no active signing key for {', '.join(missing)}: run `idp keys ensure`"
+                f"no active signing key for {', '.join(missing)}: run `idp db upgrade`"
             )
         return _Snapshot(
             signing=signing, public=[row.public_jwk for row in rows], taken_at=time.monotonic()

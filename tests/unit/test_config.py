@@ -41,7 +41,9 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> No
         ("IDP_ENV", "staging", "IDP_ENV"),
         ("IDP_ISSUER", "https://idp.example/?x=1", "IDP_ISSUER"),
         ("IDP_ACCESS_TOKEN_TTL", "ten", "whole number"),
-        ("IDP_CODE_TTL", "0", "positive"),
+        ("IDP_CODE_TTL", "0", "at least 1"),
+        ("IDP_PROXY_HOPS", "-1", "at least 0"),
+        ("IDP_PROXY_HOPS", "two", "whole number"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, message: str) -> None:

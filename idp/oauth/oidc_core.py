@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.grants import OpenIDCode
 from flask import g
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from idp.services import services
 from idp.store.audit import record_release
 from idp.store.db import db
 from idp.store.models import AuthorizationCode, Client
+
+#: The length of ``authorization_codes.nonce``.
+MAX_NONCE_LENGTH = 255
 
 
 def release_claims(
@@ -54,6 +58,13 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
             "azp": client.client_id,
             "exp": int(time.time()) + settings.id_token_ttl,
         }
+
+    def validate_openid_authorization_request(self, grant: Any, redirect_uri: Any) -> None:
+        # The nonce is stored with the code (255 characters); PostgreSQL refuses NUL in text.
+        nonce = grant.request.payload.data.get("nonce")
+        if nonce is not None and (len(nonce) > MAX_NONCE_LENGTH or "\x00" in nonce):
+            raise InvalidRequestError(f"nonce: at most {MAX_NONCE_LENGTH} characters, no NUL")
+        super().validate_openid_authorization_request(grant, redirect_uri)
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         # OIDC Core 3.1.2.1: a nonce mitigates replay, so one already bound to a code is refused.

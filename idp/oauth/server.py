@@ -7,7 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    OAuth2Request,
+    UnsupportedResponseTypeError,
+)
 from flask import Flask
 
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
@@ -33,8 +37,36 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
             return request
         return super().create_oauth2_request(request)
 
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        try:
+            return super().get_authorization_grant(request)
+        except ValueError:
+            # Authlib passes an unknown response_type as the error description, which OAuth2Error
+            # refuses when it holds characters RFC 6749 4.1.2.1 forbids there: same error, plain.
+            client = self.query_client(request.payload.client_id or "")
+            requested = request.payload.redirect_uri
+            redirect_uri = None
+            if client is not None:
+                verified = requested if client.check_redirect_uri(requested or "") else None
+                redirect_uri = verified if requested else client.get_default_redirect_uri()
+            raise UnsupportedResponseTypeError("unknown", redirect_uri=redirect_uri) from None
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> Any:
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except ValueError:
+            # RFC 6749 2.3.1: an Authorization header Authlib cannot parse ("Basic " with nothing
+            # after it, credentials that are not UTF-8) authenticates no client.
+            raise InvalidClientError(status_code=401, description="malformed credentials") from None
+
 
 def query_client(client_id: str) -> Client | None:
+    # Client ids are short URL-safe strings; anything else (PostgreSQL refuses NUL in text
+    # parameters) is simply no client, not a database error.
+    if len(client_id) > 64 or "\x00" in client_id:
+        return None
     found: Client | None = Client.query.filter_by(client_id=client_id).one_or_none()
     return found
 

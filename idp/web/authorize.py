@@ -104,11 +104,16 @@ def _process(uid: str | None, params: dict[str, str], prepared: OAuth2Request | 
             _("The service asked to return to an address it has not registered."),
         )
     login = current_login(services().settings.session_ttl)
+    grant = None
     try:
         grant = _server().get_consent_grant(request=prepared, end_user=_principal(login))
         return _decide(uid, params, prepared, grant, client, login)
     except OAuth2Error as error:
         error.state = params.get("state")
+        if grant is not None and not error.redirect_uri:
+            # RFC 6749 4.1.2.1: an error found once the client and its redirect URI are verified
+            # (a malformed max_age or id_token_hint) goes back to the client.
+            error.redirect_uri = grant.redirect_uri
         return _error_response(error)
 
 
@@ -160,19 +165,18 @@ def _needs_login(
     client: Client,
     login: LoginSession | None,
 ) -> bool:
+    max_age = params.get("max_age")
+    # OIDC Core 3.1.2.1: max_age is a non-negative number of seconds; checked before any login.
+    if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
+        raise InvalidRequestError("max_age must be a non-negative integer")
     if login is None:
         return True
     if pending.get("logged_in"):
         return False
     if "login" in prompts:
         return True
-    max_age = params.get("max_age")
-    if max_age is not None:
-        # OIDC Core 3.1.2.1: max_age is a non-negative number of seconds.
-        if not max_age.isdigit():
-            raise InvalidRequestError("max_age must be a non-negative integer")
-        if time.time() - login.auth_time > int(max_age):
-            return True
+    if max_age is not None and time.time() - login.auth_time > int(max_age):
+        return True
     hint = params.get("id_token_hint")
     if not hint:
         return False

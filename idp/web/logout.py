@@ -9,8 +9,9 @@ from __future__ import annotations
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import validate_csrf
+from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 
 from idp.oauth.server import YihaoServer
 from idp.web.errors import error_page
@@ -39,6 +40,10 @@ def logout() -> Response | str | tuple[str, int]:
             hidden={**hidden, "confirm": "1"},
         )
     if confirmed:
-        validate_csrf(request.form.get("csrf_token"))
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as exc:
+            # The error page for a bad form, as for every other CSRF-checked form; not a 500.
+            raise CSRFError(str(exc)) from None
     response: Response | None = server.create_endpoint_response("end_session", validated)
     return response or render_template("logged_out.html")

@@ -2,41 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
-from joserfc import jwt
-from joserfc.jwk import KeySet
 
 from tests.conftest import Citizen, RegisteredClient
 from tests.support.browser import Authorization, Browser
-
-
-def redeem(browser: Browser, rp: RegisteredClient, code: str, verifier: str) -> Any:
-    return browser.http.post(
-        "/token",
-        data={
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": rp.redirect_uri,
-            "code_verifier": verifier,
-        },
-        auth=(rp.client_id, rp.secret or ""),
-    )
-
-
-def id_token_claims(browser: Browser, token: str) -> dict[str, Any]:
-    keys = KeySet.import_key_set(browser.get("/jwks.json").get_json())
-    return dict(jwt.decode(token, keys, algorithms=["RS256", "ES256"]).claims)
-
-
-def login(
-    browser: Browser, rp: RegisteredClient, citizen: Citizen, **extra: str
-) -> tuple[Authorization, dict[str, str]]:
-    request = Authorization(
-        rp.client_id, rp.redirect_uri, scope=extra.pop("scope", "openid profile"), extra=extra
-    )
-    return request, browser.sign_in_and_consent(request, citizen.number, citizen.password)
+from tests.support.oidc import id_token_claims, login, redeem
 
 
 def test_full_flow_issues_tokens_that_work(

@@ -4,6 +4,7 @@ so personal-data scopes are never granted on it."""
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 
 from idp.oauth.claims import PERSONAL_SCOPES
 
@@ -14,8 +15,10 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[mis
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
-        requested = (self.request.payload.scope or "").split()
+        payload = self.request.payload
+        requested = (payload.scope or "").split()
         allowed = self.request.client.get_allowed_scope(
             " ".join(s for s in requested if s not in PERSONAL_SCOPES and s != "openid")
         )
-        self.request.payload.data["scope"] = allowed
+        # The request's own parameters are immutable; the token is issued from this copy.
+        self.request.payload = BasicOAuth2Payload({**dict(payload.data.items()), "scope": allowed})

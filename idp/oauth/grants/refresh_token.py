@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 from sqlalchemy import update
 
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
@@ -33,6 +33,10 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         # whoever merely saw it.
         if row is None or row.client_id != self.request.client.client_id:
             return None
+        requested = set((self.request.payload.scope or "").split())
+        if row.is_refresh_usable() and not requested <= set(row.scope.split()):
+            # RFC 6749 6: refused before the token is spent, so the client keeps its grant.
+            raise InvalidScopeError()
         won = claim(
             update(Token)
             .where(Token.id == row.id, Token.refresh_used_at.is_(None), Token.revoked.is_(False))

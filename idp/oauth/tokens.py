@@ -11,14 +11,16 @@ import secrets
 import time
 from typing import Any
 
+from authlib.oauth2.rfc6749 import InvalidGrantError
 from joserfc import jwt
+from sqlalchemy.exc import IntegrityError
 
 from idp.oauth.claims import subject_of
 from idp.oauth.principal import Principal
 from idp.services import Services
 from idp.store.crypto import token_digest
 from idp.store.db import db
-from idp.store.models import Client, Token
+from idp.store.models import Client, RevokedGrant, Token
 
 
 class TokenIssuer:
@@ -93,11 +95,24 @@ def save_token(
     )
     db.session.add(row)
     db.session.commit()
+    # Checked after the insert is committed: a concurrent revoke_grant either committed its
+    # marker before this read, or its UPDATE runs after the insert and catches the row.
+    if db.session.get(RevokedGrant, grant_id) is not None:
+        row.revoked = True
+        db.session.commit()
+        raise InvalidGrantError("the authorization was revoked")
     return row
 
 
 def revoke_grant(grant_id: str) -> int:
-    """Revoke every token of one grant; returns how many were live."""
+    """Revoke every token of one grant, including any still being issued; returns how many
+    were live. The marker goes first so a token saved concurrently sees it (see save_token)."""
+    if db.session.get(RevokedGrant, grant_id) is None:
+        db.session.add(RevokedGrant(grant_id=grant_id))
+        try:
+            db.session.commit()
+        except IntegrityError:  # revoked by a concurrent request: the marker is there either way
+            db.session.rollback()
     count = Token.query.filter_by(grant_id=grant_id, revoked=False).update({"revoked": True})
     db.session.commit()
     return int(count)

@@ -95,8 +95,11 @@ def _process(uid: str | None, params: dict[str, str], prepared: OAuth2Request | 
         )
     # RFC 6749 4.1.2.1: never redirect to an unverified redirect URI; tell the person instead.
     redirect_uri = params.get("redirect_uri")
+    # OIDC Core 3.1.2.1 makes redirect_uri REQUIRED; plain OAuth may omit it when exactly one
+    # is registered (RFC 6749 3.1.2.3).
+    openid = "openid" in params.get("scope", "").split()
     if (redirect_uri and not client.check_redirect_uri(redirect_uri)) or (
-        not redirect_uri and client.get_default_redirect_uri() is None
+        not redirect_uri and (openid or client.get_default_redirect_uri() is None)
     ):
         return error_page(
             400,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -23,6 +24,10 @@ def _wants_json() -> bool:
 
 
 def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    if _wants_json() and type(exc).get_body is not HTTPException.get_body:
+        # An exception that renders its own body (Authlib's resource protector: the RFC 6750 3.1
+        # error and its WWW-Authenticate challenge) is already the right answer.
+        return cast(Response, exc.get_response())
     status = exc.code or 500
     if _wants_json():
         # RFC 6749 5.2 shape, so programs get one error format from every endpoint.

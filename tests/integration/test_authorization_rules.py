@@ -110,8 +110,18 @@ def test_missing_redirect_uri_is_refused_when_several_are_registered(
         app,
         redirect_uris=["https://multi.example/a", "https://multi.example/b"],
     )
+    response = authorize_raw(browser, rp, drop=("redirect_uri",), scope="profile")
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+def test_openid_requests_must_name_the_redirect_uri(browser: Browser, rp: RegisteredClient) -> None:
+    # OIDC Core 3.1.2.1: redirect_uri is REQUIRED, even with a single registered one ...
     response = authorize_raw(browser, rp, drop=("redirect_uri",))
     assert response.status_code == 400 and "Location" not in response.headers
+    # ... while a plain OAuth request may omit it then (RFC 6749 3.1.2.3) and goes on to login.
+    oauth_only = authorize_raw(browser, rp, drop=("redirect_uri",), scope="profile")
+    assert oauth_only.status_code == 302
+    assert oauth_only.headers["Location"].startswith("/interaction/")
 
 
 # --- errors redirected to the client -----------------------------------------------------------

@@ -339,3 +339,17 @@ def test_identity_numbers_never_reach_the_logs(
     for record in caplog.records:
         text = record.getMessage() + " " + repr(record.args) + " " + str(record.exc_text or "")
         assert citizen.number not in text, record.name
+
+
+@pytest.mark.parametrize("header", [None, "Bearer not-a-token"])
+def test_userinfo_refusals_carry_a_bearer_challenge(browser: Browser, header: str | None) -> None:
+    # RFC 6750 3 and 3.1: a refused bearer request answers 401 with WWW-Authenticate: Bearer,
+    # naming invalid_token when a token was presented.
+    headers = {"Authorization": header} if header else {}
+    response = browser.http.get("/userinfo", headers=headers)
+    assert response.status_code == 401
+    challenge = response.headers.get("WWW-Authenticate", "")
+    assert challenge.lower().startswith("bearer")  # RFC 7235 2.1: schemes are case-insensitive
+    if header:
+        assert 'error="invalid_token"' in challenge
+        assert response.get_json()["error"] == "invalid_token"

@@ -3,16 +3,20 @@ RFC 7636 4.6; RFC 7009; RFC 7662; RFC 9700 4.14): what they refuse, and what a r
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
+from authlib.oauth2.rfc6749 import InvalidGrantError
 from flask import Flask
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
+from idp.oauth.tokens import find_token, revoke_grant, save_token
+from idp.services import services
 from idp.store.crypto import token_digest
 from idp.store.db import db
-from idp.store.models import AuthorizationCode
+from idp.store.models import AuthorizationCode, Client
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
 from tests.support.oidc import (
@@ -345,3 +349,16 @@ def test_revoking_an_unknown_token_is_not_an_error(browser: Browser, rp: Registe
     # RFC 7009 2.2: invalid tokens do not cause an error response.
     response = browser.http.post("/revoke", data={"token": "nothing"}, auth=client_auth(rp))
     assert response.status_code == 200
+
+
+def test_a_token_saved_into_a_revoked_grant_is_born_dead(ctx: Flask, rp: RegisteredClient) -> None:
+    # RFC 9700 4.14.2 / RFC 6749 4.1.2: a replay revokes the grant, even a token of it that the
+    # winning request saves only after the revocation ran.
+    client = Client.query.filter_by(client_id=rp.client_id).one()
+    grant_id = secrets.token_hex(16)
+    assert revoke_grant(grant_id) == 0
+    token = {"access_token": secrets.token_urlsafe(32), "expires_in": 600, "scope": ""}
+    with pytest.raises(InvalidGrantError):
+        save_token(services(), token, client, None, grant_id, None)
+    stored = find_token(token["access_token"])
+    assert stored is not None and stored.revoked

@@ -3,7 +3,7 @@
 from idp.store.models.audit import Release
 from idp.store.models.clients import Client
 from idp.store.models.consent import Consent
-from idp.store.models.grants import AuthorizationCode, Token
+from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
 from idp.store.models.replay import SeenValue
 from idp.store.models.subjects import Enterprise, Person
@@ -15,6 +15,7 @@ __all__ = [
     "Enterprise",
     "Person",
     "Release",
+    "RevokedGrant",
     "SeenValue",
     "SigningKey",
     "Token",

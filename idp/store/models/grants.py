@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp.store.db import db
+from idp.store.db import db, utcnow
 
 
 class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
@@ -51,6 +51,15 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
 
     def is_expired(self) -> bool:
         return self.expires_at < time.time()
+
+
+class RevokedGrant(db.Model):  # type: ignore[name-defined,misc]
+    """A grant revoked as a whole; tokens saved into it afterwards are born dead."""
+
+    __tablename__ = "revoked_grants"
+
+    grant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Token(db.Model):  # type: ignore[name-defined,misc]

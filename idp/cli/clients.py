@@ -1,0 +1,93 @@
+"""Relying parties."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from idp.cli.base import app_context, emit, json_option, main, operator_command
+from idp.oauth.registration import ClientSpec, register_client
+
+
+def _purposes(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = [v.split("=", 1) for v in values]
+    if any(len(p) != 2 or not p[1].strip() for p in pairs):
+        raise click.BadParameter("--purpose takes SCOPE=TEXT")
+    return {k: v.strip() for k, v in pairs}
+
+
+def _jwks(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"--jwks-file: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise click.BadParameter('--jwks-file must hold a JWK set ({"keys": [...]})')
+    return data
+
+
+@main.group("client")
+def client_group() -> None:
+    """Relying parties."""
+
+
+@client_group.command("add")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
+@click.option("--scope", default="openid")
+@click.option("--grant-type", "grant_types", multiple=True)
+@click.option("--public", is_flag=True, help="A public client (no secret; PKCE only).")
+@click.option(
+    "--auth-method",
+    type=click.Choice(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]),
+)
+@click.option("--sector-identifier-uri")
+@click.option("--post-logout-redirect-uri", "post_logout_uris", multiple=True)
+@click.option("--purpose", "purposes", multiple=True, help="SCOPE=TEXT shown on the consent page.")
+@click.option("--subject-type", type=click.Choice(["pairwise", "public"]), default="pairwise")
+@click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
+@click.option("--access-token-format", type=click.Choice(["opaque", "jwt"]), default="opaque")
+@click.option("--jwks-file", help="The client's public JWK set, for private_key_jwt.")
+@json_option
+@operator_command
+def client_add(
+    name: str,
+    redirect_uris: tuple[str, ...],
+    scope: str,
+    grant_types: tuple[str, ...],
+    public: bool,
+    auth_method: str | None,
+    sector_identifier_uri: str | None,
+    post_logout_uris: tuple[str, ...],
+    purposes: tuple[str, ...],
+    subject_type: str,
+    id_token_alg: str,
+    access_token_format: str,
+    jwks_file: str | None,
+    as_json: bool,
+) -> None:
+    """Register a client and print its client_id and (once only) its secret."""
+    if public and auth_method not in (None, "none"):
+        raise click.BadParameter("--public clients authenticate with 'none'")
+    spec = ClientSpec(
+        name=name,
+        redirect_uris=list(redirect_uris),
+        scope=scope,
+        grant_types=list(grant_types) or ["authorization_code", "refresh_token"],
+        auth_method="none" if public else (auth_method or "client_secret_basic"),
+        sector_identifier_uri=sector_identifier_uri,
+        post_logout_redirect_uris=list(post_logout_uris),
+        purposes=_purposes(purposes),
+        subject_type=subject_type,
+        id_token_alg=id_token_alg,
+        access_token_format=access_token_format,
+        jwks=_jwks(jwks_file),
+    )
+    with app_context():
+        client, client_secret = register_client(spec)
+        emit({"client_id": client.client_id, "client_secret": client_secret}, as_json)

@@ -1,0 +1,63 @@
+"""Set-up and running: secrets, schema, demo data, the server."""
+
+from __future__ import annotations
+
+import click
+
+from idp.cli.base import app_context, emit, json_option, main, operator_command
+from idp.config import load_settings, new_secret
+from idp.demo import seed
+from idp.services import services
+from idp.store.db import db
+from idp.store.migrate import upgrade
+from idp.wsgi_server import run
+
+
+@main.command("secret")
+def secret() -> None:
+    """Print a fresh 32-byte secret for IDP_SECRET_KEY, IDP_DATA_KEY or IDP_INDEX_KEY."""
+    click.echo(new_secret())
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@json_option
+@operator_command
+def db_upgrade(as_json: bool) -> None:
+    """Apply every pending migration, then make sure signing keys exist."""
+    settings = load_settings()
+    settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    with app_context():
+        upgrade(str(db.engine.url.render_as_string(hide_password=False)))
+        created = services().keys.ensure()
+    emit({"status": "upgraded", "new_keys": created}, as_json)
+
+
+@main.group("demo")
+def demo_group() -> None:
+    """Demonstration data."""
+
+
+@demo_group.command("seed")
+@json_option
+@operator_command
+def demo_seed(as_json: bool) -> None:
+    """Create demo citizens, an enterprise and a demo client (skipping what exists)."""
+    with app_context():
+        emit(seed(), as_json)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+@click.option("--workers", default=2, type=int)
+@click.option("--threads", default=4, type=int)
+@operator_command
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve with gunicorn; no access log, as query strings may carry personal data."""
+    load_settings()  # a configuration error is one clear line here, not a worker traceback
+    run(host, port, workers, threads)

@@ -1,0 +1,90 @@
+"""Citizens and enterprises, registered by an operator."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from idp.cli.base import app_context, emit, json_option, main, operator_command
+from idp.identifiers import mask_identifier, parse_resident_id, parse_uscc
+from idp.services import services
+from idp.store.db import db
+from idp.store.subjects import Contact, add_enterprise, add_person, find_person
+
+
+@main.group("person")
+def person_group() -> None:
+    """Citizens."""
+
+
+@person_group.command("add")
+@click.option("--id-number", required=True)
+@click.option("--name", required=True)
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from stdin.")
+@click.option("--phone")
+@click.option("--address", help="Formatted postal address.")
+@json_option
+@operator_command
+def person_add(
+    id_number: str,
+    name: str,
+    password_stdin: bool,
+    phone: str | None,
+    address: str | None,
+    as_json: bool,
+) -> None:
+    """Register a person; the password is read from standard input, never from the command line."""
+    rid = parse_resident_id(id_number)
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise click.BadParameter("password must have at least 8 characters")
+    if not name.strip():
+        raise click.BadParameter("name must not be empty")
+    with app_context():
+        svc = services()
+        contact = Contact(
+            phone=phone, address={"formatted": address, "country": "CN"} if address else {}
+        )
+        person = add_person(svc.cipher, rid, name.strip(), svc.passwords.hash(password), contact)
+        db.session.commit()
+        emit(
+            {
+                "person": person.public_id,
+                "id_number": rid.masked,
+                "document_type": str(rid.document_type),
+            },
+            as_json,
+        )
+
+
+@main.group("enterprise")
+def enterprise_group() -> None:
+    """Enterprises and their legal representatives."""
+
+
+@enterprise_group.command("add")
+@click.option("--uscc", required=True)
+@click.option("--name", required=True)
+@click.option("--legal-rep-id-number", required=True)
+@json_option
+@operator_command
+def enterprise_add(uscc: str, name: str, legal_rep_id_number: str, as_json: bool) -> None:
+    """Register an enterprise, represented by an already registered person."""
+    code = parse_uscc(uscc)
+    rid = parse_resident_id(legal_rep_id_number)
+    with app_context():
+        svc = services()
+        rep = find_person(svc.cipher, rid.number)
+        if rep is None:
+            raise click.BadParameter(f"no person with number {rid.masked} is registered")
+        enterprise = add_enterprise(svc.cipher, code, name.strip(), rep)
+        db.session.commit()
+        emit(
+            {
+                "enterprise": enterprise.public_id,
+                "uscc": mask_identifier(code.code),
+                "legal_representative": rid.masked,
+            },
+            as_json,
+        )

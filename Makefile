@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: run test lint unit translations demo-data clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e clients/python -e ".[test]"
 	touch $(STAMP)
 
 # Compiled catalogues are build output (never committed); zh-CN is the primary UI language.
@@ -24,8 +24,8 @@ run: $(STAMP) translations
 
 ## ruff and mypy over the provider and its tests
 lint: $(STAMP)
-	$(BIN)/ruff check idp tests
-	$(BIN)/ruff format --check --quiet idp tests
+	$(BIN)/ruff check idp clients tests
+	$(BIN)/ruff format --check --quiet idp clients tests
 	$(BIN)/mypy
 
 ## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL

@@ -3,20 +3,27 @@
 from idp.store.models.audit import Release
 from idp.store.models.clients import Client
 from idp.store.models.consent import Consent
+from idp.store.models.credentials import Certificate, IssuerKey, StatusList
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
+from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
 from idp.store.models.subjects import Enterprise, Person
 
 __all__ = [
     "AuthorizationCode",
+    "Certificate",
     "Client",
     "Consent",
     "Enterprise",
+    "IssuerKey",
     "Person",
+    "RegistryHolder",
+    "RegistryRecord",
     "Release",
     "RevokedGrant",
     "SeenValue",
     "SigningKey",
+    "StatusList",
     "Token",
 ]

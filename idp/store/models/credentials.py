@@ -1,0 +1,62 @@
+"""Issued e-certificates (电子证照), the keys that sign them, and the status lists that revoke them.
+
+A ``Certificate`` is one version of one registry record in certificate form, named by its
+GB/T 36904 identifier and carrying the GB/T 36903 core metadata. Every QR credential issued for it
+(any purpose profile, any holder key) points at the certificate's one bit in a status list, so
+revoking the certificate revokes all of them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.store.db import db, utcnow
+
+
+class IssuerKey(db.Model):  # type: ignore[name-defined,misc]
+    """The credential-signing key (P-256) and its X.509 certificate under the root."""
+
+    __tablename__ = "credential_issuer_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)  # hex of SHA-256(cert DER)[:8]
+    certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
+    private_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class StatusList(db.Model):  # type: ignore[name-defined,misc]
+    """One Token Status List (1 bit per entry); a new list is opened when one fills up."""
+
+    __tablename__ = "status_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Certificate(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("status_list_id", "status_index", name="uq_certificates_status_entry"),
+        UniqueConstraint("record_id", "version", name="uq_certificates_record_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the GB/T 36904 serial
+    type: Mapped[int] = mapped_column(Integer)  # yihao.wire.fields.CredentialType
+    record_id: Mapped[int] = mapped_column(ForeignKey("registry_records.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the record version it was made from
+    identifier: Mapped[str] = mapped_column(String(96), unique=True)
+    holder_index: Mapped[str] = mapped_column(String(64), index=True)
+    holder_masked: Mapped[str] = mapped_column(String(40))
+    holder_code_type: Mapped[str] = mapped_column(String(16))  # resident_id | uscc
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)

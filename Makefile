@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint unit translations demo-data clean
+.PHONY: run certs test lint unit translations demo-data clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,14 @@ translations: $(STAMP)
 ## The provider with demo data on the embedded SQLite database, at http://127.0.0.1:5000
 run: $(STAMP) translations
 	$(BIN)/idp db upgrade
+	$(BIN)/idp certs init
 	$(BIN)/idp demo seed
 	$(BIN)/idp serve --host 127.0.0.1 --port 5000
+
+## The development PKI in certs/ (root CA, written once) and an issuer key under it in the database
+certs: $(STAMP)
+	$(BIN)/idp db upgrade
+	$(BIN)/idp certs init
 
 ## ruff and mypy over the provider and its tests
 lint: $(STAMP)

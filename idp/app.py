@@ -18,7 +18,7 @@ from idp.oauth.server import build_server
 from idp.services import Services
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
-from idp.web import account, authorize, logout, oidc
+from idp.web import account, authorize, credentials_api, logout, oidc, wallet
 from idp.web.errors import init_errors
 from idp.web.i18n import init_i18n
 
@@ -88,7 +88,9 @@ def _init_web(app: Flask) -> None:
     csrf.exempt(oidc.bp)
     csrf.exempt(authorize.authorize)
     csrf.exempt(logout.logout)
-    for blueprint in (oidc.bp, authorize.bp, account.bp, logout.bp):
+    csrf.exempt(credentials_api.bp)
+    blueprints = (oidc.bp, authorize.bp, account.bp, logout.bp, credentials_api.bp, wallet.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     init_i18n(app)
     init_errors(app)

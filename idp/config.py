@@ -15,7 +15,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from idp.identifiers import InvalidIdentifier, parse_uscc
 
 Environment = Literal["development", "production", "testing"]
 
@@ -24,6 +26,152 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 #: Secrets that production must be given; development generates them.
 SECRET_VARS = ("IDP_SECRET_KEY", "IDP_DATA_KEY", "IDP_INDEX_KEY")
+
+DEFAULT_ISSUER_NAME = "一号通行电子证照签发 Yihao e-certificate issuer"
+#: A valid code of the form a government body (机关) in region 440000 holds; replace it in
+#: production with the issuing authority's own.
+DEFAULT_ISSUER_CODE = "11440000MB2D00014P"
+
+
+_ID_CARD_FIELDS = [
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "address",
+    "id_number",
+    "issuing_authority",
+    "valid_from",
+    "valid_until",
+]
+#: Certificate types with their GB/T 36904 type codes, and the purpose profiles counters use.
+#: Profile ids travel in QR codes: never reuse one for a different field set.
+DEFAULT_CATALOGUE: dict[str, Any] = {
+    "types": [
+        {
+            "type": "id_card",
+            "type_code": "11100000000013338W011",
+            "label_zh": "居民身份证",
+            "label_en": "Resident identity card",
+        },
+        {
+            "type": "household",
+            "type_code": "11100000000013338W012",
+            "label_zh": "户口登记",
+            "label_en": "Household register entry",
+        },
+        {
+            "type": "property",
+            "type_code": "11100000000013338W021",
+            "label_zh": "不动产权证书",
+            "label_en": "Property certificate",
+        },
+        {
+            "type": "business_licence",
+            "type_code": "11100000000013338W031",
+            "label_zh": "营业执照",
+            "label_en": "Business licence",
+        },
+    ],
+    "profiles": [
+        {
+            "id": 1,
+            "name": "id_card.housing_fund",
+            "fields": ["name", "id_number"],
+            "label_zh": "住房公积金提取",
+            "label_en": "Housing-fund withdrawal",
+        },
+        {
+            "id": 2,
+            "name": "id_card.age_check",
+            "fields": ["over_18"],
+            "label_zh": "年龄核验（是否年满18周岁）",
+            "label_en": "Age check (18 or over)",
+        },
+        {
+            "id": 3,
+            "name": "id_card.full",
+            "fields": _ID_CARD_FIELDS,
+            "label_zh": "身份证全部信息",
+            "label_en": "Whole identity card",
+        },
+        {
+            "id": 4,
+            "name": "household.enrolment",
+            "fields": ["name", "birth_date", "household_address"],
+            "label_zh": "入学报名",
+            "label_en": "School enrolment",
+        },
+        {
+            "id": 5,
+            "name": "household.full",
+            "fields": [
+                "name",
+                "sex",
+                "ethnicity",
+                "birth_date",
+                "id_number",
+                "household_number",
+                "relation",
+                "household_address",
+            ],
+            "label_zh": "户口登记全部信息",
+            "label_en": "Whole household entry",
+        },
+        {
+            "id": 6,
+            "name": "property.transaction",
+            "fields": ["property_unit_number", "location", "area", "owners", "mortgaged"],
+            "label_zh": "不动产交易与抵押核验",
+            "label_en": "Property sale and mortgage check",
+        },
+        {
+            "id": 7,
+            "name": "property.full",
+            "fields": [
+                "property_unit_number",
+                "certificate_number",
+                "location",
+                "area",
+                "usage",
+                "owners",
+                "mortgaged",
+            ],
+            "label_zh": "不动产权证书全部信息",
+            "label_en": "Whole property certificate",
+        },
+        {
+            "id": 8,
+            "name": "business_licence.financing",
+            "fields": [
+                "uscc",
+                "enterprise_name",
+                "legal_representative",
+                "registered_capital",
+                "established",
+                "business_status",
+            ],
+            "label_zh": "企业融资",
+            "label_en": "Enterprise financing",
+        },
+        {
+            "id": 9,
+            "name": "business_licence.full",
+            "fields": [
+                "uscc",
+                "enterprise_name",
+                "enterprise_type",
+                "legal_representative",
+                "registered_capital",
+                "established",
+                "address",
+                "business_status",
+            ],
+            "label_zh": "营业执照全部信息",
+            "label_en": "Whole business licence",
+        },
+    ],
+}
 
 
 class ConfigError(RuntimeError):
@@ -58,6 +206,15 @@ class Settings:
     login_lockout_seconds: int = 300
     proxy_hops: int = 0
     argon2: Argon2Params = field(default_factory=Argon2Params)
+    certs_dir: Path = Path("certs")
+    issuer_name: str = DEFAULT_ISSUER_NAME
+    issuer_code: str = DEFAULT_ISSUER_CODE
+    issuer_cert_days: int = 397
+    credential_ttl: int = 7 * 24 * 3600
+    status_list_size: int = 1 << 17
+    status_list_ttl: int = 3600
+    status_list_validity: int = 24 * 3600
+    catalogue: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_CATALOGUE)
 
     @property
     def production(self) -> bool:
@@ -96,7 +253,36 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             time_cost=_int(env, "IDP_ARGON2_TIME_COST", 2),
             parallelism=_int(env, "IDP_ARGON2_PARALLELISM", 1),
         ),
+        certs_dir=Path(env.get("IDP_CERTS_DIR") or Path.cwd() / "certs"),
+        issuer_name=_issuer_name(env.get("IDP_ISSUER_NAME", DEFAULT_ISSUER_NAME)),
+        issuer_code=_issuer_code(env.get("IDP_ISSUER_CODE", DEFAULT_ISSUER_CODE)),
+        issuer_cert_days=_int(env, "IDP_ISSUER_CERT_DAYS", 397),
+        credential_ttl=_int(env, "IDP_CREDENTIAL_TTL", 7 * 24 * 3600),
+        status_list_size=_status_list_size(env),
+        status_list_ttl=_int(env, "IDP_STATUS_LIST_TTL", 3600),
+        status_list_validity=_int(env, "IDP_STATUS_LIST_VALIDITY", 24 * 3600),
+        catalogue=_catalogue(env.get("IDP_CATALOGUE_FILE")),
     )
+
+
+def _status_list_size(env: Mapping[str, str]) -> int:
+    size = _int(env, "IDP_STATUS_LIST_SIZE", 1 << 17, minimum=1024)
+    if size % 8 or size > 1 << 24:
+        raise ConfigError("IDP_STATUS_LIST_SIZE must be a multiple of 8, at most 16777216")
+    return size
+
+
+def _catalogue(path: str | None) -> Mapping[str, Any]:
+    """The certificate catalogue: the built-in default, or a JSON file of the same shape."""
+    if not path:
+        return DEFAULT_CATALOGUE
+    try:
+        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"IDP_CATALOGUE_FILE could not be read as JSON: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError("IDP_CATALOGUE_FILE must hold a JSON object with types and profiles")
+    return loaded
 
 
 def _environment(value: str) -> Environment:
@@ -111,6 +297,22 @@ def _issuer(value: str) -> str:
     if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
         raise ConfigError("IDP_ISSUER must be an http(s) URL without query or fragment")
     return value.rstrip("/")
+
+
+def _issuer_name(value: str) -> str:
+    if not value.strip():
+        raise ConfigError("IDP_ISSUER_NAME must not be empty")
+    return value.strip()
+
+
+def _issuer_code(value: str) -> str:
+    # It goes into every issuer certificate; a typo found at start-up beats one found by a counter.
+    try:
+        return parse_uscc(value).code
+    except InvalidIdentifier as exc:
+        raise ConfigError(
+            f"IDP_ISSUER_CODE must be a unified social credit code (GB 32100): {exc}"
+        ) from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:

@@ -3,8 +3,11 @@ passwords. Numbers are the published examples of GB 11643 and GB 32100, not real
 
 from __future__ import annotations
 
+from importlib.resources import as_file, files
 from typing import Any
 
+from idp.credentials.importer import import_csv
+from idp.credentials.registries import KINDS
 from idp.identifiers import parse_resident_id, parse_uscc
 from idp.oauth.registration import ClientSpec, register_client
 from idp.services import services
@@ -45,8 +48,24 @@ def seed() -> dict[str, Any]:
         "password": DEMO_PASSWORD,
         "enterprise": uscc,
         "new": created,
+        "registries": _demo_registries(),
         **client_info,
     }
+
+
+def _demo_registries() -> dict[str, dict[str, int]]:
+    """Load the demo registry exports through the real importer, so the demo exercises it too."""
+    summary: dict[str, dict[str, int]] = {}
+    for kind in KINDS:
+        with as_file(files("idp") / "demo_registries" / f"{kind}.csv") as path:
+            report = import_csv(services().cipher, kind, path)
+        summary[kind] = {
+            "created": report.created,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "rejected": len(report.rejected),
+        }
+    return summary
 
 
 def _demo_client() -> dict[str, Any]:

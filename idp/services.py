@@ -13,7 +13,9 @@ from flask import current_app
 
 from idp.auth.login import LoginPolicy
 from idp.auth.passwords import Passwords
-from idp.config import Settings
+from idp.config import ConfigError, Settings
+from idp.credentials.profiles import Catalogue, CatalogueError, load_catalogue
+from idp.keys.issuer import IssuerKeys
 from idp.keys.ring import KeyRing
 from idp.store.crypto import FieldCipher
 
@@ -24,6 +26,8 @@ class Services:
     cipher: FieldCipher
     passwords: Passwords
     keys: KeyRing
+    issuer: IssuerKeys
+    catalogue: Catalogue
     login_policy: LoginPolicy
     pairwise_key: bytes
 
@@ -38,11 +42,20 @@ class Services:
             keys=KeyRing(
                 cipher, timedelta(seconds=longest_signed + 3600), settings.key_cache_seconds
             ),
+            issuer=IssuerKeys(cipher, settings.key_cache_seconds),
+            catalogue=_catalogue(settings),
             login_policy=LoginPolicy(
                 settings.login_max_failures, timedelta(seconds=settings.login_lockout_seconds)
             ),
             pairwise_key=cipher.derive("oidc-pairwise-subject"),
         )
+
+
+def _catalogue(settings: Settings) -> Catalogue:
+    try:
+        return load_catalogue(settings.catalogue)
+    except CatalogueError as exc:
+        raise ConfigError(f"certificate catalogue: {exc}") from None
 
 
 def services() -> Services:

@@ -15,6 +15,7 @@ from flask import Flask
 from idp.app import create_app
 from idp.config import Argon2Params, Settings, load_settings, new_secret
 from idp.identifiers import parse_resident_id, parse_uscc
+from idp.keys.dev_pki import ensure_pki
 from idp.oauth.registration import ClientSpec, register_client
 from idp.services import services
 from idp.store.db import db
@@ -67,6 +68,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         "IDP_DATA_KEY": new_secret(),
         "IDP_INDEX_KEY": new_secret(),
         "IDP_KEY_CACHE_SECONDS": "1",
+        "IDP_CERTS_DIR": str(instance / "certs"),
     }
     return replace(load_settings(env), argon2=FAST_ARGON2)
 
@@ -77,6 +79,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     with application.app_context():
         upgrade(db.engine.url.render_as_string(hide_password=False))
         services().keys.ensure()
+        ensure_pki(services())
     yield application
     with application.app_context():
         db.engine.dispose()
@@ -102,8 +105,10 @@ class Citizen:
     name: str
 
 
-def make_citizen(app: Flask, name: str = "张三", phone: str | None = "13900000000") -> Citizen:
-    number = new_id_number()
+def make_citizen(
+    app: Flask, name: str = "张三", phone: str | None = "13900000000", number: str | None = None
+) -> Citizen:
+    number = number or new_id_number()
     with app.app_context():
         svc = services()
         contact = Contact(phone=phone, address={"formatted": "北京市东城区1号", "country": "CN"})

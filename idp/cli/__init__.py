@@ -1,6 +1,6 @@
 """The ``idp`` operator command: one module per group of subcommands, registered on import."""
 
-from idp.cli import clients, keys, operations, subjects
+from idp.cli import certs, clients, credentials, keys, operations, registry, subjects
 from idp.cli.base import main
 
-__all__ = ["clients", "keys", "main", "operations", "subjects"]
+__all__ = ["certs", "clients", "credentials", "keys", "main", "operations", "registry", "subjects"]

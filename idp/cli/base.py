@@ -17,7 +17,9 @@ import click
 
 from idp.app import create_app
 from idp.config import ConfigError
+from idp.credentials.importer import ImportFileError
 from idp.identifiers import InvalidIdentifier
+from idp.keys.pki import RootFileError
 from idp.oauth.registration import RegistrationError
 from idp.store.subjects import AlreadyRegistered
 
@@ -30,6 +32,8 @@ USER_ERRORS = (
     AlreadyRegistered,
     RegistrationError,
     ConfigError,
+    ImportFileError,
+    RootFileError,
     click.BadParameter,
 )
 

@@ -22,10 +22,15 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "address": ("address",),
     "id_number": ("id_number", "id_document_type"),
     "enterprise": ("uscc", "name", "act"),
+    # Not claims but APIs: issuing the holder's own e-certificates, and revoking them (operators).
+    "credentials": (),
+    "credentials.revoke": (),
 }
 
 #: Scopes whose claims are personal data: they need consent and every release is recorded.
-PERSONAL_SCOPES = frozenset({"profile", "phone", "address", "id_number", "enterprise"})
+PERSONAL_SCOPES = frozenset(
+    {"profile", "phone", "address", "id_number", "enterprise", "credentials"}
+)
 
 #: Claims never counted as a release of personal data.
 NON_PERSONAL = frozenset({"sub", "entity_type"})

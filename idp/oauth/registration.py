@@ -40,6 +40,7 @@ class ClientSpec:
     id_token_alg: str = "RS256"
     access_token_format: str = "opaque"
     jwks: dict[str, Any] | None = None
+    client_id: str | None = None  # only for the provider's own first-party clients
 
 
 def _check_uri(uri: str, what: str) -> None:
@@ -122,7 +123,7 @@ def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
     _check(spec)
     secret = None if spec.auth_method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
     client = Client(
-        client_id=secrets.token_urlsafe(16),
+        client_id=spec.client_id or secrets.token_urlsafe(16),
         secret_digest=token_digest(secret) if secret else None,
         name=spec.name.strip(),
         redirect_uris=list(spec.redirect_uris),

@@ -20,6 +20,17 @@ _CONTACT = "persons.contact"
 _USCC = "enterprises.uscc"
 
 
+def person_index(cipher: FieldCipher, number: str) -> str:
+    """The keyed lookup value of a normalised number: the person row and registry holders share it,
+    so a person's registry records are found without decrypting anyone's."""
+    return cipher.index(number, _NUMBER)
+
+
+def enterprise_index(cipher: FieldCipher, uscc: str) -> str:
+    """The keyed lookup value of a USCC, shared by the enterprise row and registry holders."""
+    return cipher.index(uscc, _USCC)
+
+
 class AlreadyRegistered(ValueError):
     """A subject with this number exists; the message names only the masked number."""
 
@@ -46,7 +57,7 @@ class PersonRecord:
 def add_person(
     cipher: FieldCipher, rid: ResidentId, name: str, password_hash: str, contact: Contact
 ) -> Person:
-    index = cipher.index(rid.number, _NUMBER)
+    index = person_index(cipher, rid.number)
     if db.session.scalar(select(Person.id).where(Person.number_index == index)) is not None:
         raise AlreadyRegistered(f"a person with number {rid.masked} is already registered")
     person = Person(
@@ -64,7 +75,7 @@ def add_person(
 
 def find_person(cipher: FieldCipher, number: str) -> Person | None:
     """Look a person up by normalised number through the keyed index."""
-    index = cipher.index(number, _NUMBER)
+    index = person_index(cipher, number)
     return db.session.scalar(select(Person).where(Person.number_index == index))
 
 
@@ -88,7 +99,7 @@ def read_person(cipher: FieldCipher, person: Person) -> PersonRecord:
 def add_enterprise(
     cipher: FieldCipher, uscc: Uscc, name: str, representative: Person
 ) -> Enterprise:
-    index = cipher.index(uscc.code, _USCC)
+    index = enterprise_index(cipher, uscc.code)
     if db.session.scalar(select(Enterprise.id).where(Enterprise.uscc_index == index)) is not None:
         raise AlreadyRegistered(f"an enterprise with code {mask_identifier(uscc.code)} exists")
     enterprise = Enterprise(

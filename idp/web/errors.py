@@ -12,7 +12,16 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
-_API_PREFIXES = ("/token", "/userinfo", "/revoke", "/introspect", "/jwks.json", "/.well-known")
+_API_PREFIXES = (
+    "/token",
+    "/userinfo",
+    "/revoke",
+    "/introspect",
+    "/jwks.json",
+    "/.well-known",
+    "/credentials",
+    "/sl/",
+)
 
 
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:

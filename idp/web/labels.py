@@ -8,10 +8,14 @@ with Flask-Babel configured.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from yihao.wire.fields import BY_NAME
+
+from idp.identifiers import mask_identifier
 
 SCOPE_LABELS: Final[dict[str, LazyString]] = {
     "openid": _l("Your identifier at this service"),
@@ -20,6 +24,8 @@ SCOPE_LABELS: Final[dict[str, LazyString]] = {
     "address": _l("Address"),
     "id_number": _l("Identity document number"),
     "enterprise": _l("Enterprise identity"),
+    "credentials": _l("Your e-certificates, shown as QR codes"),
+    "credentials.revoke": _l("Revoking e-certificates"),
 }
 
 CLAIM_LABELS: Final[dict[str, LazyString]] = {
@@ -45,6 +51,7 @@ ENTERPRISE_CLAIM_LABELS: Final[dict[str, LazyString]] = {
 CHANNEL_LABELS: Final[dict[str, LazyString]] = {
     "id_token": _l("At sign-in"),
     "userinfo": _l("Data request by the service"),
+    "credential": _l("E-certificate QR code"),
 }
 
 #: Scopes whose claims are highlighted on the consent page.
@@ -67,7 +74,35 @@ def claim_label(name: str, *, enterprise: bool = False) -> str:
     if enterprise and name in ENTERPRISE_CLAIM_LABELS:
         return str(ENTERPRISE_CLAIM_LABELS[name])
     label = CLAIM_LABELS.get(name)
-    return name if label is None else str(label)
+    return field_label(name) if label is None else str(label)
+
+
+def field_label(name: str) -> str:
+    """The label of an e-certificate field (``yihao.wire.fields``); unknown names unchanged."""
+    found = BY_NAME.get(name)
+    return name if found is None else localised(found.label_zh, found.label_en)
+
+
+def localised(label_zh: str, label_en: str) -> str:
+    """Pick the label of configured data (catalogue, field table) for the current locale."""
+    return label_zh if str(get_locale()).startswith("zh") else label_en
+
+
+def field_value(name: str, value: Any) -> str:
+    """A certificate field's JSON form as a person reads it; identity numbers stay masked."""
+    found = BY_NAME.get(name)
+    kind = found.kind if found else "text"
+    if value is None:
+        return str(_l("Long-term")) if kind == "date_or_null" else ""
+    if kind == "resident_id" or name == "uscc":
+        return mask_identifier(str(value))
+    if kind == "bool":
+        return str(_l("Yes") if value else _l("No"))
+    if name == "sex":
+        return str(_l("Male") if value == 1 else _l("Female"))
+    if kind == "text_list":
+        return "、".join(value)
+    return str(value)
 
 
 def scope_label(name: str) -> str:

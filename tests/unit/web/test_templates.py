@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -175,7 +176,21 @@ ENTERPRISES = [
     Enterprise(2, "示例贸易有限公司", "91330100********2Y"),
 ]
 
+
 #: template -> (sample context, a Chinese phrase in the zh render, an English one in the en render)
+def wallet_cards() -> list[Any]:
+    reveal = SimpleNamespace(label=labels.field_label("name"), value="张三")
+    purpose = SimpleNamespace(name="id_card.housing_fund", label="住房公积金提取", reveals=[reveal])
+    return [
+        SimpleNamespace(
+            identifier="1.2.156.3005.2.X.Y.1.001.Z",
+            title="居民身份证",
+            holder="3301**********123X",
+            purposes=[purpose],
+        )
+    ]
+
+
 PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
     "login.html": (
         {"action": "/authorize/x", "username": "", "error": None, "client_name": "不动产登记"},
@@ -223,6 +238,7 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
         "Sign out of Yihao?",
     ),
     "logged_out.html": ({}, "您已退出登录", "You have signed out."),
+    "wallet.html": ({"cards": wallet_cards, "token": "t0ken"}, "我的电子证照", "My e-certificates"),
 }
 
 

@@ -145,10 +145,10 @@ def _unpack_resident_id(value: object) -> str:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise _bad("id_number is not an unsigned integer")
     body, check = divmod(value, _ID_CHECK_BASE)
-    digits = f"{body:0{_ID_DIGITS}d}"
-    if len(digits) != _ID_DIGITS:
+    # Compare before formatting: str() of a hostile bignum raises ValueError past 4,300 digits.
+    if body >= 10**_ID_DIGITS:
         raise _bad("id_number has too many digits")
-    number = digits + ("X" if check == 10 else str(check))
+    number = f"{body:0{_ID_DIGITS}d}" + ("X" if check == 10 else str(check))
     if not mod_11_2.is_valid(number):
         raise _bad("id_number fails its MOD 11-2 check")
     return number

@@ -1,0 +1,192 @@
+"""The credential issuer key: the P-256 key that signs e-certificates, and its certificate.
+
+Counters verify credentials offline against a pinned root, so the key is useless without a
+certificate from that root; both live together in the database, shared by every node. The private
+key is encrypted like the token signing keys. Nodes read through a short in-process cache, so a
+rotation reaches them within ``cache_seconds`` without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+from yihao.trust import key_id
+
+from idp.keys.pki import issue_issuer_certificate
+from idp.store.crypto import FieldCipher
+from idp.store.db import db, utcnow
+from idp.store.models import IssuerKey
+
+_CONTEXT = "credential_issuer_keys.private"
+#: Renew this long before expiry, so no credential is signed by a key about to lapse.
+RENEW_BEFORE = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class IssuerSigner:
+    """What signing a credential needs: the key, its COSE ``kid`` and the certificate."""
+
+    kid: bytes
+    private_key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    signer: IssuerSigner | None
+    published: tuple[bytes, ...]
+    taken_at: float
+
+
+class IssuerKeys:
+    def __init__(self, cipher: FieldCipher, cache_seconds: int) -> None:
+        self._cipher = cipher
+        self._cache_seconds = cache_seconds
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def ensure(
+        self,
+        root_key: ec.EllipticCurvePrivateKey,
+        root_cert: x509.Certificate,
+        *,
+        name: str,
+        issuer_code: str,
+        issuer_url: str,
+        valid_days: int,
+    ) -> str | None:
+        """Create a key unless the active one is from this root and far from expiry.
+
+        Returns the new kid (hex), or None when the active key stays. A key from another root (a
+        regenerated development root) would fail at every verifier that pins the new one.
+        """
+        active = self._active()
+        if active and _still_good(active[-1], root_cert):
+            return None
+        return self.rotate(
+            root_key,
+            root_cert,
+            name=name,
+            issuer_code=issuer_code,
+            issuer_url=issuer_url,
+            valid_days=valid_days,
+        )
+
+    def rotate(
+        self,
+        root_key: ec.EllipticCurvePrivateKey,
+        root_cert: x509.Certificate,
+        *,
+        name: str,
+        issuer_code: str,
+        issuer_url: str,
+        valid_days: int,
+    ) -> str:
+        """Retire the active key and create a successor; return the new kid (hex)."""
+        now = utcnow()
+        for row in self._active():
+            row.retired_at = now
+        private_key = ec.generate_private_key(ec.SECP256R1())
+        certificate = issue_issuer_certificate(
+            root_key,
+            root_cert,
+            private_key.public_key(),
+            name=name,
+            issuer_code=issuer_code,
+            issuer_url=issuer_url,
+            valid_days=valid_days,
+        )
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        kid = key_id(der).hex()
+        db.session.add(
+            IssuerKey(
+                kid=kid,
+                certificate_der=der,
+                private_cipher=self._cipher.encrypt(_private_pem(private_key), _CONTEXT),
+            )
+        )
+        db.session.commit()
+        self._snapshot = None
+        return kid
+
+    def signer(self) -> IssuerSigner:
+        """The active key, for signing credentials."""
+        found = self._current().signer
+        if found is None:
+            raise RuntimeError("no credential issuer key: run `idp certs init`")
+        return found
+
+    def published(self) -> list[bytes]:
+        """Certificates (DER) verifiers need: the active one and retired ones not yet expired.
+
+        A retired key's credentials stay in people's wallets, so its certificate stays published
+        until it expires and nothing it signed can verify any more.
+        """
+        return list(self._current().published)
+
+    def listing(self) -> list[IssuerKey]:
+        return list(db.session.scalars(select(IssuerKey).order_by(IssuerKey.id)))
+
+    def _active(self) -> list[IssuerKey]:
+        """Active rows, oldest first; normally one, but two nodes racing may leave two."""
+        query = select(IssuerKey).where(IssuerKey.retired_at.is_(None)).order_by(IssuerKey.id)
+        return list(db.session.scalars(query))
+
+    def _current(self) -> _Snapshot:
+        snap = self._snapshot
+        if snap is not None and time.monotonic() - snap.taken_at < self._cache_seconds:
+            return snap
+        with self._lock:
+            snap = self._load()
+            self._snapshot = snap
+        return snap
+
+    def _load(self) -> _Snapshot:
+        now = datetime.now(UTC)
+        rows = self.listing()
+        active = [row for row in rows if row.retired_at is None]
+        published = tuple(
+            row.certificate_der
+            for row in rows
+            if x509.load_der_x509_certificate(row.certificate_der).not_valid_after_utc > now
+        )
+        signer = self._signer(active[-1]) if active else None
+        return _Snapshot(signer=signer, published=published, taken_at=time.monotonic())
+
+    def _signer(self, row: IssuerKey) -> IssuerSigner:
+        pem = self._cipher.decrypt(row.private_cipher, _CONTEXT).encode()
+        private_key = serialization.load_pem_private_key(pem, password=None)
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+            raise RuntimeError(f"credential issuer key {row.kid} is not an EC key")
+        return IssuerSigner(
+            kid=bytes.fromhex(row.kid),
+            private_key=private_key,
+            certificate=x509.load_der_x509_certificate(row.certificate_der),
+        )
+
+
+def _still_good(row: IssuerKey, root_cert: x509.Certificate) -> bool:
+    certificate = x509.load_der_x509_certificate(row.certificate_der)
+    if certificate.issuer != root_cert.subject:
+        return False
+    try:
+        certificate.verify_directly_issued_by(root_cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return certificate.not_valid_after_utc - datetime.now(UTC) > RENEW_BEFORE
+
+
+def _private_pem(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()

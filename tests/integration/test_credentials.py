@@ -1,0 +1,440 @@
+"""E-certificates end to end inside one process: registry record -> OAuth token with the
+``credentials`` scope -> issuance API -> holder presentation -> QR image drawn with ``qrcode`` ->
+read back with zxing-cpp -> the SDK's offline verifier, fed only with what the provider publishes.
+"""
+
+from __future__ import annotations
+
+import base64
+import calendar
+import io
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from yihao import qr
+from yihao.holder import Holder
+from yihao.trust import TrustAnchors
+from yihao.verifier import Result, Verifier
+from yihao.wire.errors import Failure
+from yihao.wire.identifier import is_valid_identifier
+
+from idp.cli import main
+from idp.credentials.registries import parse_row
+from idp.keys.dev_pki import ensure_pki
+from idp.keys.pki import ROOT_CERT_FILE, generate_root
+from idp.services import services
+from idp.store.db import db
+from idp.store.models import Certificate, Release
+from idp.store.registry import upsert_record
+from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client
+from tests.support.browser import Browser
+from tests.support.identities import new_id_number
+from tests.support.oidc import client_auth, tokens_for
+
+ADDRESS = "广东省广州市天河区体育西路1号"
+_OFF_CURVE = {"kty": "EC", "crv": "P-256", "x": "A" * 43, "y": "A" * 43}
+
+
+@dataclass
+class Holding:
+    token: str
+    citizen: Citizen
+    identifier: str
+
+
+def _register_id_card(app: Flask, citizen: Citizen, valid_until: str = "2040-01-01") -> None:
+    cells = {
+        "id_number": citizen.number,
+        "name": citizen.name,
+        "ethnicity": "汉",
+        "address": ADDRESS,
+        "issuing_authority": "广州市公安局天河分局",
+        "valid_from": "2020-01-01",
+        "valid_until": valid_until,
+    }
+    with app.app_context():
+        upsert_record(services().cipher, parse_row("resident_id", cells))
+        db.session.commit()
+
+
+@pytest.fixture()
+def wallet_rp(app: Flask) -> RegisteredClient:
+    with app.app_context():
+        ensure_pki(services())  # another test may have moved the issuer to a root of its own
+    return make_client(app, scope="openid credentials")
+
+
+def _holding(
+    app: Flask,
+    browser: Browser,
+    rp: RegisteredClient,
+    name: str = "欧阳明月",
+    number: str | None = None,
+) -> Holding:
+    citizen = make_citizen(app, name=name, number=number)
+    _register_id_card(app, citizen)
+    token = tokens_for(browser, rp, citizen, scope="openid credentials")["access_token"]
+    listing = browser.get("/credentials", headers={"Authorization": f"Bearer {token}"})
+    assert listing.status_code == 200, listing.get_json()
+    (card,) = listing.get_json()["certificates"]
+    assert card["type"] == "id_card" and "id_card.housing_fund" in card["profiles"]
+    return Holding(token, citizen, card["identifier"])
+
+
+def _issue(browser: Browser, holding: Holding, holder: Holder, profile: str) -> Any:
+    return browser.http.post(
+        "/credentials/issue",
+        json={
+            "identifier": holding.identifier,
+            "profile": profile,
+            "holder_key": holder.public_jwk(),
+        },
+        headers={"Authorization": f"Bearer {holding.token}"},
+    )
+
+
+def _credential(browser: Browser, holding: Holding, holder: Holder, profile: str) -> bytes:
+    response = _issue(browser, holding, holder, profile)
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Cache-Control"] == "no-store"
+    return _decode(response.get_json()["credential"])
+
+
+def _decode(encoded: str) -> bytes:
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+
+
+class Counter:
+    """A counter's verifier, loaded only from the provider's public endpoints."""
+
+    def __init__(self, app: Flask, browser: Browser, clock: list[float]) -> None:
+        root_pem = (app.extensions["yihao"].settings.certs_dir / ROOT_CERT_FILE).read_bytes()
+        self.verifier = Verifier(TrustAnchors.from_pem(root_pem), clock=lambda: clock[0])
+        self.browser = browser
+
+    def refresh(self) -> None:
+        document = self.browser.get("/credentials/trust").get_json()
+        self.verifier.load_trust_list(document)
+        for uri in document["status_lists"]:
+            response = self.browser.get(uri.removeprefix("http://localhost"))
+            assert response.mimetype == "application/statuslist+cwt"
+            self.verifier.load_status_list(response.data)
+
+    def verify(self, text: str) -> Result:
+        return self.verifier.verify(text)
+
+
+@pytest.fixture()
+def clock() -> list[float]:
+    return [time.time()]
+
+
+@pytest.fixture()
+def counter(app: Flask, browser: Browser, clock: list[float]) -> Counter:
+    return Counter(app, browser, clock)
+
+
+def test_round_trip_through_a_qr_image(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    counter.refresh()
+    png = io.BytesIO()
+    qr.render(holder.present(credential)).save(png, format="PNG")
+    result = counter.verifier.verify_image(png.getvalue())
+    assert result.valid, result.details
+    assert result.fields == {"name": "欧阳明月", "id_number": holding.citizen.number}
+    assert result.identifier == holding.identifier
+    assert result.profile_name == "id_card.housing_fund"
+
+
+def test_the_housing_fund_code_fits_version_12_at_level_m(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp, name="欧阳明月")
+    holder = Holder()
+    text = holder.present(_credential(browser, holding, holder, "id_card.housing_fund"))
+    assert qr.version_of(text) <= 12
+
+
+@pytest.mark.parametrize("age", [30, 10])
+def test_age_check_reveals_only_the_answer(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter, age: int
+) -> None:
+    born = date.today().replace(year=date.today().year - age, day=1)
+    holding = _holding(app, browser, wallet_rp, number=new_id_number(born))
+    holder = Holder()
+    response = _issue(browser, holding, holder, "id_card.age_check")
+    credential = _decode(response.get_json()["credential"])
+    counter.refresh()
+    result = counter.verify(holder.present(credential))
+    assert result.valid, result.details
+    assert result.fields == {"over_18": age >= 18}
+    if age < 18:  # "not yet 18" stops being true on the 18th birthday
+        adult_on = born.replace(year=born.year + 18)
+        assert response.get_json()["expires_at"] <= calendar.timegm(adult_on.timetuple())
+
+
+def _tampered(credential: bytes) -> bytes:
+    """Another name of the same length: well-formed, so only the issuer signature can tell."""
+    original, forged = "欧阳明月".encode(), "欧阳明日".encode()
+    assert credential.count(original) == 1
+    return credential.replace(original, forged)
+
+
+@pytest.mark.parametrize(
+    ("case", "failure"),
+    [
+        ("tampered", Failure.ISSUER_SIGNATURE),
+        ("expired", Failure.EXPIRED),
+        ("stale", Failure.STALE),
+        ("other_holder", Failure.HOLDER_SIGNATURE),
+    ],
+)
+def test_each_bad_presentation_fails_for_its_own_reason(
+    app: Flask,
+    browser: Browser,
+    wallet_rp: RegisteredClient,
+    counter: Counter,
+    clock: list[float],
+    case: str,
+    failure: Failure,
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    counter.refresh()
+    now = clock[0]
+    text = {
+        "tampered": lambda: holder.present(_tampered(credential), now),
+        "expired": lambda: holder.present(credential, now + 8 * 86400),
+        "stale": lambda: holder.present(credential, now - 120),
+        "other_holder": lambda: Holder().present(credential, now),
+    }[case]()
+    if case == "expired":
+        clock[0] = now + 8 * 86400
+    result = counter.verify(text)
+    assert not result.valid
+    assert failure in result.failures
+
+
+def test_a_replayed_code_fails_the_second_time(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    counter.refresh()
+    text = holder.present(credential)
+    assert counter.verify(text).valid
+    assert counter.verify(text).failures == (Failure.REPLAY,)
+
+
+def test_a_foreign_issuer_is_not_trusted(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    """A credential from a provider whose issuer chains to another root never verifies here."""
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    svc = app.extensions["yihao"]
+    with app.app_context():
+        other_root = generate_root("Another province")
+        svc.issuer.rotate(*other_root, **_profile(svc))
+        try:
+            foreign = _credential(browser, holding, holder, "id_card.housing_fund")
+        finally:
+            ensure_pki(svc)
+    counter.refresh()
+    assert counter.verify(holder.present(credential)).valid
+    result = counter.verify(holder.present(foreign))
+    assert set(result.failures) & {Failure.UNKNOWN_KEY, Failure.CHAIN}
+
+
+def _profile(svc: Any) -> dict[str, Any]:
+    settings = svc.settings
+    return {
+        "name": settings.issuer_name,
+        "issuer_code": settings.issuer_code,
+        "issuer_url": settings.issuer,
+        "valid_days": 30,
+    }
+
+
+def _admin_token(browser: Browser, app: Flask) -> str:
+    admin = make_client(app, scope="credentials.revoke", grant_types=["client_credentials"])
+    response = browser.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "credentials.revoke"},
+        auth=client_auth(admin),
+    )
+    assert response.status_code == 200, response.get_json()
+    return str(response.get_json()["access_token"])
+
+
+def test_revocation_through_the_admin_api_reaches_the_counter(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    counter.refresh()
+    assert counter.verify(holder.present(credential, time.time() - 30)).valid
+    token = _admin_token(browser, app)
+    response = browser.http.post(
+        "/credentials/revoke",
+        json={"identifier": holding.identifier, "reason": "data_error"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["already_revoked"] is False
+    counter.refresh()
+    result = counter.verify(holder.present(credential))
+    assert result.failures == (Failure.REVOKED,)
+    refused = _issue(browser, holding, holder, "id_card.housing_fund")
+    assert refused.status_code == 400
+
+
+def test_revocation_through_the_cli(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    env = _cli_env(app)
+    runner = CliRunner()
+    shown = runner.invoke(main, ["credentials", "show", holding.identifier, "--json"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert holding.citizen.number not in shown.output
+    revoked = runner.invoke(main, ["credentials", "revoke", holding.identifier], env=env)
+    assert revoked.exit_code == 0, revoked.output
+    again = runner.invoke(main, ["credentials", "revoke", holding.identifier, "--json"], env=env)
+    assert '"already_revoked": true' in again.output
+    bad = runner.invoke(main, ["credentials", "revoke", holding.identifier[:-1] + "0"], env=env)
+    assert bad.exit_code == 2
+    time.sleep(1.1)  # the provider re-signs its lists after IDP_KEY_CACHE_SECONDS (1 s in tests)
+    counter.refresh()
+    assert Failure.REVOKED in counter.verify(holder.present(credential)).failures
+
+
+def _cli_env(app: Flask) -> dict[str, str]:
+    settings = app.extensions["yihao"].settings
+    return {
+        "IDP_ENV": "testing",
+        "IDP_DATABASE_URL": settings.database_url,
+        "IDP_ISSUER": settings.issuer,
+        "IDP_INSTANCE_DIR": str(settings.instance_dir),
+        "IDP_SECRET_KEY": settings.secret_key,
+        "IDP_DATA_KEY": base64.urlsafe_b64encode(settings.data_key).decode(),
+        "IDP_INDEX_KEY": base64.urlsafe_b64encode(settings.index_key).decode(),
+        "IDP_CERTS_DIR": str(settings.certs_dir),
+    }
+
+
+def test_changed_registry_data_supersedes_the_certificate(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    _register_id_card(app, holding.citizen, valid_until="2041-06-30")
+    listing = browser.get("/credentials", headers={"Authorization": f"Bearer {holding.token}"})
+    (card,) = listing.get_json()["certificates"]
+    assert card["identifier"] != holding.identifier
+    assert card["identifier"].split(".")[-2] == "002"
+    assert card["valid_until"] == "2041-06-30"
+    with app.app_context():
+        old = Certificate.query.filter_by(identifier=holding.identifier).one()
+        assert old.revoke_reason == "superseded"
+
+
+def test_issuance_is_recorded_as_a_release(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    _credential(browser, holding, Holder(), "id_card.housing_fund")
+    with app.app_context():
+        release = Release.query.filter_by(
+            person_id=holding.citizen.person_id, channel="credential"
+        ).one()
+        assert release.client_id == wallet_rp.client_id
+        assert release.claims == "id_number name"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({"profile": "id_card.housing_fund"}, 404, "not_found"),
+        ({"profile": "no_such.profile"}, 400, "invalid_request"),
+        ({"profile": "household.enrolment"}, 400, "invalid_request"),
+        ({"profile": "id_card.full", "holder_key": {"kty": "EC", "crv": "P-256"}}, 400, None),
+        ({"profile": "id_card.full", "holder_key": {"kty": "RSA"}}, 400, None),
+        (
+            {"profile": "id_card.full", "holder_key": {"kty": "EC", "crv": "P-256", "x": "A" * 43}},
+            400,
+            None,
+        ),
+        ({"profile": "id_card.full", "holder_key": _OFF_CURVE}, 400, None),
+    ],
+)
+def test_bad_issuance_requests_get_clear_errors(
+    app: Flask,
+    browser: Browser,
+    wallet_rp: RegisteredClient,
+    body: dict[str, Any],
+    status: int,
+    error: str | None,
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    payload = {"identifier": holding.identifier, "holder_key": Holder().public_jwk(), **body}
+    if status == 404:
+        payload["identifier"] = holding.identifier[:-1] + "Z"
+    response = browser.http.post(
+        "/credentials/issue", json=payload, headers={"Authorization": f"Bearer {holding.token}"}
+    )
+    assert response.status_code == status
+    assert response.get_json()["error"] == (error or "invalid_request")
+    assert holding.citizen.number not in response.get_data(as_text=True)
+
+
+def test_the_api_needs_the_right_token(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    assert browser.get("/credentials").status_code == 401
+    holding = _holding(app, browser, wallet_rp)
+    other = make_client(app, scope="openid profile")
+    token = tokens_for(browser, other, holding.citizen, scope="openid profile")["access_token"]
+    denied = browser.get("/credentials", headers={"Authorization": f"Bearer {token}"})
+    assert denied.status_code == 403
+    person_revokes = browser.http.post(
+        "/credentials/revoke",
+        json={"identifier": holding.identifier},
+        headers={"Authorization": f"Bearer {holding.token}"},
+    )
+    assert person_revokes.status_code == 403
+    assert browser.http.post("/credentials/issue", data="x").status_code == 401
+
+
+def test_status_lists_and_trust_list_are_public_and_cacheable(browser: Browser) -> None:
+    document = browser.get("/credentials/trust")
+    assert document.status_code == 200
+    assert document.headers["Cache-Control"].startswith("public")
+    body = document.get_json()
+    assert body["issuer_certificates"] and body["profiles"]["1"]["fields"] == ["name", "id_number"]
+    assert browser.get("/sl/999999").status_code == 404
+    assert browser.get("/sl/99999999999").status_code == 404
+
+
+def test_certificates_carry_valid_gbt_36904_identifiers(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    assert is_valid_identifier(holding.identifier)
+    parts = holding.identifier.split(".")
+    assert parts[5] == "11100000000013338W011"
+    assert parts[6] == app.extensions["yihao"].settings.issuer_code

@@ -1,0 +1,65 @@
+"""Fixtures for SDK tests; the world they build is described in ``world.py``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idp.keys.pki import generate_root
+from tests.support.identities import new_id_number
+from tests.unit.sdk.world import Served, World, make_issuer
+
+
+@pytest.fixture(scope="session")
+def pki() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    return generate_root("Yihao Test Root")
+
+
+@pytest.fixture
+def world(pki: tuple[ec.EllipticCurvePrivateKey, x509.Certificate]) -> World:
+    root_key, root = pki
+    issuer = make_issuer(root_key, root)
+    now = int((issuer.certificate.not_valid_before_utc + timedelta(days=1)).timestamp())
+    return World(root_key, root, issuer, now, new_id_number(), issuer.code + "001")
+
+
+@pytest.fixture
+def live_world(world: World) -> World:
+    """The same world at the real time, for code that reads the system clock (the CLI)."""
+    return replace(world, now=int(time.time()))
+
+
+@pytest.fixture
+def server() -> Iterator[Served]:
+    """A local HTTP server; tests put (content type, body) under a path in ``routes``."""
+    routes: dict[str, tuple[str, bytes]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            content_type, body = routes.get(self.path, ("text/plain", b""))
+            self.send_response(200 if self.path in routes else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Served(f"http://127.0.0.1:{httpd.server_address[1]}", routes)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

@@ -1,0 +1,189 @@
+"""A small e-certificate world for SDK tests: a root, an issuer, a status list, a holder, a clock.
+
+Everything is built with the same functions the provider uses (``idp.keys.pki`` and
+``yihao.wire``), so the verifier is tested against real certificates and tokens, not mocks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from yihao.holder import Holder
+from yihao.trust import TrustAnchors, key_id
+from yihao.verifier import Verifier
+from yihao.wire.credential import CredentialClaims, StatusRef, sign_credential
+from yihao.wire.fields import CredentialType
+from yihao.wire.presentation import time_step
+from yihao.wire.status_list import StatusListToken, encode_token, pack
+
+from idp.keys.pki import issue_issuer_certificate
+from tests.support.identities import new_uscc
+
+ISSUER_URL = "http://127.0.0.1:5000"
+LIST_URL = ISSUER_URL + "/sl/1"
+REVOKED_INDEX = 7
+VALID_INDEX = 5
+LIST_SIZE = 1024
+TTL = 3600
+NAME = "张三丰"
+ISSUER_NAME = "测试签发机构"
+
+
+class Clock:
+    """A clock the test moves by hand, so time windows are tested to the second."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Issuer:
+    key: ec.EllipticCurvePrivateKey
+    certificate: x509.Certificate
+    code: str
+
+    @property
+    def der(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.DER)
+
+    @property
+    def kid(self) -> bytes:
+        return key_id(self.der)
+
+
+def make_issuer(root_key: ec.EllipticCurvePrivateKey, root: x509.Certificate, **kw: Any) -> Issuer:
+    key = ec.generate_private_key(ec.SECP256R1())
+    options: dict[str, Any] = {
+        "name": ISSUER_NAME,
+        "issuer_code": new_uscc(),
+        "issuer_url": ISSUER_URL,
+        "valid_days": 365,
+    }
+    options.update(kw)
+    cert = issue_issuer_certificate(root_key, root, key.public_key(), **options)
+    return Issuer(key, cert, options["issuer_code"])
+
+
+@dataclass
+class World:
+    root_key: ec.EllipticCurvePrivateKey
+    root: x509.Certificate
+    issuer: Issuer
+    now: int  # a moment well inside every certificate's validity
+    id_number: str
+    type_code: str
+    holder: Holder = field(default_factory=Holder)
+
+    @property
+    def anchors(self) -> TrustAnchors:
+        return TrustAnchors([self.root])
+
+    def new_issuer(
+        self, root: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None = None, **kw: Any
+    ) -> Issuer:
+        return make_issuer(*(root or (self.root_key, self.root)), **kw)
+
+    def claims(self, **changes: Any) -> CredentialClaims:
+        base = CredentialClaims(
+            type=CredentialType.ID_CARD,
+            profile=1,
+            serial=42,
+            version=1,
+            not_before=self.now - 86400,
+            expires=self.now + 30 * 86400,
+            holder_key=self.holder.public_point,
+            status=StatusRef(VALID_INDEX, "sl/1"),
+            fields={"name": NAME, "id_number": self.id_number},
+        )
+        return replace(base, **changes)
+
+    def credential(self, issuer: Issuer | None = None, **changes: Any) -> bytes:
+        signer = issuer or self.issuer
+        return sign_credential(self.claims(**changes), signer.kid, signer.key)
+
+    def text(self, credential: bytes | None = None, *, at: float | None = None) -> str:
+        return self.holder.present(credential or self.credential(), self.now if at is None else at)
+
+    def status_list(
+        self,
+        issuer: Issuer | None = None,
+        *,
+        revoked: Iterable[int] = (REVOKED_INDEX,),
+        uri: str = LIST_URL,
+        **changes: Any,
+    ) -> bytes:
+        signer = issuer or self.issuer
+        token = StatusListToken(
+            uri=uri,
+            issued_at=self.now,
+            expires=self.now + 7 * 86400,
+            ttl=TTL,
+            bits=pack(revoked, LIST_SIZE),
+        )
+        return encode_token(replace(token, **changes), signer.kid, signer.key)
+
+    def trust_list(self, *issuers: Issuer) -> dict[str, Any]:
+        def b64(data: bytes) -> str:
+            return base64.b64encode(data).decode("ascii")
+
+        return {
+            "issuer": ISSUER_URL,
+            "roots": [b64(self.root.public_bytes(serialization.Encoding.DER))],
+            "issuer_certificates": [b64(i.der) for i in (issuers or (self.issuer,))],
+            "status_lists": [LIST_URL],
+            "types": {
+                "1": {
+                    "name": "id_card",
+                    "label_zh": "居民身份证",
+                    "label_en": "Resident identity card",
+                    "type_code": self.type_code,
+                }
+            },
+            "profiles": {
+                "1": {
+                    "name": "id_card.housing_fund",
+                    "type": 1,
+                    "fields": ["name", "id_number"],
+                    "label_zh": "公积金提取",
+                    "label_en": "Housing fund withdrawal",
+                }
+            },
+            "issued_at": self.now,
+        }
+
+    def verifier(self, clock: Clock | None = None, **kw: Any) -> Verifier:
+        """A verifier at ``now`` with the trust list and the status list loaded."""
+        verifier = Verifier(self.anchors, clock=clock or Clock(self.now), **kw)
+        verifier.load_trust_list(self.trust_list())
+        verifier.load_status_list(self.status_list())
+        return verifier
+
+    @property
+    def step(self) -> int:
+        return time_step(self.now)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A local HTTP server (the ``server`` fixture): ``routes`` maps a path to its response."""
+
+    url: str
+    routes: dict[str, tuple[str, bytes]]
+
+    def publish(self, world: World) -> str:
+        """The world's trust list and status list, laid out as the provider does; the trust URL."""
+        trust = world.trust_list()
+        trust["status_lists"] = [self.url + "/sl/1"]
+        self.routes["/credentials/trust"] = ("application/json", json.dumps(trust).encode())
+        self.routes["/sl/1"] = ("application/statuslist+cwt", world.status_list())
+        return self.url + "/credentials/trust"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import hashlib
 import os
 import threading
@@ -186,6 +187,7 @@ def _decode(text: str) -> _Decoded:
     return _Decoded(presentation, message, claims, digest)
 
 
+@functools.lru_cache(maxsize=1024)
 def _resolve(issuer_url: str, reference: str) -> str | None:
     """A status list URI reference made absolute, or None for one no URL parser accepts."""
     try:
@@ -440,7 +442,12 @@ def _check_holder(
     presentation: Presentation, claims: CredentialClaims, now: float, findings: _Findings
 ) -> None:
     message = holder_message(presentation.credential, presentation.step)
-    if not p1363_verify(claims.holder_public_key(), presentation.holder_signature, message):
+    try:
+        key = claims.holder_public_key()
+    except ValueError:
+        findings.add(Failure.CLAIMS, "the holder key is not a point on P-256")
+        return
+    if not p1363_verify(key, presentation.holder_signature, message):
         findings.add(Failure.HOLDER_SIGNATURE, "the holder signature does not verify")
     elif abs(presentation.step - time_step(now)) > STEP_WINDOW:
         findings.add(Failure.STALE, "the presentation is more than 60 seconds from this clock")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import zlib
 
-import base45
-
+from yihao.wire import base45
 from yihao.wire.errors import Failure, FormatError
 
 PREFIX = "YH1:"
@@ -23,8 +22,7 @@ _ZLIB_FIRST_BYTE = 0x78
 def to_text(body: bytes) -> str:
     packed = zlib.compress(body, 9)
     chosen = packed if len(packed) < len(body) else body
-    encoded: bytes = base45.b45encode(chosen)
-    return PREFIX + encoded.decode("ascii")
+    return PREFIX + base45.encode(chosen)
 
 
 def _inflate(data: bytes) -> bytes:
@@ -44,7 +42,7 @@ def from_text(text: str) -> bytes:
     if not text.startswith(PREFIX):
         raise FormatError(Failure.PREFIX, f"does not start with {PREFIX}")
     try:
-        data = base45.b45decode(text[len(PREFIX) :])
+        data = base45.decode(text[len(PREFIX) :])
     except ValueError:
         raise FormatError(Failure.BASE45, "not valid base45") from None
     if not data:

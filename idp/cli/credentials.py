@@ -30,7 +30,7 @@ def _found(identifier: str) -> Certificate:
 def _describe(certificate: Certificate) -> dict[str, Any]:
     return {
         "identifier": certificate.identifier,
-        "type": certificate.type,
+        "type": certificate.credential_type,
         "version": certificate.version,
         "holder": certificate.holder_masked,
         "issued_at": certificate.issued_at.isoformat(),

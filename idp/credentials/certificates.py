@@ -105,7 +105,7 @@ def _create(
     status_list = open_list(svc)
     for index in random_indexes(status_list.size):
         certificate = Certificate(
-            type=int(type_),
+            credential_type=int(type_),
             record_id=record.id,
             version=record.version,
             identifier="pending",
@@ -133,7 +133,7 @@ def _create(
 
 def identifier_of(svc: Services, certificate: Certificate) -> str:
     catalogue: Catalogue = svc.catalogue
-    type_code = catalogue.types[CredentialType(certificate.type)].type_code
+    type_code = catalogue.types[CredentialType(certificate.credential_type)].type_code
     return certificate_identifier(
         type_code, svc.settings.issuer_code, certificate.id, certificate.version
     )

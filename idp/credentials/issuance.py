@@ -110,7 +110,7 @@ def disclosed(profile: Profile, data: dict[str, Any], now: int) -> tuple[dict[st
 
 def issue(svc: Services, held: Held, profile: Profile, point: bytes, audience: Audience) -> Issued:
     certificate = held.certificate
-    if profile.type != CredentialType(certificate.type):
+    if profile.type != CredentialType(certificate.credential_type):
         raise IssuanceError("invalid_request", f"profile {profile.name} is for another type")
     now = int(time.time())
     if certificate.revoked_at is not None:

@@ -72,7 +72,7 @@ def _held(principal: Principal) -> list[Held]:
 def _describe(held: Held) -> dict[str, Any]:
     svc = services()
     certificate = held.certificate
-    type_ = svc.catalogue.types[CredentialType(certificate.type)]
+    type_ = svc.catalogue.types[CredentialType(certificate.credential_type)]
     return {
         "identifier": certificate.identifier,
         "type": type_.name,

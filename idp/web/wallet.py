@@ -18,8 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeTimedSerializer
 from yihao.qr import svg
 from yihao.wire.fields import CredentialType
 from yihao.wire.qrtext import MAX_TEXT, PREFIX
@@ -38,6 +48,12 @@ from idp.web.labels import field_label, field_value, localised
 bp = Blueprint("wallet", __name__)
 _QR_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
 _REFRESH_MARGIN = 60
+#: The state and PKCE verifier of a wallet sign-in in progress. They live in a cookie of their
+#: own, not in the session: signing in starts a fresh session (``idp.auth.session.sign_in``),
+#: which would drop them on the way back.
+_PENDING_COOKIE = "yihao_wallet_pending"
+_PENDING_PATH = "/wallet/callback"
+_PENDING_MAX_AGE = 600
 
 
 @dataclass(frozen=True)
@@ -74,7 +90,6 @@ def _start_authorization() -> Response:
     settings = services().settings
     ensure_wallet_client(settings)
     state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
-    session["wallet_pending"] = {"state": state, "verifier": verifier}
     query = {
         "client_id": WALLET_CLIENT_ID,
         "response_type": "code",
@@ -85,7 +100,32 @@ def _start_authorization() -> Response:
         "code_challenge": _b64url(hashlib.sha256(verifier.encode()).digest()),
         "code_challenge_method": "S256",
     }
-    return redirect(f"{settings.issuer}/authorize?{urlencode(query)}")  # type: ignore[return-value]
+    target = f"{settings.issuer}/authorize?{urlencode(query)}"
+    response: Response = redirect(target)  # type: ignore[assignment]
+    response.set_cookie(
+        _PENDING_COOKIE,
+        _pending_signer().dumps({"state": state, "verifier": verifier}),
+        max_age=_PENDING_MAX_AGE,
+        path=_PENDING_PATH,
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _pending_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="yihao-wallet-pending")
+
+
+def _pending() -> dict[str, Any] | None:
+    try:
+        pending = _pending_signer().loads(
+            request.cookies.get(_PENDING_COOKIE, ""), max_age=_PENDING_MAX_AGE
+        )
+    except BadData:  # a missing, altered or expired cookie
+        return None
+    return pending if isinstance(pending, dict) else None
 
 
 def _token(login: LoginSession) -> str | None:
@@ -110,7 +150,7 @@ def _purpose(profile: Profile, held: Held) -> _Purpose:
 
 def _card(held: Held) -> _Card:
     catalogue = services().catalogue
-    type_ = catalogue.types[CredentialType(held.certificate.type)]
+    type_ = catalogue.types[CredentialType(held.certificate.credential_type)]
     return _Card(
         identifier=held.certificate.identifier,
         title=localised(type_.label_zh, type_.label_en),
@@ -154,8 +194,20 @@ def _exchange(code: str, verifier: str) -> dict[str, Any] | None:
 
 
 @bp.route("/wallet/callback")
-def callback() -> str | Response | tuple[str, int]:
-    pending = session.pop("wallet_pending", None)
+def callback() -> Response:
+    response = make_response(_complete())
+    response.delete_cookie(
+        _PENDING_COOKIE,
+        path=_PENDING_PATH,
+        secure=services().settings.secure_cookies,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _complete() -> str | Response | tuple[str, int]:
+    pending = _pending()
     state, code = request.args.get("state", ""), request.args.get("code")
     if not isinstance(pending, dict) or not hmac.compare_digest(str(pending["state"]), state):
         return error_page(400, _("The sign-in has expired"), _("Please open the wallet again."))

@@ -47,7 +47,7 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the GB/T 36904 serial
-    type: Mapped[int] = mapped_column(Integer)  # yihao.wire.fields.CredentialType
+    credential_type: Mapped[int] = mapped_column("type", Integer)  # CredentialType
     record_id: Mapped[int] = mapped_column(ForeignKey("registry_records.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)  # the record version it was made from
     identifier: Mapped[str] = mapped_column(String(96), unique=True)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
 from idp.credentials.status import list_uri
-from idp.keys.pki import load_root
+from idp.keys.pki import load_root_certificate
 from idp.services import Services
 from idp.store.db import db
 from idp.store.models import StatusList
@@ -26,11 +26,11 @@ def _b64(data: bytes) -> str:
 
 
 def trust_document(svc: Services) -> dict[str, Any]:
-    root = load_root(svc.settings.certs_dir)
+    root = load_root_certificate(svc.settings.certs_dir)
     lists = db.session.scalars(select(StatusList.id).order_by(StatusList.id))
     return {
         "issuer": svc.settings.issuer,
-        "roots": [_b64(root[1].public_bytes(Encoding.DER))] if root else [],
+        "roots": [_b64(root.public_bytes(Encoding.DER))] if root else [],
         "issuer_certificates": [_b64(der) for der in svc.issuer.published()],
         "status_lists": [list_uri(svc, n) for n in lists],
         **svc.catalogue.published(),

@@ -139,6 +139,12 @@ def load_root(
     return key, cert
 
 
+def load_root_certificate(directory: Path) -> x509.Certificate | None:
+    """Only the root's certificate: what the server publishes, never needing the private key."""
+    path = directory / ROOT_CERT_FILE
+    return _read(path, x509.load_pem_x509_certificate) if path.exists() else None
+
+
 def _read(path: Path, parse: Callable[[bytes], T]) -> T:
     try:
         return parse(path.read_bytes())

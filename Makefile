@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run certs test lint unit translations demo-data clean
+.PHONY: run certs test lint translations chromium bench clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check --quiet idp clients tests
 	$(BIN)/mypy
 
+## Debian's Chromium at /usr/bin/chromium, for the browser tests (`playwright install` is not used)
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 ## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL
-test: $(STAMP) translations lint
+test: $(STAMP) translations lint chromium
 	$(BIN)/pytest
+
+## Benchmarks (never part of `make test`): e-certificate sizes and offline verification rate
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.bench_credentials
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,14 @@
 """A real Yihao server for end-to-end tests: ``idp`` subprocesses on a loopback port.
 
 The provider is set up the way an operator would do it, with the ``idp`` command only: migrate,
-register a citizen and a client, then ``idp serve`` (gunicorn, several workers). Each database
-parameter gets its own fresh database, separate from the one the integration tests use.
+create the e-certificate PKI, register a citizen (with an ID-card record in the population
+registry) and a client, then ``idp serve`` (gunicorn, several workers). Each database parameter
+gets its own fresh database, separate from the one the integration tests use.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -41,6 +43,7 @@ REDIRECT_URI = "http://127.0.0.1:9/cb"
 POST_LOGOUT_URI = "http://127.0.0.1:9/bye"
 SCOPE = "openid profile phone"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
+CITIZEN_NAME = "李四"
 
 
 def idp_executable() -> str:
@@ -153,9 +156,12 @@ class Provider:
     post_logout_redirect_uri: str
     scope: str
     citizen_number: str
+    citizen_name: str
     citizen_password: str
     env: dict[str, str]
     instance_dir: Path
+    #: IDP_CERTS_DIR: the development root CA (``root-ca.pem``) that counters pin.
+    certs_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -184,17 +190,23 @@ def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             "IDP_INDEX_KEY": new_secret(),
             "IDP_ARGON2_MEMORY_KIB": "1024",
             "IDP_ARGON2_TIME_COST": "1",
+            "IDP_CERTS_DIR": str(instance / "certs"),
             "PYTHONUNBUFFERED": "1",
         }
     )
     run_idp(env, "db", "upgrade")
+    run_idp(env, "certs", "init")
     number = new_id_number()
     run_idp(
         env,
-        *("person", "add", "--id-number", number, "--name", "李四", "--phone", "13800000000"),
+        *("person", "add", "--id-number", number, "--name", CITIZEN_NAME, "--phone", "13800000000"),
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
+    imported = run_idp(
+        env, "registry", "import", "resident_id", str(_id_card_export(instance, number))
+    )
+    assert imported["created"] == 1 and not imported["rejected"], imported
     client = run_idp(
         env,
         *("client", "add", "--name", "e2e", "--scope", SCOPE),
@@ -211,7 +223,39 @@ def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             post_logout_redirect_uri=POST_LOGOUT_URI,
             scope=SCOPE,
             citizen_number=number,
+            citizen_name=CITIZEN_NAME,
             citizen_password=PASSWORD,
             env=env,
             instance_dir=instance,
+            certs_dir=instance / "certs",
         )
+
+
+def _id_card_export(instance: Path, number: str) -> Path:
+    """A one-row population registry export (the columns of ``idp/demo_registries``)."""
+    path = instance / "resident_id.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                "id_number",
+                "name",
+                "ethnicity",
+                "address",
+                "issuing_authority",
+                "valid_from",
+                "valid_until",
+            ]
+        )
+        writer.writerow(
+            [
+                number,
+                CITIZEN_NAME,
+                "汉",
+                "北京市朝阳区建国路1号",
+                "北京市公安局朝阳分局",
+                "2020-01-01",
+                "长期",
+            ]
+        )
+    return path

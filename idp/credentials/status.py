@@ -33,7 +33,9 @@ class _Cached:
     made_at: float
 
 
-_cache: dict[int, _Cached] = {}
+#: Signed lists by (provider instance, list id): one process may host several apps (tests do),
+#: each with its own issuer key.
+_cache: dict[tuple[int, int], _Cached] = {}
 _lock = threading.Lock()
 
 
@@ -81,7 +83,8 @@ def revoke(certificate: Certificate, reason: str) -> bool:
 
 def status_token(svc: Services, list_id: int) -> bytes | None:
     """The signed list, rebuilt at most every ``key_cache_seconds`` per process."""
-    cached = _cache.get(list_id)
+    key = (id(svc), list_id)
+    cached = _cache.get(key)
     if cached is not None and time.monotonic() - cached.made_at < svc.settings.key_cache_seconds:
         return cached.token
     status_list = db.session.get(StatusList, list_id)
@@ -89,7 +92,7 @@ def status_token(svc: Services, list_id: int) -> bytes | None:
         return None
     token = _sign(svc, status_list)
     with _lock:
-        _cache[list_id] = _Cached(token, time.monotonic())
+        _cache[key] = _Cached(token, time.monotonic())
     return token
 
 

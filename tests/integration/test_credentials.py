@@ -29,9 +29,10 @@ from idp.keys.dev_pki import ensure_pki
 from idp.keys.pki import ROOT_CERT_FILE, generate_root
 from idp.services import services
 from idp.store.db import db
-from idp.store.models import Certificate, Release
+from idp.store.models import Certificate, Enterprise, Release
 from idp.store.registry import upsert_record
-from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client
+from idp.store.subjects import enterprise_uscc
+from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
 from tests.support.browser import Browser
 from tests.support.identities import new_id_number
 from tests.support.oidc import client_auth, tokens_for
@@ -351,6 +352,50 @@ def test_changed_registry_data_supersedes_the_certificate(
     with app.app_context():
         old = Certificate.query.filter_by(identifier=holding.identifier).one()
         assert old.revoke_reason == "superseded"
+
+
+def test_a_legal_representative_holds_the_business_licence(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    holding = _holding(app, browser, wallet_rp)  # an ID card of their own
+    enterprise_id = make_enterprise(app, holding.citizen, name="广州一号科技有限公司")
+    with app.app_context():
+        svc = services()
+        enterprise = db.session.get(Enterprise, enterprise_id)
+        assert enterprise is not None
+        uscc = enterprise_uscc(svc.cipher, enterprise)
+        row = parse_row(
+            "business",
+            {
+                "uscc": uscc,
+                "enterprise_name": "广州一号科技有限公司",
+                "enterprise_type": "有限责任公司",
+                "legal_representative": holding.citizen.name,
+                "registered_capital": "5000000",
+                "established": "2019-09-09",
+                "address": ADDRESS,
+                "business_status": "存续",
+            },
+        )
+        upsert_record(svc.cipher, row)
+        db.session.commit()
+    listing = browser.get("/credentials", headers={"Authorization": f"Bearer {holding.token}"})
+    cards = {c["type"]: c for c in listing.get_json()["certificates"]}
+    assert set(cards) == {"id_card", "business_licence"}
+    assert uscc not in listing.get_data(as_text=True)
+    licence = Holding(holding.token, holding.citizen, cards["business_licence"]["identifier"])
+    holder = Holder()
+    credential = _credential(browser, licence, holder, "business_licence.financing")
+    counter.refresh()
+    result = counter.verify(holder.present(credential))
+    assert result.valid, result.details
+    assert result.fields["uscc"] == uscc
+    assert result.fields["registered_capital"] == 5_000_000
+    with app.app_context():
+        release = Release.query.filter_by(
+            person_id=holding.citizen.person_id, enterprise_id=enterprise_id
+        ).one()
+        assert release.channel == "credential"
 
 
 def test_issuance_is_recorded_as_a_release(

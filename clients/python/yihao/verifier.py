@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
 from PIL import Image
 
 from yihao import qr
@@ -98,6 +99,18 @@ class _Decoded:
     message: Sign1
     claims: CredentialClaims
     digest: bytes
+    known: bool  # decoded and issuer-verified before: taken from _VerifiedCredentials
+
+
+@dataclass(frozen=True)
+class _Known:
+    message: Sign1
+    claims: CredentialClaims
+    holder_key: ec.EllipticCurvePublicKey
+
+
+#: Failures after which a credential must not be remembered as issuer-verified.
+_UNSIGNED = frozenset({Failure.UNKNOWN_KEY, Failure.ISSUER_SIGNATURE, Failure.CLAIMS})
 
 
 class _Findings:
@@ -112,7 +125,12 @@ class _Findings:
     def __bool__(self) -> bool:
         return bool(self._details)
 
+    def has(self, failures: frozenset[Failure]) -> bool:
+        return not failures.isdisjoint(self._details)
+
     def failures(self) -> tuple[Failure, ...]:
+        if not self._details:  # the common case, on the counter's hot path
+            return ()
         return tuple(f for f in Failure if f in self._details)
 
     def details(self) -> tuple[str, ...]:
@@ -133,19 +151,20 @@ class _VerifiedCredentials:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[bytes, None] = OrderedDict()
+        self._items: OrderedDict[bytes, _Known] = OrderedDict()
         self._lock = threading.Lock()
 
-    def has(self, digest: bytes) -> bool:
+    def get(self, digest: bytes) -> _Known | None:
+        """The decoded credential and its holder key, so a hit skips decoding as well."""
         with self._lock:
-            if digest not in self._items:
-                return False
-            self._items.move_to_end(digest)
-            return True
+            found = self._items.get(digest)
+            if found is not None:
+                self._items.move_to_end(digest)
+            return found
 
-    def add(self, digest: bytes) -> None:
+    def add(self, digest: bytes, known: _Known) -> None:
         with self._lock:
-            self._items[digest] = None
+            self._items[digest] = known
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
@@ -180,11 +199,18 @@ def _failed(failure: Failure, detail: str) -> Result:
     return Result(valid=False, failures=(failure,), details=(detail,))
 
 
-def _decode(text: str) -> _Decoded:
+def _decode(text: str, verified: _VerifiedCredentials) -> tuple[_Decoded, _Known | None]:
     presentation = decode_presentation(from_text(text))
-    message, claims = read_credential(presentation.credential)
     digest = hashlib.sha256(presentation.credential).digest()
-    return _Decoded(presentation, message, claims, digest)
+    known = verified.get(digest)
+    if known is not None:
+        return _Decoded(presentation, known.message, known.claims, digest, True), known
+    message, claims = read_credential(presentation.credential)
+    return _Decoded(presentation, message, claims, digest, False), None
+
+
+#: Re-presented credentials (a code re-rendered every 30 s) ask for the same identifier again.
+_cached_identifier = functools.lru_cache(maxsize=4096)(certificate_identifier)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -207,7 +233,7 @@ def _identifier(
     if type_code is None or issuer is None:
         return None
     try:
-        return certificate_identifier(type_code, issuer.issuer_code, claims.serial, claims.version)
+        return _cached_identifier(type_code, issuer.issuer_code, claims.serial, claims.version)
     except ValueError:  # a serial or version too long, or a code outside the ISO 7064 alphabet
         return None
 
@@ -365,7 +391,7 @@ class Verifier:
 
     def verify(self, text: str) -> Result:
         try:
-            decoded = _decode(text)
+            decoded, known = _decode(text, self._verified)
         except FormatError as exc:
             return _failed(exc.failure, exc.detail)
         now = self._clock()
@@ -373,7 +399,12 @@ class Verifier:
         findings = _Findings()
         issuer = self._check_issuer(state, decoded, now, findings)
         self._check_validity(decoded.claims, now, findings)
-        _check_holder(decoded.presentation, decoded.claims, now, findings)
+        holder_key = known.holder_key if known else _holder_key(decoded.claims, findings)
+        if holder_key is not None:
+            _check_holder(decoded.presentation, holder_key, now, findings)
+            if issuer is not None and not decoded.known and not findings.has(_UNSIGNED):
+                known = _Known(decoded.message, decoded.claims, holder_key)
+                self._verified.add(decoded.digest, known)
         if issuer is not None:
             self._check_status(decoded.claims, issuer, now, findings)
         profile = state.profiles.get(decoded.claims.profile)
@@ -395,11 +426,7 @@ class Verifier:
             return None
         if not _within(issuer, now):
             findings.add(Failure.CHAIN, "the issuer certificate is not valid at this time")
-        if self._verified.has(decoded.digest):
-            return issuer
-        if verify_sign1(decoded.message, issuer.public_key):
-            self._verified.add(decoded.digest)
-        else:
+        if not decoded.known and not verify_sign1(decoded.message, issuer.public_key):
             findings.add(Failure.ISSUER_SIGNATURE, "the issuer signature does not verify")
         return issuer
 
@@ -438,15 +465,18 @@ class Verifier:
             findings.add(Failure.REPLAY, "this presentation was already accepted here")
 
 
-def _check_holder(
-    presentation: Presentation, claims: CredentialClaims, now: float, findings: _Findings
-) -> None:
-    message = holder_message(presentation.credential, presentation.step)
+def _holder_key(claims: CredentialClaims, findings: _Findings) -> ec.EllipticCurvePublicKey | None:
     try:
-        key = claims.holder_public_key()
+        return claims.holder_public_key()
     except ValueError:
         findings.add(Failure.CLAIMS, "the holder key is not a point on P-256")
-        return
+        return None
+
+
+def _check_holder(
+    presentation: Presentation, key: ec.EllipticCurvePublicKey, now: float, findings: _Findings
+) -> None:
+    message = holder_message(presentation.credential, presentation.step)
     if not p1363_verify(key, presentation.holder_signature, message):
         findings.add(Failure.HOLDER_SIGNATURE, "the holder signature does not verify")
     elif abs(presentation.step - time_step(now)) > STEP_WINDOW:

@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NODE_DIR   := tests/e2e/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: run certs test lint translations chromium bench clean
+.PHONY: run certs test lint translations chromium node-deps bench clean
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +40,20 @@ lint: $(STAMP)
 chromium:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
+## panva's openid-client (pinned by package-lock.json) for the Node.js interoperability test.
+## Node.js 20 and npm are required: without them this fails rather than skipping the test.
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	  { echo "node-deps: Node.js 20 and npm are required (node or npm not on PATH)" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || \
+	  { echo "node-deps: Node.js 20 or later is required, found $$(node --version)" >&2; exit 1; }
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	touch $@
+
 ## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL
-test: $(STAMP) translations lint chromium
+test: $(STAMP) translations lint chromium node-deps
 	$(BIN)/pytest
 
 ## Benchmarks (never part of `make test`): e-certificate sizes and offline verification rate

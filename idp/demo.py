@@ -77,8 +77,13 @@ def _demo_client() -> dict[str, Any]:
             name=DEMO_CLIENT,
             redirect_uris=["http://127.0.0.1:8000/callback"],
             post_logout_redirect_uris=["http://127.0.0.1:8000/"],
-            scope="openid profile phone address id_number enterprise",
-            purposes={"profile": "办理业务时核对身份", "id_number": "按规定登记证件号码"},
+            scope="openid profile phone address id_number enterprise household property",
+            purposes={
+                "profile": "办理业务时核对身份",
+                "id_number": "按规定登记证件号码",
+                "household": "核验子女入学的户籍条件",
+                "property": "核验子女入学的房产条件",
+            },
         )
     )
     return {"client_id": client.client_id, "client_secret": secret}

@@ -1,8 +1,9 @@
 """Scopes, the claims they release, and how each claim is computed (OIDC Core 5.1, 5.4).
 
-The ``id_number`` and ``enterprise`` scopes are Yihao's own; ``docs/claims.md`` documents them.
-Claims about the acting person of an enterprise login sit inside ``act`` (RFC 8693 4.1), so the
-top level always describes the token's subject.
+The ``id_number``, ``enterprise``, ``household`` and ``property`` scopes are Yihao's own;
+``docs/claims.md`` documents them. Claims about the acting person of an enterprise login, including
+the registry claims, sit inside ``act`` (RFC 8693 4.1), so the top level always describes the
+token's subject. The registry claims are built in ``idp.oauth.registry_claims``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from idp.oauth.pairwise import subject
 from idp.oauth.principal import Principal
+from idp.oauth.registry_claims import registry_claims
 from idp.services import Services
 from idp.store.models import Client
 from idp.store.subjects import PersonRecord, enterprise_uscc, read_person
@@ -22,6 +24,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "address": ("address",),
     "id_number": ("id_number", "id_document_type"),
     "enterprise": ("uscc", "name", "act"),
+    # From the source registries (idp.oauth.registry_claims), about the person.
+    "household": ("household",),
+    "property": ("properties",),
     # Not claims but APIs: issuing the holder's own e-certificates, and revoking them (operators).
     "credentials": (),
     "credentials.revoke": (),
@@ -29,7 +34,16 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
 
 #: Scopes whose claims are personal data: they need consent and every release is recorded.
 PERSONAL_SCOPES = frozenset(
-    {"profile", "phone", "address", "id_number", "enterprise", "credentials"}
+    {
+        "profile",
+        "phone",
+        "address",
+        "id_number",
+        "enterprise",
+        "credentials",
+        "household",
+        "property",
+    }
 )
 
 #: Claims never counted as a release of personal data.
@@ -66,7 +80,10 @@ def person_claims(record: PersonRecord, scopes: frozenset[str]) -> dict[str, Any
 def build_claims(svc: Services, client: Client, principal: Principal, scope: str) -> dict[str, Any]:
     scopes = frozenset(scope.split()) & client.scopes
     person_scopes = scopes - {"enterprise"}
-    about_person = person_claims(read_person(svc.cipher, principal.person), person_scopes)
+    about_person = {
+        **person_claims(read_person(svc.cipher, principal.person), person_scopes),
+        **registry_claims(svc.cipher, principal.person, person_scopes),
+    }
     if principal.enterprise is None:
         return {"sub": subject_of(svc, client, principal), "entity_type": "person", **about_person}
     actor = subject(svc.pairwise_key, client, "person", principal.person.public_id)

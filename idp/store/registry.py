@@ -4,6 +4,10 @@ A record is found by a keyed index of its natural key (bound to the registry kin
 number in two registries gives two unrelated values) and by its holders' subject indexes. Data is
 one encrypted JSON object, compared after decryption, so an unchanged re-import writes nothing and
 keeps the version that certificates refer to.
+
+Household records also carry ``group_index``, a keyed index of their household number (户号), so
+that the members of one household are found by index alone. It is derived from the data, not part
+of it: refreshing it never counts as a change and never bumps the version.
 """
 
 from __future__ import annotations
@@ -54,14 +58,19 @@ class RecordSource(Protocol):
 def upsert_record(cipher: FieldCipher, row: RecordSource) -> Outcome:
     """Add or refresh one record with its holders, in the caller's transaction (not committed)."""
     holders = _holder_indexes(cipher, row)
+    group = _group_index(cipher, row.kind, row.data)
     record = find_record(cipher, row.kind, row.key)
     if record is None:
-        _create(cipher, row, holders)
+        _create(cipher, row, holders, group)
         return "created"
     current = {holder.holder_index for holder in record.holders}
     if read_record(cipher, record) == dict(row.data) and current == holders:
+        if record.group_index != group:
+            # Records imported before the index existed (migration 0004) get it on re-import.
+            record.group_index = group
+            db.session.flush()
         return "unchanged"
-    _update(cipher, record, row, holders)
+    _update(cipher, record, row, holders, group)
     return "updated"
 
 
@@ -91,12 +100,32 @@ def records_for_holder(holder_index: str) -> list[RegistryRecord]:
     )
 
 
-def _create(cipher: FieldCipher, row: RecordSource, holders: set[str]) -> None:
+def household_number_index(cipher: FieldCipher, household_number: str) -> str:
+    """The keyed index of a household number (户号), as stored in ``group_index``."""
+    return cipher.index(household_number, "registry.household_number")
+
+
+def household_members(cipher: FieldCipher, household_number: str) -> list[RegistryRecord]:
+    """Every household record with this household number, in import order, found by index."""
+    return list(
+        db.session.scalars(
+            select(RegistryRecord)
+            .where(
+                RegistryRecord.kind == "household",
+                RegistryRecord.group_index == household_number_index(cipher, household_number),
+            )
+            .order_by(RegistryRecord.id)
+        )
+    )
+
+
+def _create(cipher: FieldCipher, row: RecordSource, holders: set[str], group: str | None) -> None:
     db.session.add(
         RegistryRecord(
             kind=row.kind,
             key_index=_key_index(cipher, row.kind, row.key),
             key_masked=row.key_masked,
+            group_index=group,
             data_cipher=_seal(cipher, row.data),
             version=1,
             holders=[RegistryHolder(holder_index=index) for index in sorted(holders)],
@@ -106,9 +135,14 @@ def _create(cipher: FieldCipher, row: RecordSource, holders: set[str]) -> None:
 
 
 def _update(
-    cipher: FieldCipher, record: RegistryRecord, row: RecordSource, holders: set[str]
+    cipher: FieldCipher,
+    record: RegistryRecord,
+    row: RecordSource,
+    holders: set[str],
+    group: str | None,
 ) -> None:
     record.data_cipher = _seal(cipher, row.data)
+    record.group_index = group
     record.version += 1
     record.updated_at = utcnow()
     # Keep the holder rows that stay: deleting and re-adding the same primary key in one flush
@@ -126,6 +160,13 @@ def _holder_indexes(cipher: FieldCipher, row: RecordSource) -> set[str]:
         else enterprise_index(cipher, h.identifier)
         for h in row.holders
     }
+
+
+def _group_index(cipher: FieldCipher, kind: str, data: Mapping[str, Any]) -> str | None:
+    """Only household records are grouped (by household number); other kinds keep NULL."""
+    if kind != "household":
+        return None
+    return household_number_index(cipher, str(data["household_number"]))
 
 
 def _key_index(cipher: FieldCipher, kind: str, key: str) -> str:

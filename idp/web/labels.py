@@ -24,6 +24,8 @@ SCOPE_LABELS: Final[dict[str, LazyString]] = {
     "address": _l("Address"),
     "id_number": _l("Identity document number"),
     "enterprise": _l("Enterprise identity"),
+    "household": _l("Household register"),
+    "property": _l("Real estate register"),
     "credentials": _l("Your e-certificates, shown as QR codes"),
     "credentials.revoke": _l("Revoking e-certificates"),
 }
@@ -40,6 +42,8 @@ CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "uscc": _l("Unified social credit code"),
     "act": _l("Who acts for the enterprise"),
     "entity_type": _l("Account type"),
+    "household": _l("Your household entry and its members (name, relation, date of birth, sex)"),
+    "properties": _l("Real estate you hold (location, area, usage, owners, mortgage)"),
 }
 
 #: Overrides for claims whose meaning changes when the subject is an enterprise: the top-level
@@ -54,8 +58,10 @@ CHANNEL_LABELS: Final[dict[str, LazyString]] = {
     "credential": _l("E-certificate QR code"),
 }
 
-#: Scopes whose claims are highlighted on the consent page.
-SENSITIVE_SCOPES: Final[frozenset[str]] = frozenset({"id_number"})
+#: Scopes whose claims are highlighted on the consent page. The household register describes other
+#: people too, often children under 14, and property records are financial information: both are
+#: sensitive personal information (PIPL art. 28).
+SENSITIVE_SCOPES: Final[frozenset[str]] = frozenset({"id_number", "household", "property"})
 
 _ACT_PREFIX: Final = "act."
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Browser, sync_playwright
 
 from idp.config import new_secret
 from tests.conftest import PASSWORD, _postgres_database
@@ -44,6 +45,16 @@ POST_LOGOUT_URI = "http://127.0.0.1:9/bye"
 SCOPE = "openid profile phone"
 DISCOVERY_PATH = "/.well-known/openid-configuration"
 CITIZEN_NAME = "李四"
+#: Debian's Chromium (``make chromium``), which Playwright drives in the browser tests.
+CHROMIUM = Path("/usr/bin/chromium")
+#: Without the background-networking flags Chromium stalls trying to reach Google's servers.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def idp_executable() -> str:
@@ -229,6 +240,24 @@ def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             instance_dir=instance,
             certs_dir=instance / "certs",
         )
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium package. "
+            "Run `make chromium` (as root), or `make test`, which installs it first.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def _id_card_export(instance: Path, number: str) -> Path:

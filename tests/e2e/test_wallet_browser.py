@@ -10,16 +10,14 @@ The counter's verifier reads the same clock, as a counter and a phone that agree
 from __future__ import annotations
 
 import base64
-import os
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from yihao import qr
 from yihao.trust import TrustAnchors
 from yihao.verifier import Result, Verifier
@@ -31,15 +29,6 @@ from tests.e2e.conftest import Provider
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-#: Without the background-networking flags Chromium stalls trying to reach Google's servers.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 #: Playwright gives up on any single wait after this many milliseconds.
 STEP_TIMEOUT_MS = 15_000
 STEP_SECONDS = 30
@@ -75,24 +64,6 @@ READ_HOLDER_KEY = """async () => {
     y: pub.y,
   };
 }"""
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's chromium package. "
-            "Run `make chromium` (as root), or `make test`, which installs it first.",
-            pytrace=False,
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class PageClock:

@@ -168,6 +168,41 @@ def test_a_change_of_owners_moves_the_record_between_holders(ctx: Flask, tmp_pat
     assert record.version == 2 and read_record(cipher, record)["owners"] == ["甲", "丙"]
 
 
+def test_household_records_carry_a_keyed_index_of_their_household_number(
+    ctx: Flask, tmp_path: Path
+) -> None:
+    # Members of a household are found by index; other kinds have none; the index is not data.
+    cipher = services().cipher
+    number, unit = new_id_number(), new_unit()
+    header = list(KINDS["household"].columns)
+    load("household", write(tmp_path, header, [household_row(number)]))
+    load("resident_id", write(tmp_path, RESIDENT_HEADER, [resident_row(number)]))
+    load("property", write(tmp_path, list(KINDS["property"].columns),
+                           [property_row(unit, [number], "赵敏")]))  # fmt: skip
+    record = find_record(cipher, "household", number)
+    assert record is not None
+    assert record.group_index == cipher.index("110101000123", "registry.household_number")
+    assert "110101000123" not in record.group_index
+    for kind, key in (("resident_id", number), ("property", unit)):
+        other = find_record(cipher, kind, key)
+        assert other is not None and other.group_index is None
+
+    # Records imported before migration 0004 have no index: a re-import adds it, version kept.
+    record.group_index = None
+    db.session.commit()
+    assert load("household", write(tmp_path, header, [household_row(number)])) == ImportReport(
+        unchanged=1
+    )
+    db.session.refresh(record)
+    assert record.version == 1 and record.group_index is not None
+
+    moved = household_row(number)
+    moved[header.index("household_number")] = "110101000999"
+    assert load("household", write(tmp_path, header, [moved])) == ImportReport(updated=1)
+    db.session.refresh(record)
+    assert record.group_index == cipher.index("110101000999", "registry.household_number")
+
+
 def test_a_duplicate_key_in_one_file_rejects_the_later_row(ctx: Flask, tmp_path: Path) -> None:
     number = new_id_number()
     rows = [resident_row(number), resident_row(new_id_number()), resident_row(number.lower())]

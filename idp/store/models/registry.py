@@ -3,7 +3,9 @@
 A record's data is one encrypted JSON object of field name -> JSON value (the forms of
 ``yihao.wire.fields``); only keyed indexes are in the clear. Holders are matched by the same keyed
 index the subjects use (``persons.number`` / ``enterprises.uscc``), so finding "my certificates"
-never decrypts another person's record.
+never decrypts another person's record. ``group_index`` does the same for records that belong
+together: the household register's entries that share one household number (户号), so the members
+of a household are found without decrypting every household record.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class RegistryRecord(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(24))
     key_index: Mapped[str] = mapped_column(String(64))
     key_masked: Mapped[str] = mapped_column(String(40))
+    #: Keyed index of the household number for kind ``household``; NULL for every other kind.
+    group_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     data_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,97 @@
+"""The ``household`` and ``property`` scopes: what the source registries hold about the person.
+
+A relying service such as school enrolment checks a child's eligibility from the household register
+(户籍) and the real-estate register (不动产登记) instead of asking the parent to upload copies. The
+records are read through ``idp.store.registry``, found by the person's keyed index, and only the
+records of the signed-in person and of their own household are ever decrypted.
+
+Each claim is built from an allow-list of fields rather than by removing fields from the record, so
+a field added to a registry later is not released until someone decides it should be. Household
+members are other people: they are described by name, relation, birth date and sex, never by their
+identity numbers, which the service has no need of and the members did not consent to release.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idp.store.crypto import FieldCipher
+from idp.store.models import Person, RegistryRecord
+from idp.store.registry import household_members, read_record, records_for_holder
+
+#: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``).
+REGISTRY_SCOPES = frozenset({"household", "property"})
+
+#: GB/T 2261.1 sex codes, as the registries store them, in the words the ``gender`` claim uses.
+_SEX_WORDS = {1: "male", 2: "female"}
+#: The relation of the head of a household (户主); the head is listed first.
+_HEAD = "户主"
+_PROPERTY_FIELDS = (
+    "property_unit_number",
+    "certificate_number",
+    "location",
+    "area",
+    "usage",
+    "owners",
+    "mortgaged",
+)
+
+
+def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str]) -> dict[str, Any]:
+    """The registry claims of ``scopes`` about ``person``; nothing is read when none is asked.
+
+    ``household`` is left out when the person has no household record, like any other empty
+    claim. ``properties`` is always present when granted: an empty list is an answer in itself
+    (the register holds no property of this person), which eligibility checks rely on.
+    """
+    if not scopes & REGISTRY_SCOPES:
+        return {}
+    records = records_for_holder(person.number_index)
+    claims: dict[str, Any] = {}
+    if "household" in scopes:
+        own = next((r for r in records if r.kind == "household"), None)
+        if own is not None:
+            claims["household"] = household_claim(cipher, own)
+    if "property" in scopes:
+        claims["properties"] = [
+            property_claim(cipher, record) for record in records if record.kind == "property"
+        ]
+    return claims
+
+
+def household_claim(cipher: FieldCipher, own: RegistryRecord) -> dict[str, Any]:
+    """The person's household entry and every member sharing its household number.
+
+    The person's own record is always among the members, even when it predates the group index
+    (migration 0004) and so is not found by it.
+    """
+    data = read_record(cipher, own)
+    found = household_members(cipher, str(data["household_number"]))
+    if all(record.id != own.id for record in found):
+        found.append(own)
+    members = [read_record(cipher, record) for record in found]
+    # Defence in depth: the index is keyed, but a member must really carry the same number.
+    same = [m for m in members if m["household_number"] == data["household_number"]]
+    # Head first, then by age (sorted is stable, so equal keys keep import order).
+    same.sort(key=lambda m: (m["relation"] != _HEAD, m["birth_date"]))
+    return {
+        "household_number": data["household_number"],
+        "address": data["household_address"],
+        "relation": data["relation"],
+        "members": [_member(m) for m in same],
+    }
+
+
+def property_claim(cipher: FieldCipher, record: RegistryRecord) -> dict[str, Any]:
+    """One property record the person holds, with its owners by name only."""
+    data = read_record(cipher, record)
+    return {field: data[field] for field in _PROPERTY_FIELDS}
+
+
+def _member(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": data["name"],
+        "relation": data["relation"],
+        "birth_date": data["birth_date"],
+        "sex": _SEX_WORDS[data["sex"]],
+    }

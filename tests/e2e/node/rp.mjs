@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// A relying party built only from panva's certified openid-client (6.x, functional API), for
+// tests/e2e/test_openid_client_node.py. Nothing here checks the provider's answers itself: every
+// check (discovery issuer, state, RFC 9207 iss, PKCE, ID token signature/iss/aud/exp/nonce,
+// userinfo sub) is the library's own.
+//
+//   node rp.mjs start  <issuer> <client_id> <client_secret> <redirect_uri> <scope>
+//     -> {"url", "state", "nonce", "verifier"}
+//   node rp.mjs finish <issuer> <client_id> <client_secret> <callback_url> <state> <nonce> <verifier>
+//     -> {"claims", "userinfo", "refreshed": {"has_access_token", "id_token_claims"?}}
+//
+// Any failure: the error (name, code, message, and the OAuth error if the server sent one) on
+// stderr and exit status 1.
+
+import * as client from 'openid-client';
+
+const USAGE = `usage:
+  node rp.mjs start  <issuer> <client_id> <client_secret> <redirect_uri> <scope>
+  node rp.mjs finish <issuer> <client_id> <client_secret> <callback_url> <state> <nonce> <verifier>`;
+
+// Plain HTTP is allowed only because the test provider listens on loopback; the flag also
+// covers the discovery request itself.
+async function configure(issuer, clientId, clientSecret) {
+  return client.discovery(
+    new URL(issuer),
+    clientId,
+    undefined,
+    // The test registers the client with the provider's default method, client_secret_basic.
+    client.ClientSecretBasic(clientSecret),
+    { execute: [client.allowInsecureRequests] },
+  );
+}
+
+async function start([issuer, clientId, clientSecret, redirectUri, scope]) {
+  const config = await configure(issuer, clientId, clientSecret);
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  return { url: url.href, state, nonce, verifier };
+}
+
+async function finish([issuer, clientId, clientSecret, callbackUrl, state, nonce, verifier]) {
+  const config = await configure(issuer, clientId, clientSecret);
+  // The redirect_uri sent to the token endpoint is the callback URL without its query.
+  const tokens = await client.authorizationCodeGrant(config, new URL(callbackUrl), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  if (claims === undefined) throw new Error('no ID token in the token response');
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+  if (!tokens.refresh_token) throw new Error('no refresh_token in the token response');
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  const result = {
+    claims,
+    userinfo,
+    refreshed: {
+      has_access_token:
+        typeof refreshed.access_token === 'string' &&
+        refreshed.access_token.length > 0 &&
+        refreshed.access_token !== tokens.access_token,
+    },
+  };
+  const refreshedClaims = refreshed.claims();
+  if (refreshedClaims !== undefined) result.refreshed.id_token_claims = refreshedClaims;
+  return result;
+}
+
+function describe(error) {
+  const parts = [`${error?.name ?? 'Error'}${error?.code ? ` [${error.code}]` : ''}: ${error?.message ?? error}`];
+  if (error?.error) parts.push(`error=${error.error}`);
+  if (error?.error_description) parts.push(`error_description=${error.error_description}`);
+  if (error?.status) parts.push(`status=${error.status}`);
+  let cause = error?.cause;
+  for (let depth = 0; cause && depth < 3; depth += 1, cause = cause.cause) {
+    parts.push(`cause: ${cause.name ?? 'Error'}${cause.code ? ` [${cause.code}]` : ''}: ${cause.message ?? JSON.stringify(cause)}`);
+  }
+  return parts.join('\n');
+}
+
+const commands = { start: [start, 5], finish: [finish, 7] };
+const [command, ...args] = process.argv.slice(2);
+const entry = commands[command];
+if (entry === undefined || args.length !== entry[1]) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(2);
+}
+try {
+  process.stdout.write(`${JSON.stringify(await entry[0](args))}\n`);
+} catch (error) {
+  process.stderr.write(`${describe(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,238 @@
+"""Interoperability with a certified relying-party library nobody here wrote: panva's
+``openid-client`` 6.x (OpenID Certified) on Node.js, against a real ``idp serve``, on SQLite and
+PostgreSQL.
+
+``tests/e2e/node/rp.mjs`` is the relying party; every check of the provider's answers is the
+library's own: the discovery document's issuer, ``state``, the RFC 9207 ``iss`` response
+parameter, PKCE (S256), the ID token (signature against the JWKS, ``iss``, ``aud``, ``azp``,
+``exp``, ``nonce``), the UserInfo ``sub`` and the refresh-token grant. The person's part is played
+by Debian's Chromium through Playwright: the login form, then consent. The redirect URI is never
+contacted: the browser's request for it is answered inside Playwright, and its URL, with the
+response parameters, goes to the relying party.
+
+The Node dependencies come from ``make node-deps`` (``npm ci`` against the committed lock file);
+tests never reach the network beyond loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+
+from tests.e2e.conftest import Provider, run_idp
+
+pytestmark = pytest.mark.e2e
+
+NODE_DIR = Path(__file__).parent / "node"
+RP_SCRIPT = NODE_DIR / "rp.mjs"
+#: Never listened on: the browser's request for it is fulfilled by Playwright.
+REDIRECT_URI = "http://127.0.0.1:9/node-cb"
+SCOPE = "openid profile"
+#: What the browser shows at the redirect URI.
+CALLBACK_BODY = "callback reached"
+#: How long one ``node rp.mjs`` command may run.
+NODE_TIMEOUT = 30.0
+#: Playwright gives up on any single wait after this many milliseconds.
+STEP_TIMEOUT_MS = 15_000
+
+
+@dataclass(frozen=True)
+class NodeClient:
+    """A confidential client registered for openid-client."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class Started:
+    """What ``rp.mjs start`` keeps for the callback: the URL and its one-time values."""
+
+    url: str
+    state: str
+    nonce: str
+    verifier: str
+
+
+def node_executable() -> str:
+    found = shutil.which("node")
+    if found is None:
+        pytest.fail(
+            "node is not on PATH: this test runs panva's openid-client on Node.js 20. "
+            "Install Node.js 20 and npm, then `make node-deps` (or `make test`).",
+            pytrace=False,
+        )
+    if not (NODE_DIR / "node_modules" / "openid-client" / "package.json").is_file():
+        pytest.fail(
+            f"openid-client is not installed in {NODE_DIR}: run `make node-deps` "
+            "(or `make test`, which runs it first).",
+            pytrace=False,
+        )
+    return found
+
+
+def run_rp(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [node_executable(), str(RP_SCRIPT), *args],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+        check=False,
+    )
+
+
+def rp_ok(*args: str) -> dict[str, Any]:
+    done = run_rp(*args)
+    assert done.returncode == 0, f"rp.mjs {args[0]} exited {done.returncode}:\n{done.stderr}"
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def rp_fails(*args: str) -> str:
+    """Run a command that must fail; its error message."""
+    done = run_rp(*args)
+    assert done.returncode == 1, (
+        f"rp.mjs {args[0]} exited {done.returncode}, not 1:\n{done.stdout}\n{done.stderr}"
+    )
+    assert not done.stdout, done.stdout
+    return done.stderr
+
+
+@pytest.fixture(scope="module")
+def node_client(provider: Provider) -> NodeClient:
+    node_executable()  # a missing Node.js or openid-client fails before anything else
+    client = run_idp(
+        provider.env,
+        *("client", "add", "--name", "openid-client (Node.js)", "--scope", SCOPE),
+        *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+        *("--redirect-uri", REDIRECT_URI),
+    )
+    assert client["client_id"] and client["client_secret"], client
+    return NodeClient(provider.issuer, client["client_id"], client["client_secret"])
+
+
+@pytest.fixture
+def page(chromium: Browser) -> Iterator[Page]:
+    """A fresh browser (no provider session) whose requests to the redirect URI never leave it."""
+    context = chromium.new_context(locale="zh-CN")
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    context.route(_is_callback, _answer_callback)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _is_callback(url: str) -> bool:
+    return url.startswith(REDIRECT_URI + "?")
+
+
+def _answer_callback(route: Route) -> None:
+    route.fulfill(status=200, content_type="text/plain", body=CALLBACK_BODY)
+
+
+def start(client: NodeClient) -> Started:
+    out = rp_ok("start", client.issuer, client.client_id, client.client_secret, REDIRECT_URI, SCOPE)
+    return Started(out["url"], out["state"], out["nonce"], out["verifier"])
+
+
+def sign_in(page: Page, provider: Provider, url: str) -> str:
+    """Open the authorization URL, sign in and allow; the URL the provider sent the browser to."""
+    assert url.startswith(provider.issuer + "/"), url
+    page.goto(url)
+    page.locator("#username").fill(provider.citizen_number)
+    page.locator("#password").fill(provider.citizen_password)
+    page.locator("form button[type=submit]").click()
+    # Consent is remembered per person and client: only the first sign-in asks for it.
+    allow = page.locator('button[name="decision"][value="allow"]')
+    expect(allow.or_(page.get_by_text(CALLBACK_BODY))).to_be_visible()
+    if allow.is_visible():
+        allow.click()
+    page.wait_for_url(_is_callback)
+    return page.url
+
+
+def finish(client: NodeClient, callback: str, state: str, nonce: str, verifier: str) -> list[str]:
+    return [
+        "finish",
+        client.issuer,
+        client.client_id,
+        client.client_secret,
+        callback,
+        state,
+        nonce,
+        verifier,
+    ]
+
+
+def with_query(url: str, **changes: str | None) -> str:
+    """``url`` with query parameters replaced (or removed, for None)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    for name, value in changes.items():
+        if value is None:
+            query.pop(name, None)
+        else:
+            query[name] = value
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def test_openid_client_signs_in_reads_userinfo_and_refreshes(
+    provider: Provider, node_client: NodeClient, page: Page
+) -> None:
+    started = start(node_client)
+    callback = sign_in(page, provider, started.url)
+    params = dict(parse_qsl(urlsplit(callback).query))
+    assert params["iss"] == provider.issuer and params["state"] == started.state, params
+
+    result = rp_ok(*finish(node_client, callback, started.state, started.nonce, started.verifier))
+
+    claims = result["claims"]
+    assert isinstance(claims["sub"], str) and claims["sub"]
+    assert claims["iss"] == provider.issuer
+    aud = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
+    assert node_client.client_id in aud
+    assert claims["nonce"] == started.nonce
+    userinfo = result["userinfo"]
+    assert userinfo["sub"] == claims["sub"]
+    assert userinfo["name"] == provider.citizen_name
+    refreshed = result["refreshed"]
+    assert refreshed["has_access_token"] is True
+    # Documented: refresh responses carry no new ID token (docs/integration.md, section 8).
+    assert "id_token_claims" not in refreshed, refreshed
+
+
+def test_openid_client_rejects_what_it_must(
+    provider: Provider, node_client: NodeClient, page: Page
+) -> None:
+    started = start(node_client)
+    callback = sign_in(page, provider, started.url)
+    good = (started.state, started.nonce, started.verifier)
+
+    # Refused before the token request, so the code stays unspent: the RFC 9207 iss parameter,
+    # which the provider's metadata makes mandatory, and state.
+    error = rp_fails(*finish(node_client, with_query(callback, iss=None), *good))
+    assert '"iss"' in error and "missing" in error, error
+    evil = with_query(callback, iss="http://127.0.0.1:1")
+    error = rp_fails(*finish(node_client, evil, *good))
+    assert '"iss"' in error, error
+    error = rp_fails(*finish(node_client, callback, "not-the-state", *good[1:]))
+    assert '"state"' in error, error
+
+    # A wrong nonce is found in the ID token, after the code has been redeemed.
+    error = rp_fails(*finish(node_client, callback, started.state, "not-the-nonce", *good[2:]))
+    assert '"nonce"' in error, error
+    # The code is one-time: with everything right, its second redemption is refused.
+    error = rp_fails(*finish(node_client, callback, *good))
+    assert "invalid_grant" in error, error

@@ -6,12 +6,12 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_DIR   := tests/e2e/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: run certs test lint translations chromium node-deps bench clean
+.PHONY: run certs test lint translations chromium node-deps bench clean demo
 
-$(STAMP): pyproject.toml clients/python/pyproject.toml
+$(STAMP): pyproject.toml clients/python/pyproject.toml clients/examples/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e clients/python -e ".[test]"
+	$(BIN)/pip install --quiet -e "clients/python[flask]" -e clients/examples -e ".[test]"
 	touch $(STAMP)
 
 # Compiled catalogues are build output (never committed); zh-CN is the primary UI language.
@@ -55,6 +55,10 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 ## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL
 test: $(STAMP) translations lint chromium node-deps
 	$(BIN)/pytest
+
+## The provider and the reference services (housing fund :8001, enrolment :8002, counter :8003)
+demo: $(STAMP) translations
+	$(BIN)/python -m yihao_examples.demo
 
 ## Benchmarks (never part of `make test`): e-certificate sizes and offline verification rate
 bench: $(STAMP)

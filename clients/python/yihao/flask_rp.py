@@ -1,0 +1,439 @@
+"""Sign-in with Yihao for a Flask application: ``/login``, ``/callback``, ``/logout``, ``g.yihao``.
+
+Tokens and claims are personal data (an ID token may carry the identity number), so they are kept
+server-side in a ``TokenStore``; Flask's cookie, which the browser can read, holds only a random
+session id and the pending authorization (state, nonce, PKCE verifier: no personal data). The
+store is keyed by a hash of that id, so a copy of the store does not yield working cookies.
+
+Refresh tokens work once at this provider and a replayed one revokes the whole grant, so refreshes
+of one login go through ``TokenStore.update``, which serialises them even across processes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import wraps
+from typing import Any, ParamSpec, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from yihao.oidc import (
+    AuthorizationError,
+    AuthorizationStart,
+    OidcError,
+    RelyingParty,
+    Subject,
+    TokenError,
+    Tokens,
+)
+
+__all__ = [
+    "CurrentLogin",
+    "MemoryStore",
+    "SqliteStore",
+    "StoredLogin",
+    "TokenStore",
+    "YihaoLogin",
+    "login_required",
+    "safe_next",
+    "store_key",
+]
+
+log = logging.getLogger(__name__)
+
+SESSION_ID = "yihao.sid"
+PENDING = "yihao.pending"
+#: Sign-ins started in other tabs that may still come back; older ones are forgotten.
+MAX_PENDING = 3
+#: An access token this close to expiry is refreshed before use, so it cannot expire in flight.
+REFRESH_MARGIN = 30.0
+EXTENSION = "yihao"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class StoredLogin:
+    """What the server keeps for one signed-in browser."""
+
+    tokens: Tokens
+    claims: dict[str, Any] = field(repr=False)
+
+    def to_json(self) -> str:
+        return json.dumps({"tokens": self.tokens.as_dict(), "claims": self.claims})
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredLogin:
+        data = json.loads(text)
+        return cls(tokens=Tokens.from_dict(data["tokens"]), claims=dict(data["claims"]))
+
+
+class TokenStore(Protocol):
+    """Server-side logins by key (``store_key`` of the cookie's session id)."""
+
+    def get(self, key: str) -> StoredLogin | None: ...
+
+    def put(self, key: str, login: StoredLogin) -> None: ...
+
+    def delete(self, key: str) -> StoredLogin | None:
+        """Remove the login and return it, or None if there was none."""
+        ...
+
+    def update(self, key: str, change: Callable[[StoredLogin], StoredLogin]) -> StoredLogin | None:
+        """Replace the login with ``change(current)``; callers for one key run one at a time, and
+        an exception from ``change`` leaves the login as it was."""
+        ...
+
+
+def store_key(session_id: str) -> str:
+    """The store key for a cookie's session id: a digest, so the store never holds the id."""
+    return hashlib.sha256(session_id.encode("ascii")).hexdigest()
+
+
+class MemoryStore:
+    """Logins in this process's memory: for one-process deployments and tests."""
+
+    def __init__(self) -> None:
+        self._logins: dict[str, StoredLogin] = {}
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    def get(self, key: str) -> StoredLogin | None:
+        with self._guard:
+            return self._logins.get(key)
+
+    def put(self, key: str, login: StoredLogin) -> None:
+        with self._guard:
+            self._logins[key] = login
+
+    def delete(self, key: str) -> StoredLogin | None:
+        with self._guard:
+            self._locks.pop(key, None)
+            return self._logins.pop(key, None)
+
+    def update(self, key: str, change: Callable[[StoredLogin], StoredLogin]) -> StoredLogin | None:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:  # held during change(), i.e. during a refresh request: one per login at a time
+            current = self.get(key)
+            if current is None:
+                return None
+            updated = change(current)
+            with self._guard:
+                if key in self._logins:
+                    self._logins[key] = updated
+            return updated
+
+
+class SqliteStore:
+    """Logins in an SQLite file, shared by every worker process on one host."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.fspath(path)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a refreshing writer
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS yihao_logins"
+                " (key TEXT PRIMARY KEY, login TEXT NOT NULL, updated_at REAL NOT NULL)"
+            )
+
+    def get(self, key: str) -> StoredLogin | None:
+        with self._connect() as db:
+            return _read(db, key)
+
+    def put(self, key: str, login: StoredLogin) -> None:
+        with self._connect() as db:
+            _write(db, key, login)
+
+    def delete(self, key: str) -> StoredLogin | None:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            current = _read(db, key)
+            db.execute("DELETE FROM yihao_logins WHERE key = ?", (key,))
+            db.execute("COMMIT")
+            return current
+
+    def update(self, key: str, change: Callable[[StoredLogin], StoredLogin]) -> StoredLogin | None:
+        with self._connect() as db:
+            # BEGIN IMMEDIATE takes the write lock before reading, so a second process wanting
+            # to refresh the same login waits and then sees the new tokens instead of the spent.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                current = _read(db, key)
+                updated = change(current) if current is not None else None
+                if updated is not None:
+                    _write(db, key, updated)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return updated
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # One connection per call: sqlite3 connections must not be shared between threads.
+        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        try:
+            yield db
+        finally:
+            db.close()
+
+
+def _read(db: sqlite3.Connection, key: str) -> StoredLogin | None:
+    row = db.execute("SELECT login FROM yihao_logins WHERE key = ?", (key,)).fetchone()
+    return StoredLogin.from_json(row[0]) if row is not None else None
+
+
+def _write(db: sqlite3.Connection, key: str, login: StoredLogin) -> None:
+    db.execute(
+        "INSERT INTO yihao_logins (key, login, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET login = excluded.login, updated_at = excluded.updated_at",
+        (key, login.to_json(), time.time()),
+    )
+
+
+@dataclass(frozen=True)
+class _Settings:
+    issuer: str
+    client_id: str
+    client_secret: str | None
+    redirect_uri: str | None
+    scope: str
+    post_logout_redirect_uri: str | None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> _Settings:
+        missing = [name for name in ("YIHAO_ISSUER", "YIHAO_CLIENT_ID") if not config.get(name)]
+        if missing:
+            raise RuntimeError(f"set {', '.join(missing)} to use YihaoLogin")
+        return cls(
+            issuer=config["YIHAO_ISSUER"],
+            client_id=config["YIHAO_CLIENT_ID"],
+            client_secret=config.get("YIHAO_CLIENT_SECRET"),
+            redirect_uri=config.get("YIHAO_REDIRECT_URI"),
+            scope=config.get("YIHAO_SCOPE", "openid"),
+            post_logout_redirect_uri=config.get("YIHAO_POST_LOGOUT_REDIRECT_URI"),
+        )
+
+
+class _AppState:
+    """Per application: settings, and the relying party, made on first use because its default
+    redirect URI is the absolute URL of the callback, which needs a request to build."""
+
+    def __init__(self, settings: _Settings, store: TokenStore) -> None:
+        self.settings = settings
+        self.store = store
+        self._relying_party: RelyingParty | None = None
+        self._lock = threading.Lock()
+
+    def relying_party(self) -> RelyingParty:
+        with self._lock:
+            if self._relying_party is None:
+                s = self.settings
+                self._relying_party = RelyingParty(
+                    s.issuer,
+                    s.client_id,
+                    s.redirect_uri or url_for("yihao.callback", _external=True),
+                    s.client_secret,
+                    s.scope,
+                )
+            return self._relying_party
+
+
+@dataclass(frozen=True)
+class CurrentLogin:
+    """``g.yihao`` while someone is signed in: who, their ID token claims, and their tokens."""
+
+    subject: Subject
+    claims: dict[str, Any] = field(repr=False)
+    _key: str = field(repr=False)
+
+    def access_token(self) -> str:
+        """A usable access token, refreshed first if it is (nearly) expired.
+
+        Raises ``TokenError`` when the grant is gone (e.g. consent withdrawn); the local login is
+        then ended too, so the next page asks the person to sign in again.
+        """
+        state = _state()
+        try:
+            stored = state.store.update(self._key, _refresher(state.relying_party()))
+        except TokenError as exc:
+            if exc.error == "invalid_grant":
+                state.store.delete(self._key)
+            raise
+        if stored is None:
+            raise TokenError("login_required", "the local login has ended")
+        return stored.tokens.access_token
+
+    def userinfo(self) -> dict[str, Any]:
+        """Fresh claims from UserInfo, checked to be about the same subject (OIDC Core 5.3.4)."""
+        return _state().relying_party().userinfo(self.access_token(), self.subject.sub)
+
+
+def _refresher(rp: RelyingParty) -> Callable[[StoredLogin], StoredLogin]:
+    def change(current: StoredLogin) -> StoredLogin:
+        tokens = current.tokens
+        if not tokens.expires_within(REFRESH_MARGIN, now=time.time()):
+            return current  # also the case when another worker refreshed while we waited
+        if tokens.refresh_token is None:
+            raise TokenError("login_required", "the access token expired and cannot be refreshed")
+        fresh = rp.refresh(tokens.refresh_token, subject=str(current.claims["sub"]))
+        # OIDC Core 12.2: refresh responses may carry no ID token; keep ours for id_token_hint.
+        return replace(current, tokens=replace(fresh, id_token=fresh.id_token or tokens.id_token))
+
+    return change
+
+
+def _state() -> _AppState:
+    state: _AppState = current_app.extensions[EXTENSION]
+    return state
+
+
+def login_required(view: Callable[P, R]) -> Callable[P, R | ResponseReturnValue]:
+    """Send anyone not signed in to ``/login``, coming back to this page afterwards."""
+
+    @wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | ResponseReturnValue:
+        if g.get("yihao") is None:
+            return redirect(url_for("yihao.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` if it is a path on this site, else ``/``: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    if "\\" in value or any(ord(ch) < 0x20 for ch in value):  # browsers read "/\\" as "//"
+        return "/"
+    parts = urlsplit(value)
+    return value if not parts.scheme and not parts.netloc else "/"
+
+
+class YihaoLogin:
+    """The Flask extension: ``YihaoLogin(app)`` or ``YihaoLogin().init_app(app)``."""
+
+    login_required = staticmethod(login_required)
+
+    def __init__(self, app: Flask | None = None, *, store: TokenStore | None = None) -> None:
+        self.store: TokenStore = store if store is not None else MemoryStore()
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Read ``YIHAO_*`` settings, register the routes and load ``g.yihao`` on each request."""
+        app.extensions[EXTENSION] = _AppState(_Settings.from_config(app.config), self.store)
+        app.register_blueprint(_blueprint())
+        app.before_request(_load_current_login)
+
+    @staticmethod
+    def relying_party() -> RelyingParty:
+        """The current application's ``RelyingParty``, e.g. to call ``revoke`` yourself."""
+        return _state().relying_party()
+
+
+def _load_current_login() -> None:
+    session_id = session.get(SESSION_ID)
+    stored = None
+    if isinstance(session_id, str):
+        stored = _state().store.get(store_key(session_id))
+    g.yihao = None
+    if stored is not None and isinstance(session_id, str):
+        g.yihao = CurrentLogin(
+            subject=Subject.from_claims(stored.claims),
+            claims=stored.claims,
+            _key=store_key(session_id),
+        )
+
+
+def _blueprint() -> Blueprint:
+    blueprint = Blueprint("yihao", __name__)
+    blueprint.add_url_rule("/login", "login", _login)
+    blueprint.add_url_rule("/callback", "callback", _callback)
+    blueprint.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
+    return blueprint
+
+
+def _login() -> ResponseReturnValue:
+    started = _state().relying_party().start()
+    pending: dict[str, Any] = dict(session.get(PENDING) or {})
+    # The URL is left out: it can be rebuilt and would only make the cookie bigger.
+    next_url = safe_next(request.args.get("next"))
+    pending[started.state] = {**started.as_dict(), "url": "", "next": next_url, "at": time.time()}
+    # Flask's session serialiser sorts keys, so age comes from "at", not from the dict's order.
+    newest = sorted(pending.items(), key=lambda item: float(item[1].get("at", 0)))[-MAX_PENDING:]
+    session[PENDING] = dict(newest)
+    return redirect(started.url)
+
+
+def _callback() -> ResponseReturnValue:
+    pending: dict[str, Any] = dict(session.get(PENDING) or {})
+    entry = pending.pop(request.args.get("state", ""), None)
+    session[PENDING] = pending
+    if entry is None:
+        return _plain("This sign-in was not started here, or has already finished.", 400)
+    state = _state()
+    try:
+        login = state.relying_party().finish(request.url, AuthorizationStart.from_dict(entry))
+    except AuthorizationError as exc:
+        status = 403 if exc.error == "access_denied" else 400
+        return _plain(f"Sign-in did not complete: {exc.error}", status)
+    except OidcError as exc:
+        log.warning("sign-in failed: %s", exc)
+        return _plain("Sign-in failed; please try again later.", 502)
+    _end_local_login(state)
+    session_id = secrets.token_urlsafe(32)
+    state.store.put(store_key(session_id), StoredLogin(login.tokens, login.claims))
+    session[SESSION_ID] = session_id
+    return redirect(safe_next(entry.get("next")))
+
+
+def _plain(text: str, status: int) -> Response:
+    # Plain text: the error code comes from the query string and must not be read as HTML.
+    return Response(text, status=status, mimetype="text/plain")
+
+
+def _logout() -> ResponseReturnValue:
+    state = _state()
+    session.pop(PENDING, None)
+    stored = _end_local_login(state)
+    after = state.settings.post_logout_redirect_uri
+    if stored is None or stored.tokens.id_token is None:
+        return redirect(after or "/")
+    rp = state.relying_party()
+    if stored.tokens.refresh_token is not None:
+        try:  # docs/integration.md 12: logout ends the provider session only, not our grant
+            rp.revoke(stored.tokens.refresh_token, "refresh_token")
+        except OidcError as exc:
+            log.warning("could not revoke the refresh token at sign-out: %s", exc)
+    return redirect(rp.logout_url(stored.tokens.id_token, after))
+
+
+def _end_local_login(state: _AppState) -> StoredLogin | None:
+    session_id = session.pop(SESSION_ID, None)
+    g.yihao = None
+    return state.store.delete(store_key(session_id)) if isinstance(session_id, str) else None

@@ -1,0 +1,45 @@
+"""An OpenID Connect relying party for the Yihao provider (docs/integration.md).
+
+``RelyingParty`` runs the authorization code flow with PKCE S256, checks ``iss`` (RFC 9207),
+validates ID tokens against a key set that follows rotation, and reads who signed in as a
+``Subject`` (a person, or an enterprise with the person acting for it). ``yihao.flask_rp`` wires
+it into a Flask application.
+"""
+
+from yihao.oidc.client import AuthorizationStart, Login, RelyingParty
+from yihao.oidc.discovery import ProviderMetadata
+from yihao.oidc.errors import (
+    AuthorizationError,
+    DiscoveryError,
+    IdTokenError,
+    IdTokenReason,
+    OidcError,
+    TokenError,
+    UserInfoError,
+)
+from yihao.oidc.id_token import Expectations, IdTokenValidator
+from yihao.oidc.jwks import JwksCache
+from yihao.oidc.subject import Acting, Enterprise, EntityType, Subject
+from yihao.oidc.tokens import Tokens
+
+__all__ = [
+    "Acting",
+    "AuthorizationError",
+    "AuthorizationStart",
+    "DiscoveryError",
+    "Enterprise",
+    "EntityType",
+    "Expectations",
+    "IdTokenError",
+    "IdTokenReason",
+    "IdTokenValidator",
+    "JwksCache",
+    "Login",
+    "OidcError",
+    "ProviderMetadata",
+    "RelyingParty",
+    "Subject",
+    "TokenError",
+    "Tokens",
+    "UserInfoError",
+]

@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+SDK_VENV := .venv-sdk
 NODE_DIR   := tests/e2e/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: run certs test lint translations chromium node-deps bench clean demo
+.PHONY: run certs test sdk-test lint translations chromium node-deps bench clean demo
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml clients/examples/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +53,17 @@ $(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
-## Everything: lint, then unit, integration and end-to-end tests on SQLite and PostgreSQL
-test: $(STAMP) translations lint chromium node-deps
+## The SDK on its own: installed into a fresh virtual environment (no provider, no editable
+## install), then its own suite (clients/python/tests) run with its own pytest configuration
+sdk-test:
+	rm -rf $(SDK_VENV)
+	$(PYTHON) -m venv $(SDK_VENV)
+	$(SDK_VENV)/bin/pip install --quiet "./clients/python[flask,test]"
+	cd clients/python && ../../$(SDK_VENV)/bin/pytest -q -p no:cacheprovider
+
+## Everything: lint, the SDK on its own, then unit, integration and end-to-end tests on SQLite
+## and PostgreSQL
+test: $(STAMP) translations lint sdk-test chromium node-deps
 	$(BIN)/pytest
 
 ## The provider and the reference services (housing fund :8001, enrolment :8002, counter :8003)
@@ -65,4 +75,4 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.bench_credentials
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SDK_VENV) instance .pytest_cache .mypy_cache .ruff_cache

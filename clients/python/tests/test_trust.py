@@ -11,12 +11,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from yihao.pki import generate_root, issue_issuer_certificate
 from yihao.trust import ChainError, TrustAnchors, key_id
 
-from idp.config import DEFAULT_ISSUER_CODE
-from idp.keys.pki import generate_root, issue_issuer_certificate
-
 URL = "https://id.example.gov.cn"
+#: The provider's default issuing authority (``idp.config.DEFAULT_ISSUER_CODE``), a valid USCC.
+ISSUER_CODE = "11440000MB2D00014P"
 Root = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
 Edit = Callable[[x509.CertificateBuilder], x509.CertificateBuilder]
 
@@ -40,7 +40,7 @@ def _issue(
         *root,
         public_key or ec.generate_private_key(ec.SECP256R1()).public_key(),
         name="签发机构 Issuer",
-        issuer_code=DEFAULT_ISSUER_CODE,
+        issuer_code=ISSUER_CODE,
         issuer_url=URL,
         valid_days=valid_days,
         not_before=not_before,
@@ -85,7 +85,7 @@ def test_good_issuer_is_trusted_with_its_identity(root: Root) -> None:
     der = _der(cert)
     issuer = TrustAnchors([root[1]]).validate(der, _now())
     assert issuer.kid == hashlib.sha256(der).digest()[:8] == key_id(der)
-    assert issuer.issuer_code == DEFAULT_ISSUER_CODE and issuer.issuer_url == URL
+    assert issuer.issuer_code == ISSUER_CODE and issuer.issuer_url == URL
     assert issuer.name == "签发机构 Issuer" and issuer.certificate == cert
     assert issuer.public_key == cert.public_key()
     assert issuer.not_before == cert.not_valid_before_utc

@@ -14,18 +14,7 @@ import cbor2
 import pytest
 import requests
 from PIL import Image
-from stdnum.iso7064 import mod_37_36
-from yihao import qr
-from yihao import verifier as verifier_module
-from yihao.verifier import Result, Verifier
-from yihao.wire.cose import sign1
-from yihao.wire.credential import CLAIM_YIHAO, StatusRef, encode_claims
-from yihao.wire.errors import Failure, FormatError
-from yihao.wire.fields import BY_NAME, CredentialType
-from yihao.wire.presentation import STEP_SECONDS
-
-from idp.keys.pki import generate_root
-from tests.unit.sdk.world import (
+from sdk_world import (
     ISSUER_NAME,
     LIST_SIZE,
     LIST_URL,
@@ -37,6 +26,16 @@ from tests.unit.sdk.world import (
     Served,
     World,
 )
+from stdnum.iso7064 import mod_37_36
+from yihao import qr
+from yihao import verifier as verifier_module
+from yihao.pki import generate_root
+from yihao.verifier import Result, Verifier
+from yihao.wire.cose import sign1
+from yihao.wire.credential import CLAIM_YIHAO, StatusRef, encode_claims
+from yihao.wire.errors import Failure, FormatError
+from yihao.wire.fields import BY_NAME, CredentialType
+from yihao.wire.presentation import STEP_SECONDS
 
 
 def only(result: Result, failure: Failure) -> None:

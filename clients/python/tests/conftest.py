@@ -1,4 +1,8 @@
-"""Fixtures for SDK tests; the world they build is described in ``world.py``."""
+"""Fixtures for SDK tests; the world they build is described in ``sdk_world.py``.
+
+Helper modules (``sdk_world``, ``sdk_identities``) import by plain name: the SDK's pytest
+configuration puts this directory on ``sys.path`` (``pythonpath`` in ../pyproject.toml).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
-
-from idp.keys.pki import generate_root
-from tests.support.identities import new_id_number
-from tests.unit.sdk.world import Served, World, make_issuer
+from sdk_identities import new_id_number
+from sdk_world import Served, World, make_issuer
+from yihao.pki import generate_root
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,9 @@ import base45
 import cbor2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sdk_world import World
 from yihao.verifier import Result
 from yihao.wire.qrtext import PREFIX
-
-from tests.unit.sdk.world import World
 
 BASE45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 CBOR_ITEMS = st.recursive(

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from sdk_world import NAME, REVOKED_INDEX, Clock, Served, World
 from yihao import qr
 from yihao.cli import main
 from yihao.wire.credential import StatusRef
 from yihao.wire.fields import CredentialType
-
-from tests.unit.sdk.world import NAME, REVOKED_INDEX, Clock, Served, World
 
 
 @pytest.fixture

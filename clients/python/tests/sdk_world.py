@@ -1,7 +1,7 @@
 """A small e-certificate world for SDK tests: a root, an issuer, a status list, a holder, a clock.
 
-Everything is built with the same functions the provider uses (``idp.keys.pki`` and
-``yihao.wire``), so the verifier is tested against real certificates and tokens, not mocks.
+Everything is built with the same functions the provider uses (``yihao.pki`` and ``yihao.wire``),
+so the verifier is tested against real certificates and tokens, not mocks.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sdk_identities import new_uscc
 from yihao.holder import Holder
+from yihao.pki import issue_issuer_certificate
 from yihao.trust import TrustAnchors, key_id
 from yihao.verifier import Verifier
 from yihao.wire.credential import CredentialClaims, StatusRef, sign_credential
 from yihao.wire.fields import CredentialType
 from yihao.wire.presentation import time_step
 from yihao.wire.status_list import StatusListToken, encode_token, pack
-
-from idp.keys.pki import issue_issuer_certificate
-from tests.support.identities import new_uscc
 
 ISSUER_URL = "http://127.0.0.1:5000"
 LIST_URL = ISSUER_URL + "/sl/1"

@@ -4,6 +4,11 @@ Each supported algorithm has one active key; rotation retires it and creates a s
 retired key stays in the JWKS until every token it signed has expired, so clients that cache the
 JWKS keep verifying across a rotation. Nodes read the ring through a short in-process cache, so a
 rotation on one node reaches the others within ``key_cache_seconds`` without a restart.
+
+A new key is published before it signs: every node keeps signing with its predecessor until the
+new key is ``key_cache_seconds`` old, by which time every node's JWKS lists it. Otherwise a node
+that already signs with the new key could hand a client a token whose key another node's JWKS
+does not show yet, and the client's one refetch would fail.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
@@ -28,8 +33,15 @@ Key = RSAKey | ECKey
 
 
 @dataclass(frozen=True)
+class _Signer:
+    kid: str
+    key: Key
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class _Snapshot:
-    signing: dict[str, tuple[str, Key]]
+    signing: dict[str, list[_Signer]]  # per algorithm, newest first
     public: list[dict[str, Any]]
     taken_at: float
 
@@ -69,8 +81,12 @@ class KeyRing:
         return created
 
     def signing_key(self, alg: str) -> tuple[str, Key]:
-        """The active (kid, private key) for ``alg``."""
-        return self._current().signing[alg]
+        """The (kid, private key) that signs for ``alg`` now: the newest key every node already
+        publishes, or the newest of all when none is that old (a fresh ring)."""
+        signers = self._current().signing[alg]
+        published_since = utcnow() - timedelta(seconds=self._cache_seconds)
+        chosen = next((s for s in signers if s.created_at <= published_since), signers[0])
+        return chosen.kid, chosen.key
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": list(self._current().public)}
@@ -81,6 +97,11 @@ class KeyRing:
 
     def listing(self) -> list[SigningKey]:
         return list(db.session.scalars(select(SigningKey).order_by(SigningKey.id)))
+
+    def _signer(self, row: SigningKey) -> _Signer:
+        pem = self._cipher.decrypt(row.private_cipher, _CONTEXT)
+        loader = RSAKey if row.alg == "RS256" else ECKey
+        return _Signer(row.kid, loader.import_key(pem, {"kid": row.kid}), row.created_at)
 
     def _create(self, alg: str) -> str:
         key = _generate(alg)
@@ -107,19 +128,21 @@ class KeyRing:
         return snap
 
     def _load(self) -> _Snapshot:
-        cutoff = utcnow() - self._publish_for
+        now = utcnow()
+        cutoff = now - self._publish_for
         rows = db.session.scalars(
-            select(SigningKey).where(
-                (SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > cutoff)
-            )
+            select(SigningKey)
+            .where((SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > cutoff))
+            .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
         ).all()
-        signing: dict[str, tuple[str, Key]] = {}
+        # A key retired less than two cache periods ago may still sign (see the module docstring).
+        still_signing = now - timedelta(seconds=2 * self._cache_seconds)
+        signing: dict[str, list[_Signer]] = {}
         for row in rows:
-            if row.retired_at is None:
-                pem = self._cipher.decrypt(row.private_cipher, _CONTEXT)
-                loader = RSAKey if row.alg == "RS256" else ECKey
-                signing[row.alg] = (row.kid, loader.import_key(pem, {"kid": row.kid}))
-        missing = [alg for alg in SUPPORTED_ALGS if alg not in signing]
+            if row.retired_at is None or row.retired_at > still_signing:
+                signing.setdefault(row.alg, []).append(self._signer(row))
+        active = {row.alg for row in rows if row.retired_at is None}
+        missing = [alg for alg in SUPPORTED_ALGS if alg not in active]
         if missing:
             raise RuntimeError(
                 f"no active signing key for {', '.join(missing)}: run `idp db upgrade`"

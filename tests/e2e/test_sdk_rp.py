@@ -289,9 +289,9 @@ class Isolated:
 
 @pytest.fixture(scope="module")
 def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Isolated]:
-    """One worker and a 1 s key cache (the least allowed), so a rotation is in effect by the time
-    ``idp keys rotate`` returns. The shared provider caches keys per worker for 30 s, during which
-    its workers disagree on the key set, which would disturb the other tests using it."""
+    """Two workers with a 1 s key cache (the least allowed), so a rotation is in effect a second
+    after ``idp keys rotate``; the shared provider's 30 s cache would make the test wait that long.
+    Both workers must publish the new key before either signs with it."""
     instance = tmp_path_factory.mktemp("sdk-rotation")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
@@ -318,7 +318,7 @@ def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Isolated]:
         stdin=PASSWORD + "\n",
     )
     registered = register(env, "--name", "rotation", "--redirect-uri", REDIRECT_URI)
-    with serving(env, port, Path(instance) / "server.log", workers=1) as node:
+    with serving(env, port, Path(instance) / "server.log", workers=2) as node:
         yield Isolated(node.base_url, env, registered, number)
 
 
@@ -341,6 +341,7 @@ def test_a_rotated_signing_key_is_fetched_without_a_new_relying_party(
     assert before is not None and fetched.count(jwks_uri) == 1
 
     rotated = run_idp(isolated.env, "keys", "rotate")["new_keys"]
+    time.sleep(1.2)  # the new key signs once it is a cache period (1 s here) old
     after = login(rp, browser).tokens.id_token
     assert after is not None and header_of(after)["kid"] in rotated
     assert header_of(after)["kid"] != header_of(before)["kid"]

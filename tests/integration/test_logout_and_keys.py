@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 from flask import Flask
@@ -154,6 +155,9 @@ def test_key_rotation_keeps_old_tokens_verifiable(
     kids = jwks_kids(browser)
     assert old_kid in kids and set(new_kids) <= kids
 
+    # Published before it signs: until every node's JWKS can list it, the old key still signs.
+    assert id_token_header(tokens_for(browser, rp, citizen)["id_token"])["kid"] == old_kid
+    time.sleep(app.extensions["yihao"].settings.key_cache_seconds + 0.2)
     new_token = tokens_for(browser, rp, citizen)["id_token"]
     assert id_token_header(new_token)["kid"] in new_kids
     assert id_token_header(new_token)["kid"] != old_kid

@@ -8,8 +8,6 @@ rotation reaches them within ``cache_seconds`` without a restart.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +19,7 @@ from sqlalchemy import select
 from yihao.trust import key_id
 
 from idp.keys.pki import issue_issuer_certificate
+from idp.keys.timed_cache import TimedCache
 from idp.store.crypto import FieldCipher
 from idp.store.db import db, utcnow
 from idp.store.models import IssuerKey
@@ -43,15 +42,13 @@ class IssuerSigner:
 class _Snapshot:
     signer: IssuerSigner | None
     published: tuple[bytes, ...]
-    taken_at: float
 
 
 class IssuerKeys:
     def __init__(self, cipher: FieldCipher, cache_seconds: int) -> None:
         self._cipher = cipher
         self._cache_seconds = cache_seconds
-        self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
+        self._snapshot = TimedCache(cache_seconds, self._load)
 
     def ensure(
         self,
@@ -114,7 +111,7 @@ class IssuerKeys:
             )
         )
         db.session.commit()
-        self._snapshot = None
+        self._snapshot.clear()
         return kid
 
     def signer(self) -> IssuerSigner:
@@ -141,13 +138,7 @@ class IssuerKeys:
         return list(db.session.scalars(query))
 
     def _current(self) -> _Snapshot:
-        snap = self._snapshot
-        if snap is not None and time.monotonic() - snap.taken_at < self._cache_seconds:
-            return snap
-        with self._lock:
-            snap = self._load()
-            self._snapshot = snap
-        return snap
+        return self._snapshot.get()
 
     def _load(self) -> _Snapshot:
         now = datetime.now(UTC)
@@ -159,7 +150,7 @@ class IssuerKeys:
             if x509.load_der_x509_certificate(row.certificate_der).not_valid_after_utc > now
         )
         signer = self._signer(active[-1]) if active else None
-        return _Snapshot(signer=signer, published=published, taken_at=time.monotonic())
+        return _Snapshot(signer=signer, published=published)
 
     def _signer(self, row: IssuerKey) -> IssuerSigner:
         pem = self._cipher.decrypt(row.private_cipher, _CONTEXT).encode()

@@ -13,8 +13,6 @@ does not show yet, and the client's one refetch would fail.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -22,6 +20,7 @@ from typing import Any, cast
 from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import select
 
+from idp.keys.timed_cache import TimedCache
 from idp.store.crypto import FieldCipher
 from idp.store.db import db, utcnow
 from idp.store.models import SigningKey
@@ -43,7 +42,6 @@ class _Signer:
 class _Snapshot:
     signing: dict[str, list[_Signer]]  # per algorithm, newest first
     public: list[dict[str, Any]]
-    taken_at: float
 
 
 def _generate(alg: str) -> Key:
@@ -56,8 +54,7 @@ class KeyRing:
         self._cipher = cipher
         self._publish_for = publish_for
         self._cache_seconds = cache_seconds
-        self._snapshot: _Snapshot | None = None
-        self._lock = threading.Lock()
+        self._snapshot = TimedCache(cache_seconds, self._load)
 
     def ensure(self) -> list[str]:
         """Create an active key for every algorithm that lacks one; return the new key ids."""
@@ -67,7 +64,7 @@ class KeyRing:
         }
         created = [self._create(alg) for alg in SUPPORTED_ALGS if alg not in active]
         db.session.commit()
-        self._snapshot = None
+        self._snapshot.clear()
         return created
 
     def rotate(self) -> list[str]:
@@ -77,7 +74,7 @@ class KeyRing:
             key.retired_at = now
         created = [self._create(alg) for alg in SUPPORTED_ALGS]
         db.session.commit()
-        self._snapshot = None
+        self._snapshot.clear()
         return created
 
     def signing_key(self, alg: str) -> tuple[str, Key]:
@@ -119,13 +116,7 @@ class KeyRing:
         return kid
 
     def _current(self) -> _Snapshot:
-        snap = self._snapshot
-        if snap is not None and time.monotonic() - snap.taken_at < self._cache_seconds:
-            return snap
-        with self._lock:
-            snap = self._load()
-            self._snapshot = snap
-        return snap
+        return self._snapshot.get()
 
     def _load(self) -> _Snapshot:
         now = utcnow()
@@ -147,6 +138,4 @@ class KeyRing:
             raise RuntimeError(
                 f"no active signing key for {', '.join(missing)}: run `idp db upgrade`"
             )
-        return _Snapshot(
-            signing=signing, public=[row.public_jwk for row in rows], taken_at=time.monotonic()
-        )
+        return _Snapshot(signing=signing, public=[row.public_jwk for row in rows])

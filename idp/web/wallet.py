@@ -31,6 +31,7 @@ from flask import (
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from yihao.qr import svg
+from yihao.wire import base45
 from yihao.wire.fields import CredentialType
 from yihao.wire.qrtext import MAX_TEXT, PREFIX
 
@@ -46,7 +47,7 @@ from idp.web.errors import error_page
 from idp.web.labels import field_label, field_value, localised
 
 bp = Blueprint("wallet", __name__)
-_QR_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_QR_ALPHABET = frozenset(base45.ALPHABET)  # base45 uses exactly the QR alphanumeric set
 _REFRESH_MARGIN = 60
 #: The state and PKCE verifier of a wallet sign-in in progress. They live in a cookie of their
 #: own, not in the session: signing in starts a fresh session (``idp.auth.session.sign_in``),

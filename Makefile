@@ -70,9 +70,11 @@ test: $(STAMP) translations lint sdk-test chromium node-deps
 demo: $(STAMP) translations
 	$(BIN)/python -m yihao_examples.demo
 
-## Benchmarks (never part of `make test`): e-certificate sizes and offline verification rate
-bench: $(STAMP)
-	$(BIN)/python -m tests.bench.bench_credentials
+## Benchmarks (never part of `make test`; docs/performance.md): `idp serve` on CPU 0 under wrk on
+## CPU 1, the login flow, e-certificate sizes and verification. Installs Debian's wrk when missing.
+bench: $(STAMP) translations
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python -m tests.bench.run
 
 clean:
 	rm -rf $(VENV) $(SDK_VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from idp.services import Services
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.web import account, authorize, credentials_api, logout, oidc, wallet
+from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
 from idp.web.i18n import init_i18n
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["yihao"] = svc
     app.extensions["yihao_server"] = build_server(app, svc, sign_out)
     _init_web(app)
+    app.wsgi_app = PublicDocuments(app, svc)  # type: ignore[method-assign]
     return app
 
 

@@ -6,13 +6,15 @@ JWKS keep verifying across a rotation. Nodes read the ring through a short in-pr
 rotation on one node reaches the others within ``key_cache_seconds`` without a restart.
 
 A new key is published before it signs: every node keeps signing with its predecessor until the
-new key is ``key_cache_seconds`` old, by which time every node's JWKS lists it. Otherwise a node
+new key is two ``key_cache_seconds`` old (the ring's snapshot and the JWKS bytes built from it are
+each cached that long), by which time every node's JWKS lists it. Otherwise a node
 that already signs with the new key could hand a client a token whose key another node's JWKS
 does not show yet, and the client's one refetch would fail.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -26,6 +28,8 @@ from idp.store.db import db, utcnow
 from idp.store.models import SigningKey
 
 SUPPORTED_ALGS = ("RS256", "ES256")
+#: Cache periods a new key waits, published, before it signs.
+PUBLISH_AHEAD = 2
 _CONTEXT = "signing_keys.private"
 
 Key = RSAKey | ECKey
@@ -42,6 +46,7 @@ class _Signer:
 class _Snapshot:
     signing: dict[str, list[_Signer]]  # per algorithm, newest first
     public: list[dict[str, Any]]
+    public_json: bytes  # the JWKS document, serialised once per snapshot
 
 
 def _generate(alg: str) -> Key:
@@ -81,12 +86,15 @@ class KeyRing:
         """The (kid, private key) that signs for ``alg`` now: the newest key every node already
         publishes, or the newest of all when none is that old (a fresh ring)."""
         signers = self._current().signing[alg]
-        published_since = utcnow() - timedelta(seconds=self._cache_seconds)
+        published_since = utcnow() - timedelta(seconds=PUBLISH_AHEAD * self._cache_seconds)
         chosen = next((s for s in signers if s.created_at <= published_since), signers[0])
         return chosen.kid, chosen.key
 
     def jwks(self) -> dict[str, Any]:
         return {"keys": list(self._current().public)}
+
+    def jwks_json(self) -> bytes:
+        return self._current().public_json
 
     def verification_keys(self) -> KeySet:
         """Every published key, for checking tokens we issued (id_token_hint, logout)."""
@@ -126,8 +134,8 @@ class KeyRing:
             .where((SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > cutoff))
             .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
         ).all()
-        # A key retired less than two cache periods ago may still sign (see the module docstring).
-        still_signing = now - timedelta(seconds=2 * self._cache_seconds)
+        # A key retired this recently may still sign (see the module docstring).
+        still_signing = now - timedelta(seconds=(PUBLISH_AHEAD + 1) * self._cache_seconds)
         signing: dict[str, list[_Signer]] = {}
         for row in rows:
             if row.retired_at is None or row.retired_at > still_signing:
@@ -138,4 +146,5 @@ class KeyRing:
             raise RuntimeError(
                 f"no active signing key for {', '.join(missing)}: run `idp db upgrade`"
             )
-        return _Snapshot(signing=signing, public=[row.public_jwk for row in rows])
+        public = [row.public_jwk for row in rows]
+        return _Snapshot(signing, public, json.dumps({"keys": public}).encode())

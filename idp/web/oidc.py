@@ -1,15 +1,14 @@
-"""The protocol endpoints programs call: discovery, JWKS, token, userinfo, revocation,
-introspection. Each is a thin adapter onto the Authlib server built in ``idp.oauth.server``."""
+"""The protocol endpoints programs call: token, userinfo, revocation, introspection. Each is a thin
+adapter onto the Authlib server built in ``idp.oauth.server``. Discovery and the JWKS are served
+before Flask, by ``idp.web.documents``."""
 
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, Response, current_app, jsonify
 
-from idp.oauth.discovery import provider_metadata
 from idp.oauth.server import YihaoServer
 from idp.oauth.userinfo import protector, userinfo_claims
-from idp.services import services
 
 bp = Blueprint("oidc", __name__)
 _guard = protector()
@@ -18,23 +17,6 @@ _guard = protector()
 def _server() -> YihaoServer:
     found: YihaoServer = current_app.extensions["yihao_server"]
     return found
-
-
-@bp.route("/.well-known/openid-configuration")
-@bp.route("/.well-known/oauth-authorization-server")
-def discovery() -> Response:
-    response = jsonify(provider_metadata(services().settings.issuer))
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    return response
-
-
-@bp.route("/jwks.json")
-def jwks() -> Response:
-    response = jsonify(services().keys.jwks())
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
-    return response
 
 
 @bp.route("/token", methods=["POST"])

@@ -1,6 +1,7 @@
 """E-certificate benchmark: QR size of every purpose profile, and offline verification speed.
 
-Run by ``make bench`` (never by the test suite). Sizes are exact and machine-independent; rates
+Part of ``make bench`` (tests/bench/run.py; never of the test suite), or on its own with
+``python -m tests.bench.bench_credentials``. Sizes are exact and machine-independent; rates
 are measured on one core of this machine, next to the raw ES256 verify rate of the same core,
 because a presentation costs two ECDSA verifications (issuer and holder) and the rest is ours.
 Results go to stdout and to tests/bench/results/credentials.json.
@@ -198,20 +199,29 @@ def _require_valid(result: Any) -> None:
         raise SystemExit(f"benchmark presentation did not verify: {result.details}")
 
 
-def main() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+def measure(count: int = 4000) -> dict[str, Any]:
+    """Every profile's sizes and the verification rates, on the calling thread's core."""
     catalogue = load_catalogue(DEFAULT_CATALOGUE)
     pki, now = Pki(), int(time.time())
-    report = {"sizes": sizes(pki, catalogue, now), "speed": speeds(pki, catalogue, now)}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "credentials.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    return {"sizes": sizes(pki, catalogue, now), "speed": speeds(pki, catalogue, now, count)}
+
+
+def print_sizes(rows: list[dict[str, Any]]) -> None:
     print(f"{'profile':30} {'cred B':>7} {'pres B':>7} {'chars':>6} {'zlib':>5} {'QR@M':>5}")
-    for row in report["sizes"]:
+    for row in rows:
         print(
             f"{row['profile']:30} {row['credential_bytes']:7} {row['presentation_bytes']:7} "
             f"{row['qr_chars']:6} {row['zlib']!s:>5} {row['qr_version_m']:5}"
         )
+
+
+def main() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    report = measure()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "credentials.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print_sizes(report["sizes"])
     for key, value in report["speed"].items():
         print(f"{key:32} {value:10.2f}")
 

@@ -76,7 +76,9 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
         source = request.authorization_code or request.refresh_token
         grant_id = source.grant_id if source is not None else secrets.token_hex(16)
         auth_time = source.auth_time if source is not None else None
-        save_token(svc, token, request.client, request.user, grant_id, auth_time)
+        save_token(
+            svc, token, request.client, request.user, grant_id, auth_time, new_grant=source is None
+        )
 
     issuer = svc.settings.issuer
     server = YihaoServer(app, query_client=query_client, save_token=persist)

@@ -77,7 +77,10 @@ def save_token(
     principal: Principal | None,
     grant_id: str,
     auth_time: int | None,
+    new_grant: bool = False,
 ) -> Token:
+    """Store a token; ``new_grant`` when its grant id was made for it (client credentials), so
+    no revocation of that grant can exist yet and the check after the commit is skipped."""
     now = int(time.time())
     refresh = token.get("refresh_token")
     row = Token(
@@ -95,6 +98,8 @@ def save_token(
     )
     db.session.add(row)
     db.session.commit()
+    if new_grant:
+        return row
     # Checked after the insert is committed: a concurrent revoke_grant either committed its
     # marker before this read, or its UPDATE runs after the insert and catches the row.
     if db.session.get(RevokedGrant, grant_id) is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,7 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Request,
     UnsupportedResponseTypeError,
 )
-from flask import Flask
+from flask import Flask, current_app
 
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
 from idp.oauth.grants.client_credentials import ClientCredentialsGrant
@@ -27,6 +28,7 @@ from idp.oauth.rfc9207 import Issuer
 from idp.oauth.rpinitiated import EndSession
 from idp.oauth.tokens import TokenIssuer, save_token
 from idp.services import Services
+from idp.store.db import db
 from idp.store.models import Client
 
 
@@ -62,13 +64,37 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
             raise InvalidClientError(status_code=401, description="malformed credentials") from None
 
 
+class ClientCache:
+    """Registered clients, read from the database at most once per ``seconds`` per process.
+
+    Every token request looks its client up first, and that read was a third of a client-
+    credentials grant (docs/performance.md). Clients change only through operator commands, so a
+    change reaches every node within ``seconds``, like a key rotation. Cached rows are detached
+    from any session and only read; unknown ids are never cached, so probing cannot fill it.
+    """
+
+    def __init__(self, seconds: int) -> None:
+        self._seconds = seconds
+        self._rows: dict[str, tuple[float, Client]] = {}
+
+    def __call__(self, client_id: str) -> Client | None:
+        # Client ids are short URL-safe strings; anything else (PostgreSQL refuses NUL in text
+        # parameters) is simply no client, not a database error.
+        if len(client_id) > 64 or "\x00" in client_id:
+            return None
+        held = self._rows.get(client_id)
+        if held is not None and time.monotonic() - held[0] < self._seconds:
+            return held[1]
+        found: Client | None = Client.query.filter_by(client_id=client_id).one_or_none()
+        if found is not None:
+            db.session.expunge(found)
+            self._rows[client_id] = (time.monotonic(), found)
+        return found
+
+
 def query_client(client_id: str) -> Client | None:
-    # Client ids are short URL-safe strings; anything else (PostgreSQL refuses NUL in text
-    # parameters) is simply no client, not a database error.
-    if len(client_id) > 64 or "\x00" in client_id:
-        return None
-    found: Client | None = Client.query.filter_by(client_id=client_id).one_or_none()
-    return found
+    cache: ClientCache = current_app.extensions["yihao_clients"]
+    return cache(client_id)
 
 
 def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> YihaoServer:
@@ -81,6 +107,7 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
         )
 
     issuer = svc.settings.issuer
+    app.extensions["yihao_clients"] = ClientCache(svc.settings.key_cache_seconds)
     server = YihaoServer(app, query_client=query_client, save_token=persist)
     server.register_token_generator("default", TokenIssuer(svc))
     server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT(issuer, issuer + "/token"))

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from yihao.wire.fields import TYPE_FIELDS, CredentialType
+
 from idp.identifiers import InvalidIdentifier, parse_uscc
 
 Environment = Literal["development", "production", "testing"]
@@ -33,17 +35,11 @@ DEFAULT_ISSUER_NAME = "一号通行电子证照签发 Yihao e-certificate issuer
 DEFAULT_ISSUER_CODE = "11440000MB2D00014P"
 
 
-_ID_CARD_FIELDS = [
-    "name",
-    "sex",
-    "ethnicity",
-    "birth_date",
-    "address",
-    "id_number",
-    "issuing_authority",
-    "valid_from",
-    "valid_until",
-]
+def _all_fields(type_: CredentialType) -> list[str]:
+    """A "full" profile: every field of the type except answers derived at issuance."""
+    return [name for name in TYPE_FIELDS[type_] if name != "over_18"]
+
+
 #: Certificate types with their GB/T 36904 type codes, and the purpose profiles counters use.
 #: Profile ids travel in QR codes: never reuse one for a different field set.
 DEFAULT_CATALOGUE: dict[str, Any] = {
@@ -91,7 +87,7 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
         {
             "id": 3,
             "name": "id_card.full",
-            "fields": _ID_CARD_FIELDS,
+            "fields": _all_fields(CredentialType.ID_CARD),
             "label_zh": "身份证全部信息",
             "label_en": "Whole identity card",
         },
@@ -105,16 +101,7 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
         {
             "id": 5,
             "name": "household.full",
-            "fields": [
-                "name",
-                "sex",
-                "ethnicity",
-                "birth_date",
-                "id_number",
-                "household_number",
-                "relation",
-                "household_address",
-            ],
+            "fields": _all_fields(CredentialType.HOUSEHOLD),
             "label_zh": "户口登记全部信息",
             "label_en": "Whole household entry",
         },
@@ -128,15 +115,7 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
         {
             "id": 7,
             "name": "property.full",
-            "fields": [
-                "property_unit_number",
-                "certificate_number",
-                "location",
-                "area",
-                "usage",
-                "owners",
-                "mortgaged",
-            ],
+            "fields": _all_fields(CredentialType.PROPERTY),
             "label_zh": "不动产权证书全部信息",
             "label_en": "Whole property certificate",
         },
@@ -157,16 +136,7 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
         {
             "id": 9,
             "name": "business_licence.full",
-            "fields": [
-                "uscc",
-                "enterprise_name",
-                "enterprise_type",
-                "legal_representative",
-                "registered_capital",
-                "established",
-                "address",
-                "business_status",
-            ],
+            "fields": _all_fields(CredentialType.BUSINESS_LICENCE),
             "label_zh": "营业执照全部信息",
             "label_en": "Whole business licence",
         },

@@ -120,7 +120,7 @@ def issue_credential() -> Response:
             held,
             profile,
             holder_point(body.get("holder_key")),
-            Audience(principal.person.id, _enterprise_of(held), current_token.client_id),
+            Audience(principal.person.id, _enterprise_of(principal, held), current_token.client_id),
         )
     except IssuanceError as exc:
         return _error(400, exc.code, str(exc))
@@ -134,18 +134,12 @@ def issue_credential() -> Response:
     return response
 
 
-def _enterprise_of(held: Held) -> int | None:
-    principal = _principal()
-    if principal is None or held.certificate.holder_code_type != "uscc":
+def _enterprise_of(principal: Principal, held: Held) -> int | None:
+    """The enterprise a business licence is released for, for the audit record."""
+    if held.certificate.holder_code_type != "uscc":
         return None
-    return next(
-        (
-            e.id
-            for e in principal.person.enterprises
-            if e.uscc_index == held.certificate.holder_index
-        ),
-        None,
-    )
+    index = held.certificate.holder_index
+    return next((e.id for e in principal.person.enterprises if e.uscc_index == index), None)
 
 
 @bp.route("/credentials/revoke", methods=["POST"])

@@ -8,9 +8,7 @@ import csv
 import json
 import os
 import secrets
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +23,7 @@ import requests
 
 from idp.config import new_secret
 from tests.support.identities import new_id_number
+from tests.support.processes import free_port, idp_executable
 
 #: Where a fresh benchmark database is created (trust auth); override with YIHAO_BENCH_PG.
 PG_ADMIN = os.environ.get("YIHAO_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -42,21 +41,6 @@ ID_CARD_COLUMNS = (
 )
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-
-
-def idp_executable() -> str:
-    beside = Path(sys.executable).parent / "idp"
-    found = str(beside) if beside.exists() else shutil.which("idp")
-    if found is None:
-        raise SystemExit("the idp console script is not installed (make bench installs it)")
-    return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -11,11 +11,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +27,7 @@ from playwright.sync_api import Browser, sync_playwright
 from idp.config import new_secret
 from tests.conftest import PASSWORD, _postgres_database
 from tests.support.identities import new_id_number
+from tests.support.processes import free_port, idp_executable
 
 #: How long a server may take to answer its discovery document after start.
 START_TIMEOUT = 20.0
@@ -55,22 +53,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def idp_executable() -> str:
-    beside = Path(sys.executable).parent / "idp"
-    found = str(beside) if beside.exists() else shutil.which("idp")
-    if found is None:
-        pytest.fail("the idp console script is not installed")
-    return found
-
-
-def free_port() -> int:
-    """A port the kernel just handed out; free again once the socket is closed."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run_idp(env: dict[str, str], *args: str, stdin: str | None = None) -> dict[str, Any]:

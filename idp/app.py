@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.auth.session import sign_out
@@ -18,6 +15,7 @@ from idp.oauth.server import build_server
 from idp.services import Services
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
+from idp.store.engine import engine_options
 from idp.web import account, authorize, credentials_api, logout, oidc, wallet
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
@@ -31,24 +29,6 @@ def database_uri(url: str) -> str:
     return url
 
 
-def _engine_options(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the single writer; foreign keys are off by default in SQLite.
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-
-event.listen(Engine, "connect", _sqlite_pragmas)
-
-
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
@@ -56,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=uri,
-        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(uri),
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(uri),
         SESSION_COOKIE_NAME="yihao_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

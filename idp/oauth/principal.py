@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from idp.store.db import db
-from idp.store.models import Enterprise, Person
+from idp.store.models import Enterprise, Person, Token
 
 
 @dataclass(frozen=True)
@@ -30,3 +30,8 @@ class Principal:
             db.session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
         )
         return cls(person, enterprise, auth_time)
+
+    @classmethod
+    def of_token(cls, token: Token) -> Principal | None:
+        """Whom a token is about, from its eagerly loaded rows; None for a client's own token."""
+        return cls(token.person, token.enterprise) if token.person is not None else None

@@ -25,7 +25,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         return token.client_id == client.client_id
 
     def introspect_token(self, token: Token) -> dict[str, Any]:
-        client = Client.query.filter_by(client_id=token.client_id).one()
+        client = self.server.query_client(token.client_id)
         payload: dict[str, Any] = {
             "active": True,
             "client_id": token.client_id,
@@ -35,6 +35,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             "iat": token.issued_at,
             "iss": services().settings.issuer,
         }
-        principal = Principal.load(token.person_id, token.enterprise_id)
+        principal = Principal.of_token(token)
+        # RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject.
         payload["sub"] = subject_of(services(), client, principal) if principal else token.client_id
         return payload

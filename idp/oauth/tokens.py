@@ -13,7 +13,9 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from joserfc import jwt
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from idp.oauth.claims import subject_of
 from idp.oauth.principal import Principal
@@ -21,6 +23,8 @@ from idp.services import Services
 from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import Client, RevokedGrant, Token
+
+TOKENS = Token.__table__
 
 
 class TokenIssuer:
@@ -78,35 +82,38 @@ def save_token(
     grant_id: str,
     auth_time: int | None,
     new_grant: bool = False,
-) -> Token:
+) -> None:
     """Store a token; ``new_grant`` when its grant id was made for it (client credentials), so
-    no revocation of that grant can exist yet and the check after the commit is skipped."""
+    no revocation of that grant can exist yet and the check after the commit is skipped.
+
+    A Core INSERT rather than the ORM's unit of work: nothing reads the row back in this request,
+    and the unit of work was a third of a client-credentials grant (docs/performance.md).
+    """
     now = int(time.time())
     refresh = token.get("refresh_token")
-    row = Token(
-        grant_id=grant_id,
-        client_id=client.client_id,
-        person_id=principal.person.id if principal else None,
-        enterprise_id=principal.enterprise_id if principal else None,
-        scope=token.get("scope", ""),
-        access_digest=token_digest(token["access_token"]),
-        refresh_digest=token_digest(refresh) if refresh else None,
-        auth_time=auth_time,
-        issued_at=now,
-        expires_in=int(token["expires_in"]),
-        refresh_expires_at=now + svc.settings.refresh_token_ttl if refresh else None,
-    )
-    db.session.add(row)
+    values = {
+        "grant_id": grant_id,
+        "client_id": client.client_id,
+        "person_id": principal.person.id if principal else None,
+        "enterprise_id": principal.enterprise_id if principal else None,
+        "scope": token.get("scope", ""),
+        "access_digest": token_digest(token["access_token"]),
+        "refresh_digest": token_digest(refresh) if refresh else None,
+        "auth_time": auth_time,
+        "issued_at": now,
+        "expires_in": int(token["expires_in"]),
+        "refresh_expires_at": now + svc.settings.refresh_token_ttl if refresh else None,
+        "revoked": False,
+    }
+    db.session.execute(insert(TOKENS), values)
     db.session.commit()
     if new_grant:
-        return row
+        return
     # Checked after the insert is committed: a concurrent revoke_grant either committed its
     # marker before this read, or its UPDATE runs after the insert and catches the row.
     if db.session.get(RevokedGrant, grant_id) is not None:
-        row.revoked = True
-        db.session.commit()
+        revoke_grant(grant_id)
         raise InvalidGrantError("the authorization was revoked")
-    return row
 
 
 def revoke_grant(grant_id: str) -> int:
@@ -124,7 +131,8 @@ def revoke_grant(grant_id: str) -> int:
 
 
 def find_token(value: str, hint: str | None = None) -> Token | None:
-    """Look a token up by its digest, as access token or refresh token (RFC 7009 2.1 hints)."""
+    """Look a token up by its digest, as access token or refresh token (RFC 7009 2.1 hints),
+    with its person and enterprise in the same query."""
     digest = token_digest(value)
     order = (
         ("refresh_digest", "access_digest")
@@ -132,7 +140,11 @@ def find_token(value: str, hint: str | None = None) -> Token | None:
         else ("access_digest", "refresh_digest")
     )
     for column in order:
-        found: Token | None = Token.query.filter(getattr(Token, column) == digest).first()
+        found: Token | None = (
+            Token.query.options(joinedload(Token.person), joinedload(Token.enterprise))
+            .filter(getattr(Token, column) == digest)
+            .first()
+        )
         if found is not None:
             return found
     return None

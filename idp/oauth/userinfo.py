@@ -9,9 +9,10 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 
 from idp.oauth.oidc_core import release_claims
 from idp.oauth.principal import Principal
+from idp.oauth.server import query_client
 from idp.oauth.tokens import find_token
 from idp.store.crypto import token_digest
-from idp.store.models import Client, Token
+from idp.store.models import Token
 
 
 class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
@@ -32,8 +33,8 @@ def protector() -> ResourceProtector:
 
 
 def userinfo_claims(token: Token) -> dict[str, Any] | None:
-    principal = Principal.load(token.person_id, token.enterprise_id)
-    client = Client.query.filter_by(client_id=token.client_id).one_or_none()
+    principal = Principal.of_token(token)
+    client = query_client(token.client_id)
     if principal is None or client is None:
         return None
     return release_claims(client, principal, token.scope, "userinfo")

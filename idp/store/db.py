@@ -31,12 +31,16 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def claim(statement: Update) -> bool:
-    """Run a conditional UPDATE and commit; True when it changed exactly one row.
+def claim(statement: Update, commit: bool = True) -> bool:
+    """Run a conditional UPDATE; True when it changed exactly one row.
 
     This is the one atomic "first one wins" primitive (single-use codes, refresh rotation): the
-    database, not the application, decides which of two racing requests gets the row.
+    database, not the application, decides which of two racing requests gets the row. With
+    ``commit=False`` the claim commits with what the caller writes next (a refresh token is spent
+    in the transaction that stores its successor); until then the row stays locked, so a racing
+    request waits and then loses.
     """
     result = cast(CursorResult[Any], db.session.execute(statement))
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result.rowcount == 1

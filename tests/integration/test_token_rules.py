@@ -4,6 +4,8 @@ RFC 7636 4.6; RFC 7009; RFC 7662; RFC 9700 4.14): what they refuse, and what a r
 from __future__ import annotations
 
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -159,6 +161,24 @@ def test_refresh_token_reuse_revokes_the_whole_grant(
     token_error(refresh(browser, rp, tokens["refresh_token"]), 400, "invalid_grant")
     assert is_dead(browser, rp, rotated["access_token"])
     token_error(refresh(browser, rp, rotated["refresh_token"]), 400, "invalid_grant")
+
+
+def test_a_refresh_token_presented_twice_at_once_is_spent_once(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    # The old token is spent in the transaction that stores its successor; the row lock makes
+    # the second request wait for that commit and lose, whichever database runs it.
+    tokens = tokens_for(browser, rp, citizen)
+    start = threading.Barrier(2)
+
+    def present(_: int) -> int:
+        client = app.test_client()
+        start.wait()
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        return client.post("/token", data=data, auth=client_auth(rp)).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(present, range(2))) == [200, 400]
 
 
 def test_refresh_token_of_another_client_is_refused_and_not_burnt(

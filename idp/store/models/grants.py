@@ -7,9 +7,10 @@ import time
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
+from idp.store.models.subjects import Enterprise, Person
 
 
 class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
@@ -79,6 +80,9 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     refresh_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
     revoked: Mapped[bool] = mapped_column(default=False)
     refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # Loaded with the token where its subject is needed (introspection, userinfo): one query.
+    person: Mapped[Person | None] = relationship()
+    enterprise: Mapped[Enterprise | None] = relationship()
 
     def check_client(self, client: object) -> bool:
         return getattr(client, "client_id", None) == self.client_id

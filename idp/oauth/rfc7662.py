@@ -12,6 +12,7 @@ from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
 from idp.oauth.tokens import find_token
 from idp.services import services
+from idp.store.db import autocommit_single_statement
 from idp.store.models import Client, Token
 
 
@@ -19,6 +20,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = [m for m in TOKEN_ENDPOINT_AUTH_METHODS if m != "none"]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        autocommit_single_statement()  # introspection only reads: no BEGIN, no ROLLBACK
         return find_token(token_string, token_type_hint)
 
     def check_permission(self, token: Token, client: Client, request: Any) -> bool:

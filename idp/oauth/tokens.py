@@ -21,7 +21,7 @@ from idp.oauth.claims import subject_of
 from idp.oauth.principal import Principal
 from idp.services import Services
 from idp.store.crypto import token_digest
-from idp.store.db import db
+from idp.store.db import autocommit_single_statement, db
 from idp.store.models import Client, RevokedGrant, Token
 
 TOKENS = Token.__table__
@@ -105,6 +105,8 @@ def save_token(
         "refresh_expires_at": now + svc.settings.refresh_token_ttl if refresh else None,
         "revoked": False,
     }
+    if new_grant:
+        autocommit_single_statement()  # the INSERT is all this request writes
     db.session.execute(insert(TOKENS), values)
     db.session.commit()
     if new_grant:

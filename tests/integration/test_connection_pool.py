@@ -1,16 +1,20 @@
-"""Pooled PostgreSQL connections are pinged only after a rest (idp/store/engine.py)."""
+"""Pooled connections: pinged only after a rest (idp/store/engine.py), and autocommit only for a
+request's single statement (idp/store/db.py)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 
 import psycopg
 import pytest
+from flask import Flask
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from idp.app import database_uri
 from idp.store import engine as pool_rules
+from idp.store.db import autocommit_single_statement, db
 from tests.conftest import PG_ADMIN
 
 
@@ -52,3 +56,24 @@ def test_a_busy_connection_is_not_pinged_and_a_failure_resets_the_pool(engine: E
     with pytest.raises(OperationalError):
         _backend_pid(engine)
     assert _backend_pid(engine) != first
+
+
+def _autocommits() -> bool:
+    """Whether the session's current DBAPI connection commits each statement by itself."""
+    dbapi = db.session.connection().connection.dbapi_connection
+    if isinstance(dbapi, sqlite3.Connection):
+        return dbapi.isolation_level is None
+    return bool(dbapi.autocommit)
+
+
+def test_autocommit_applies_only_to_a_transaction_not_yet_begun(ctx: Flask) -> None:
+    db.session.execute(text("SELECT 1"))
+    autocommit_single_statement()  # too late: a statement already ran in this transaction
+    assert not _autocommits()
+    db.session.rollback()
+
+    autocommit_single_statement()
+    assert _autocommits()
+    db.session.commit()
+    # The pool restored the connection: the next transaction is an ordinary one.
+    assert not _autocommits()

@@ -1,5 +1,5 @@
 """The provider under test: a fresh database, set up with ``idp`` commands only, then ``idp serve``
-(gunicorn) pinned to one core, with its memory and CPU time read from /proc.
+(Granian) pinned to one core, with its memory and CPU time read from /proc.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def _id_cards(work: Path, setup: Setup) -> Path:
 
 
 class Server:
-    """``taskset -c CPU idp serve``: gunicorn in its own session, so one signal reaches it all."""
+    """``taskset -c CPU idp serve``: the server in its own session, so one signal reaches it all."""
 
     def __init__(self, setup: Setup, workers: int, threads: int, cpu: int | None) -> None:
         self.setup = setup
@@ -243,7 +243,7 @@ class Server:
         return len(self.worker_pids()) >= self.workers
 
     def worker_pids(self) -> list[int]:
-        """The gunicorn workers: the master's children (found by their parent pid in /proc)."""
+        """The server workers: the main process's children (found by their parent pid in /proc)."""
         found = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():

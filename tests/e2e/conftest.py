@@ -2,7 +2,7 @@
 
 The provider is set up the way an operator would do it, with the ``idp`` command only: migrate,
 create the e-certificate PKI, register a citizen (with an ID-card record in the population
-registry) and a client, then ``idp serve`` (gunicorn, several workers). Each database parameter
+registry) and a client, then ``idp serve`` (Granian, several workers). Each database parameter
 gets its own fresh database, separate from the one the integration tests use.
 """
 
@@ -128,7 +128,7 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, log: Path
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
-    # The server runs in its own session, so its group id is its pid: this reaches the gunicorn
+    # The server runs in its own session, so its group id is its pid: this reaches the server's
     # workers too, and nothing else.
     os.killpg(process.pid, signal.SIGTERM)
     try:

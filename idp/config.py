@@ -223,7 +223,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             memory_kib=_int(env, "IDP_ARGON2_MEMORY_KIB", 19_456),
             time_cost=_int(env, "IDP_ARGON2_TIME_COST", 2),
             parallelism=_int(env, "IDP_ARGON2_PARALLELISM", 1),
-            concurrent=_int(env, "IDP_ARGON2_CONCURRENT", 2),
+            concurrent=_int(env, "IDP_ARGON2_CONCURRENT", 1),
         ),
         certs_dir=Path(env.get("IDP_CERTS_DIR") or Path.cwd() / "certs"),
         issuer_name=_issuer_name(env.get("IDP_ISSUER_NAME", DEFAULT_ISSUER_NAME)),

@@ -12,13 +12,13 @@ from idp.config import Argon2Params
 
 class Passwords:
     """Hashing is memory-hard by design (19 MiB per hash by default), and the C allocator keeps
-    what a thread used in that thread's arena: with every gunicorn thread hashing, a worker grew
-    to ~175 MiB. So hashes run on a small pool of ``params.concurrent`` threads (more add no
-    throughput on a core) and only those threads' arenas ever hold Argon2 memory; other sign-ins
-    wait their turn."""
+    what a thread used in that thread's arena: with every request thread hashing, a worker grew
+    to ~175 MiB. So hashes run on a small pool of ``params.concurrent`` threads (one by default:
+    a worker per core, and a second hash on the same core adds no throughput) and only those
+    threads' arenas ever hold Argon2 memory; other sign-ins wait their turn."""
 
     def __init__(self, params: Argon2Params) -> None:
-        # Threads start on first use, so a gunicorn master that forks after building this has none.
+        # Threads start on first use, so a server that forks workers after building this has none.
         self._pool = ThreadPoolExecutor(params.concurrent, thread_name_prefix="argon2")
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,

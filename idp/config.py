@@ -155,7 +155,7 @@ class Argon2Params:
     memory_kib: int = 19_456
     time_cost: int = 2
     parallelism: int = 1
-    concurrent: int = 2  # hashes at once per process: each holds memory_kib while it runs
+    concurrent: int = 1  # hashes at once per process: each holds memory_kib while it runs
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from joserfc import jwt
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -22,9 +22,27 @@ from idp.oauth.principal import Principal
 from idp.services import Services
 from idp.store.crypto import token_digest
 from idp.store.db import autocommit_single_statement, db
-from idp.store.models import Client, RevokedGrant, Token
+from idp.store.models import Client, Enterprise, Person, RevokedGrant, Token
 
-TOKENS = Token.__table__
+# Statements built once, with bind parameters: composing a statement per request cost more
+# Python than running it (docs/performance.md, "Where the time goes").
+_INSERT_TOKEN = insert(Token.__table__)
+_MARKER = select(RevokedGrant.grant_id).where(RevokedGrant.grant_id == bindparam("grant_id"))
+#: Who a token is about, joined into its query: only the public ids for the protocol endpoints
+#: (no ciphertext or password hash is read), every column where claims are released (userinfo).
+_SUBJECT_IDS = (
+    joinedload(Token.person).load_only(Person.public_id),
+    joinedload(Token.enterprise).load_only(Enterprise.public_id),
+)
+_SUBJECT_WHOLE = (joinedload(Token.person), joinedload(Token.enterprise))
+_BY_DIGEST = {
+    (column, whole): select(Token)
+    .options(*(_SUBJECT_WHOLE if whole else _SUBJECT_IDS))
+    .where(getattr(Token, column) == bindparam("digest"))
+    .limit(1)
+    for column in ("access_digest", "refresh_digest")
+    for whole in (False, True)
+}
 
 
 class TokenIssuer:
@@ -107,7 +125,7 @@ def save_token(
     }
     if new_grant:
         autocommit_single_statement()  # the INSERT is all this request writes
-    db.session.execute(insert(TOKENS), values)
+    db.session.execute(_INSERT_TOKEN, values)
     db.session.commit()
     if new_grant:
         return
@@ -123,8 +141,7 @@ def _marked_revoked(grant_id: str) -> bool:
     round trip instead of three, and the session stays an ordinary transaction for what the
     request writes next (the ID token's release records)."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        marker = select(RevokedGrant.grant_id).where(RevokedGrant.grant_id == grant_id)
-        return connection.execute(marker).first() is not None
+        return connection.execute(_MARKER, {"grant_id": grant_id}).first() is not None
 
 
 def revoke_grant(grant_id: str) -> int:
@@ -141,21 +158,24 @@ def revoke_grant(grant_id: str) -> int:
     return int(count)
 
 
-def find_token(value: str, hint: str | None = None) -> Token | None:
+def find_token(value: str, hint: str | None = None, whole_subject: bool = False) -> Token | None:
     """Look a token up by its digest, as access token or refresh token (RFC 7009 2.1 hints),
     with its person and enterprise in the same query."""
-    digest = token_digest(value)
     order = (
         ("refresh_digest", "access_digest")
         if hint == "refresh_token"
         else ("access_digest", "refresh_digest")
     )
     for column in order:
-        found: Token | None = (
-            Token.query.options(joinedload(Token.person), joinedload(Token.enterprise))
-            .filter(getattr(Token, column) == digest)
-            .first()
-        )
+        found = token_by_digest(column, value, whole_subject)
         if found is not None:
             return found
     return None
+
+
+def token_by_digest(column: str, value: str, whole_subject: bool = False) -> Token | None:
+    """The token whose ``access_digest`` or ``refresh_digest`` is ``value``'s, with its subject."""
+    params = {"digest": token_digest(value)}
+    statement = _BY_DIGEST[column, whole_subject]
+    found: Token | None = db.session.execute(statement, params).scalars().first()
+    return found

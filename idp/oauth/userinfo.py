@@ -17,7 +17,7 @@ from idp.store.models import Token
 
 class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
     def authenticate_token(self, token_string: str) -> Token | None:
-        token = find_token(token_string, "access_token")
+        token = find_token(token_string, "access_token", whole_subject=True)
         # A refresh token is not an access token (RFC 6749 1.5).
         return (
             token

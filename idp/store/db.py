@@ -31,7 +31,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def claim(statement: Update, commit: bool = True) -> bool:
+def claim(statement: Update, params: dict[str, Any] | None = None, commit: bool = True) -> bool:
     """Run a conditional UPDATE; True when it changed exactly one row.
 
     This is the one atomic "first one wins" primitive (single-use codes, refresh rotation): the
@@ -40,7 +40,7 @@ def claim(statement: Update, commit: bool = True) -> bool:
     in the transaction that stores its successor); until then the row stays locked, so a racing
     request waits and then loses.
     """
-    result = cast(CursorResult[Any], db.session.execute(statement))
+    result = cast(CursorResult[Any], db.session.execute(statement, params))
     if commit:
         db.session.commit()
     return result.rowcount == 1

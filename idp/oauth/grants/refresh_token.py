@@ -9,15 +9,25 @@ from __future__ import annotations
 from dataclasses import replace
 
 from authlib.oauth2.rfc6749 import InvalidScopeError, grants
-from sqlalchemy import update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, update
 
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
-from idp.oauth.tokens import revoke_grant
-from idp.store.crypto import token_digest
+from idp.oauth.tokens import revoke_grant, token_by_digest
 from idp.store.db import claim, utcnow
 from idp.store.models import Token
+
+# Built once (see idp.oauth.tokens); the session need not mirror it: the row is not read again.
+_SPEND = (
+    update(Token)
+    .where(
+        Token.id == bindparam("token_id"),
+        Token.refresh_used_at.is_(None),
+        Token.revoked.is_(False),
+    )
+    .values(refresh_used_at=bindparam("used_at"), revoked=True)
+    .execution_options(synchronize_session=False)
+)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -25,11 +35,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-        row = (
-            Token.query.options(joinedload(Token.person), joinedload(Token.enterprise))
-            .filter_by(refresh_digest=token_digest(refresh_token))
-            .one_or_none()
-        )
+        row = token_by_digest("refresh_digest", refresh_token)
         # A token of another client is refused without being spent, so it cannot be burnt by
         # whoever merely saw it.
         if row is None or row.client_id != self.request.client.client_id:
@@ -42,13 +48,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if not requested <= set(row.scope.split()):
             # RFC 6749 6: refused before the token is spent, so the client keeps its grant.
             raise InvalidScopeError()
-        won = claim(
-            update(Token)
-            .where(Token.id == row.id, Token.refresh_used_at.is_(None), Token.revoked.is_(False))
-            .values(refresh_used_at=utcnow(), revoked=True),
-            commit=False,  # spent in the transaction that stores the new token (save_token)
-        )
-        return row if won else None
+        # Spent in the transaction that stores the new token (save_token commits both).
+        spend = {"token_id": row.id, "used_at": utcnow()}
+        return row if claim(_SPEND, spend, commit=False) else None
 
     def authenticate_user(self, refresh_token: Token) -> Principal | None:
         principal = Principal.of_token(refresh_token)

@@ -8,7 +8,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core.grants import OpenIDCode
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from idp.oauth.claims import build_claims, released_names
 from idp.oauth.principal import Principal
@@ -33,6 +33,17 @@ def release_claims(
         )
         db.session.commit()
     return claims
+
+
+#: Whether a client's code already holds a nonce; served by ix_authorization_codes_client_nonce.
+NONCE_HELD = (
+    select(AuthorizationCode.id)
+    .where(
+        AuthorizationCode.client_id == bindparam("client_id"),
+        AuthorizationCode.nonce == bindparam("nonce"),
+    )
+    .limit(1)
+)
 
 
 class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
@@ -68,11 +79,8 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         # OIDC Core 3.1.2.1: a nonce mitigates replay, so one already bound to a code is refused.
-        query = select(AuthorizationCode.id).where(
-            AuthorizationCode.client_id == request.payload.client_id,
-            AuthorizationCode.nonce == nonce,
-        )
-        return db.session.scalar(query.limit(1)) is not None
+        params = {"client_id": request.payload.client_id, "nonce": nonce}
+        return db.session.scalar(NONCE_HELD, params) is not None
 
     def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
         # Authlib passes no client here; the grant put it on the request-local ``g``.

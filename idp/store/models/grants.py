@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
@@ -15,6 +15,8 @@ from idp.store.models.subjects import Enterprise, Person
 
 class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "authorization_codes"
+    # Every authorization request with a nonce looks it up (OIDC Core 3.1.2.1 replay check).
+    __table_args__ = (Index("ix_authorization_codes_client_nonce", "client_id", "nonce"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)

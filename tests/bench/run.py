@@ -44,9 +44,9 @@ WARM_UP_SECONDS = 1.0
 #: Refresh tokens prepared per second of refresh measurement, per unit of the estimated rate.
 REFRESH_MARGIN = 1.6
 #: At most this long is spent minting refresh tokens (keeps the suite under six minutes).
-REFRESH_MINT_BUDGET = 60.0
+REFRESH_MINT_BUDGET = 90.0
 #: Refresh tokens for the warm-up, whose rate sizes the rest.
-REFRESH_WARM_UP_TOKENS = 300
+REFRESH_WARM_UP_TOKENS = 600
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _introspection(ctx: Context) -> wrk.Load:
 def _refresh(ctx: Context) -> wrk.Load:
     """Single-use refresh tokens, one grant each. A first batch is the warm-up, and its rate sizes
     one file of tokens per run, with a margin (a run that runs out reports failed requests).
-    Minting is slow (~40/s here), so it stops after REFRESH_MINT_BUDGET seconds and the runs are
+    Minting is slow (~100/s here), so it stops after REFRESH_MINT_BUDGET seconds and the runs are
     shortened to what the tokens cover."""
     client = ctx.setup.clients["code"]
     cpu = LOAD_CPU if ctx.args.pin else None

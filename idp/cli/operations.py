@@ -10,6 +10,7 @@ from idp.demo import seed
 from idp.services import services
 from idp.store.db import db
 from idp.store.migrate import upgrade
+from idp.store.purge import purge_expired
 from idp.wsgi_server import run
 
 
@@ -35,6 +36,15 @@ def db_upgrade(as_json: bool) -> None:
         upgrade(str(db.engine.url.render_as_string(hide_password=False)))
         created = services().keys.ensure()
     emit({"status": "upgraded", "new_keys": created}, as_json)
+
+
+@db_group.command("purge")
+@json_option
+@operator_command
+def db_purge(as_json: bool) -> None:
+    """Delete expired codes, tokens and one-time values a day after they stop mattering."""
+    with app_context():
+        emit(purge_expired(), as_json)
 
 
 @main.group("demo")

@@ -177,3 +177,11 @@ def test_demo_seed_is_idempotent(run: CliRunner) -> None:
     first = json.loads(call(run, "demo", "seed", "--json").output)
     second = json.loads(call(run, "demo", "seed", "--json").output)
     assert first["new"] and not second["new"] and first["client_id"] == second["client_id"]
+
+
+def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
+    result = call(run, "db", "purge", "--json")
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.output)
+    assert set(counts) == {"codes", "tokens", "seen_values", "revoked_grants"}
+    assert all(isinstance(n, int) for n in counts.values())

@@ -1,0 +1,59 @@
+"""Deleting rows that can no longer decide anything: expired codes and tokens, one-time values
+past their lifetime, and revocation markers of grants with nothing left.
+
+Every sign-in adds a code and tokens, so without this the tables and their indexes grow for ever.
+A row goes only ``PURGE_MARGIN_SECONDS`` after its last use is gone: a used code still revokes its
+grant when replayed before it expires (RFC 6749 4.1.2), and a spent refresh token does so until
+the refresh token itself expires (RFC 9700 4.14.2), so both are kept that long. Deletes run in
+batches, each its own transaction, so a large backlog never holds long locks.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
+
+from idp.store.db import db
+from idp.store.models import AuthorizationCode, RevokedGrant, SeenValue, Token
+
+#: How long after expiry a row is kept (clock skew, and a day to look at recent history).
+PURGE_MARGIN_SECONDS = 24 * 3600
+PURGE_BATCH = 5000
+
+
+def purge_expired(now: float | None = None, batch: int = PURGE_BATCH) -> dict[str, int]:
+    """Delete what has expired; returns how many rows of each kind went."""
+    cutoff = int(now if now is not None else time.time()) - PURGE_MARGIN_SECONDS
+    cutoff_at = datetime.fromtimestamp(cutoff, UTC).replace(tzinfo=None)  # naive UTC, as stored
+    token_dead = and_(
+        Token.issued_at + Token.expires_in < cutoff,
+        or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < cutoff),
+    )
+    counts = {
+        "codes": _delete(AuthorizationCode.id, AuthorizationCode.expires_at < cutoff, batch),
+        "tokens": _delete(Token.id, token_dead, batch),
+        "seen_values": _delete(SeenValue.key, SeenValue.expires_at < cutoff_at, batch),
+    }
+    # A marker is needed while a code or token of its grant could still be used or issued.
+    orphaned = and_(
+        ~exists().where(Token.grant_id == RevokedGrant.grant_id),
+        ~exists().where(AuthorizationCode.grant_id == RevokedGrant.grant_id),
+    )
+    counts["revoked_grants"] = _delete(RevokedGrant.grant_id, orphaned, batch)
+    return counts
+
+
+def _delete(key: Any, condition: ColumnElement[bool], batch: int) -> int:
+    """Delete the rows matching ``condition`` ``batch`` at a time, by their primary ``key``."""
+    table = key.table
+    total = 0
+    while True:
+        chosen = select(key).where(condition).limit(batch)
+        result: Any = db.session.execute(delete(table).where(key.in_(chosen)))
+        db.session.commit()
+        total += int(result.rowcount)
+        if result.rowcount < batch:
+            return total

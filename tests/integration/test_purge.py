@@ -1,0 +1,98 @@
+"""``idp db purge``: expired rows go a day after they stop mattering, and nothing earlier."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask
+
+from idp.store.db import db
+from idp.store.models import AuthorizationCode, RevokedGrant, SeenValue, Token
+from idp.store.purge import PURGE_MARGIN_SECONDS, purge_expired
+from tests.conftest import Citizen
+
+NOW = int(time.time())
+LONG_AGO = NOW - PURGE_MARGIN_SECONDS - 60  # past the margin
+LATELY = NOW - 60  # expired, but within the margin
+
+
+def _code(citizen: Citizen, expires_at: int, grant_id: str | None = None) -> AuthorizationCode:
+    return AuthorizationCode(
+        code_digest=secrets.token_hex(32),
+        grant_id=grant_id or secrets.token_hex(16),
+        client_id="purge-test",
+        person_id=citizen.person_id,
+        redirect_uri="https://rp.example/cb",
+        scope="openid",
+        auth_time=NOW,
+        code_challenge="x" * 43,
+        code_challenge_method="S256",
+        expires_at=expires_at,
+    )
+
+
+def _token(
+    issued_at: int, refresh_expires_at: int | None = None, **extra: Any
+) -> tuple[str, Token]:
+    grant_id = extra.pop("grant_id", None) or secrets.token_hex(16)
+    row = Token(
+        grant_id=grant_id,
+        client_id="purge-test",
+        scope="",
+        access_digest=secrets.token_hex(32),
+        refresh_digest=secrets.token_hex(32) if refresh_expires_at else None,
+        issued_at=issued_at,
+        expires_in=600,
+        refresh_expires_at=refresh_expires_at,
+        **extra,
+    )
+    return grant_id, row
+
+
+def _seen(expires_at: int) -> SeenValue:
+    moment = datetime.fromtimestamp(expires_at, UTC).replace(tzinfo=None)
+    return SeenValue(key=f"jti:{secrets.token_hex(16)}", expires_at=moment)
+
+
+def _exists(model: Any, key: Any) -> bool:
+    return db.session.get(model, key) is not None
+
+
+def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Citizen) -> None:
+    old_code, recent_code, live_code = (
+        _code(citizen, LONG_AGO),
+        _code(citizen, LATELY),
+        _code(citizen, NOW + 300),
+    )
+    _, plain = _token(LONG_AGO - 600)
+    _, refreshed_out = _token(LONG_AGO - 600, refresh_expires_at=LONG_AGO)
+    # Access long expired, refresh token spent but not expired: kept for reuse detection.
+    kept_grant, spent = _token(
+        LONG_AGO - 600, refresh_expires_at=NOW + 3600, revoked=True, refresh_used_at=datetime.now()
+    )
+    _, recent = _token(LATELY - 600)
+    _, live = _token(NOW)
+    old_seen, live_seen = _seen(LONG_AGO), _seen(NOW + 300)
+    orphan = RevokedGrant(grant_id=secrets.token_hex(16))
+    still_needed = RevokedGrant(grant_id=kept_grant)
+    rows = [old_code, recent_code, live_code, plain, refreshed_out, spent, recent, live]
+    db.session.add_all([*rows, old_seen, live_seen, orphan, still_needed])
+    db.session.commit()
+    ids = {name: row.id for name, row in zip("abcdefgh", rows, strict=True)}
+    seen_keys = (old_seen.key, live_seen.key)
+    marker_ids = (orphan.grant_id, still_needed.grant_id)
+
+    counts = purge_expired(batch=2)  # several batches, each its own transaction
+
+    assert not _exists(AuthorizationCode, ids["a"])
+    assert _exists(AuthorizationCode, ids["b"]) and _exists(AuthorizationCode, ids["c"])
+    assert not _exists(Token, ids["d"]) and not _exists(Token, ids["e"])
+    assert _exists(Token, ids["f"]) and _exists(Token, ids["g"]) and _exists(Token, ids["h"])
+    assert not _exists(SeenValue, seen_keys[0]) and _exists(SeenValue, seen_keys[1])
+    assert not _exists(RevokedGrant, marker_ids[0]) and _exists(RevokedGrant, marker_ids[1])
+    assert counts["codes"] >= 1 and counts["tokens"] >= 2 and counts["seen_values"] >= 1
+    assert counts["revoked_grants"] >= 1
+    assert purge_expired() == {"codes": 0, "tokens": 0, "seen_values": 0, "revoked_grants": 0}

@@ -29,4 +29,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
         log_access=False,  # query strings may carry personal data
         log_level=LogLevels.info,  # start-up and worker lines; never requests
         workers_kill_timeout=GRACEFUL_SECONDS,
+        # A worker that dies (out of memory, a crash in C) is replaced, as gunicorn did; Granian's
+        # default would stop the whole server. A crash loop still stops it.
+        respawn_failed_workers=True,
     ).serve()

@@ -4,18 +4,26 @@ One place so that an operator can see every knob in ``docs/operations.md`` and n
 module constants. Secrets missing in development are generated into ``instance/secrets.json`` so a
 fresh clone runs with one command; in production a missing secret is a start-up error, because a
 generated key would silently orphan every encrypted record on the next host.
+
+``SETTINGS`` is the one list of known variables, with each default and each whole number's range;
+production refuses a variable not in it. Adding a setting is one line there, one ``Settings``
+field, one read in ``load_settings`` and one row in the docs table (a test holds the docs to it).
 """
 
 from __future__ import annotations
 
 import base64
+import difflib
+import ipaddress
 import json
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import sysconfig
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from yihao.wire.fields import TYPE_FIELDS, CredentialType
 
@@ -149,17 +157,91 @@ class ConfigError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Argon2Params:
-    """OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 (the first option)."""
+class Var:
+    """One ``IDP_*`` variable: its default (None: required, or derived from another setting) and,
+    for a whole number, the range it must lie in, with a stricter floor in production."""
 
-    memory_kib: int = 19_456
-    time_cost: int = 2
-    parallelism: int = 1
-    concurrent: int = 1  # hashes at once per process: each holds memory_kib while it runs
+    default: int | str | None = None
+    low: int | None = None
+    high: int | None = None
+    production_low: int | None = None
+
+    @property
+    def range_text(self) -> str:
+        """The range as ``docs/operations.md`` prints it (a test compares the two)."""
+        if self.low is None:
+            return ""
+        text = f"{self.low}–{self.high}"
+        return text + (f", production ≥ {self.production_low}" if self.production_low else "")
+
+
+DAY = 24 * 3600
+
+#: Every variable Yihao reads. One line per setting; docs/operations.md describes each.
+SETTINGS: dict[str, Var] = {
+    "IDP_ENV": Var("development"),
+    "IDP_ISSUER": Var("http://127.0.0.1:5000"),
+    "IDP_DATABASE_URL": Var(),
+    "IDP_ALLOW_SQLITE": Var(0, 0, 1),
+    "IDP_INSTANCE_DIR": Var(),
+    "IDP_SECRET_KEY": Var(),
+    "IDP_DATA_KEY": Var(),
+    "IDP_INDEX_KEY": Var(),
+    "IDP_CODE_TTL": Var(300, 30, 600),  # RFC 6749 4.1.2: "maximum ... of 10 minutes"
+    "IDP_ACCESS_TOKEN_TTL": Var(600, 60, DAY),
+    "IDP_REFRESH_TOKEN_TTL": Var(14 * DAY, 300, 180 * DAY),
+    "IDP_GRANT_TTL": Var(30 * DAY, 3600, 365 * DAY),
+    "IDP_ID_TOKEN_TTL": Var(600, 60, 3600),
+    "IDP_SESSION_TTL": Var(8 * 3600, 300, DAY),
+    "IDP_KEY_CACHE_SECONDS": Var(30, 1, 300),
+    "IDP_LOGIN_MAX_FAILURES": Var(5, 1, 20),
+    "IDP_LOGIN_LOCKOUT_SECONDS": Var(300, 60, DAY),
+    "IDP_PROXY_HOPS": Var(0, 0, 5),
+    "IDP_ARGON2_MEMORY_KIB": Var(19_456, 1024, 4 * 1024 * 1024, production_low=7168),
+    "IDP_ARGON2_TIME_COST": Var(2, 1, 10),
+    "IDP_ARGON2_PARALLELISM": Var(1, 1, 16),
+    "IDP_ARGON2_CONCURRENT": Var(1, 1, 64),
+    "IDP_CERTS_DIR": Var(),
+    "IDP_ISSUER_NAME": Var(DEFAULT_ISSUER_NAME),
+    "IDP_ISSUER_CODE": Var(DEFAULT_ISSUER_CODE),
+    "IDP_ISSUER_CERT_DAYS": Var(397, 1, 3650),
+    "IDP_CREDENTIAL_TTL": Var(7 * DAY, 60, 365 * DAY),
+    "IDP_STATUS_LIST_SIZE": Var(1 << 17, 1024, 1 << 24),
+    "IDP_STATUS_LIST_TTL": Var(3600, 60, DAY),
+    "IDP_STATUS_LIST_VALIDITY": Var(DAY, 3600, 7 * DAY),
+    "IDP_CATALOGUE_FILE": Var(),
+}
+
+#: 32 bytes from a random generator hold ~30 distinct byte values; fewer than this many in
+#: 32 random bytes has odds below 1e-9, so a key with fewer was typed or patterned by hand.
+MIN_DISTINCT_KEY_BYTES = 20
+
+#: OWASP Password Storage Cheat Sheet: its five Argon2id options trade memory for iterations;
+#: the weakest, m=7 MiB with t=5, sets the least memory x iterations production accepts.
+OWASP_ARGON2_MEMORY_X_TIME = 7168 * 5
+
+
+def _int_default(name: str) -> int:
+    default = SETTINGS[name].default
+    assert isinstance(default, int)
+    return default
 
 
 @dataclass(frozen=True)
+class Argon2Params:
+    """OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 (the first option)."""
+
+    memory_kib: int = _int_default("IDP_ARGON2_MEMORY_KIB")
+    time_cost: int = _int_default("IDP_ARGON2_TIME_COST")
+    parallelism: int = _int_default("IDP_ARGON2_PARALLELISM")
+    # hashes at once per process: each holds memory_kib while it runs
+    concurrent: int = _int_default("IDP_ARGON2_CONCURRENT")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Settings:
+    """Built only by ``load_settings``; the defaults live in ``SETTINGS``."""
+
     environment: Environment
     database_url: str
     issuer: str
@@ -167,25 +249,26 @@ class Settings:
     data_key: bytes
     index_key: bytes
     instance_dir: Path
-    code_ttl: int = 300
-    access_token_ttl: int = 600
-    refresh_token_ttl: int = 30 * 24 * 3600
-    id_token_ttl: int = 600
-    session_ttl: int = 8 * 3600
-    key_cache_seconds: int = 30
-    login_max_failures: int = 5
-    login_lockout_seconds: int = 300
-    proxy_hops: int = 0
-    argon2: Argon2Params = field(default_factory=Argon2Params)
-    certs_dir: Path = Path("certs")
-    issuer_name: str = DEFAULT_ISSUER_NAME
-    issuer_code: str = DEFAULT_ISSUER_CODE
-    issuer_cert_days: int = 397
-    credential_ttl: int = 7 * 24 * 3600
-    status_list_size: int = 1 << 17
-    status_list_ttl: int = 3600
-    status_list_validity: int = 24 * 3600
-    catalogue: Mapping[str, Any] = field(default_factory=lambda: DEFAULT_CATALOGUE)
+    code_ttl: int
+    access_token_ttl: int
+    refresh_token_ttl: int  # idle: a refresh token unused this long expires
+    grant_ttl: int  # absolute: no refresh token of a grant outlives this, from code redemption
+    id_token_ttl: int
+    session_ttl: int
+    key_cache_seconds: int
+    login_max_failures: int
+    login_lockout_seconds: int
+    proxy_hops: int
+    argon2: Argon2Params
+    certs_dir: Path
+    issuer_name: str
+    issuer_code: str
+    issuer_cert_days: int
+    credential_ttl: int
+    status_list_size: int
+    status_list_ttl: int
+    status_list_validity: int
+    catalogue: Mapping[str, Any]
 
     @property
     def production(self) -> bool:
@@ -197,50 +280,148 @@ class Settings:
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from ``env`` (default: the process environment)."""
+    """Build settings from ``env`` (default: the process environment); production then refuses
+    what is unsafe (``refuse_unsafe_production``)."""
     env = os.environ if env is None else env
-    environment = _environment(env.get("IDP_ENV", "development"))
+    environment = _environment(_text(env, "IDP_ENV"))
     instance_dir = Path(env.get("IDP_INSTANCE_DIR", str(DEFAULT_INSTANCE)))
     secret_values = _secrets(env, environment, instance_dir)
-    return Settings(
+    _key(secret_values, "IDP_SECRET_KEY")  # the data keys' form, so it is as strong as they are
+    settings = Settings(
         environment=environment,
         database_url=env.get("IDP_DATABASE_URL", f"sqlite:///{instance_dir / 'yihao.db'}"),
-        issuer=_issuer(env.get("IDP_ISSUER", "http://127.0.0.1:5000")),
+        issuer=_issuer(_text(env, "IDP_ISSUER")),
         secret_key=secret_values["IDP_SECRET_KEY"],
         data_key=_key(secret_values, "IDP_DATA_KEY"),
         index_key=_key(secret_values, "IDP_INDEX_KEY"),
         instance_dir=instance_dir,
-        code_ttl=_int(env, "IDP_CODE_TTL", 300),
-        access_token_ttl=_int(env, "IDP_ACCESS_TOKEN_TTL", 600),
-        refresh_token_ttl=_int(env, "IDP_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
-        id_token_ttl=_int(env, "IDP_ID_TOKEN_TTL", 600),
-        session_ttl=_int(env, "IDP_SESSION_TTL", 8 * 3600),
-        key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS", 30),
-        login_max_failures=_int(env, "IDP_LOGIN_MAX_FAILURES", 5),
-        login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS", 300),
-        proxy_hops=_int(env, "IDP_PROXY_HOPS", 0, minimum=0),
+        code_ttl=_int(env, "IDP_CODE_TTL"),
+        access_token_ttl=_int(env, "IDP_ACCESS_TOKEN_TTL"),
+        refresh_token_ttl=_int(env, "IDP_REFRESH_TOKEN_TTL"),
+        grant_ttl=_int(env, "IDP_GRANT_TTL"),
+        id_token_ttl=_int(env, "IDP_ID_TOKEN_TTL"),
+        session_ttl=_int(env, "IDP_SESSION_TTL"),
+        key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS"),
+        login_max_failures=_int(env, "IDP_LOGIN_MAX_FAILURES"),
+        login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS"),
+        proxy_hops=_int(env, "IDP_PROXY_HOPS"),
         argon2=Argon2Params(
-            memory_kib=_int(env, "IDP_ARGON2_MEMORY_KIB", 19_456),
-            time_cost=_int(env, "IDP_ARGON2_TIME_COST", 2),
-            parallelism=_int(env, "IDP_ARGON2_PARALLELISM", 1),
-            concurrent=_int(env, "IDP_ARGON2_CONCURRENT", 1),
+            memory_kib=_int(env, "IDP_ARGON2_MEMORY_KIB"),
+            time_cost=_int(env, "IDP_ARGON2_TIME_COST"),
+            parallelism=_int(env, "IDP_ARGON2_PARALLELISM"),
+            concurrent=_int(env, "IDP_ARGON2_CONCURRENT"),
         ),
         certs_dir=Path(env.get("IDP_CERTS_DIR") or Path.cwd() / "certs"),
-        issuer_name=_issuer_name(env.get("IDP_ISSUER_NAME", DEFAULT_ISSUER_NAME)),
-        issuer_code=_issuer_code(env.get("IDP_ISSUER_CODE", DEFAULT_ISSUER_CODE)),
-        issuer_cert_days=_int(env, "IDP_ISSUER_CERT_DAYS", 397),
-        credential_ttl=_int(env, "IDP_CREDENTIAL_TTL", 7 * 24 * 3600),
+        issuer_name=_issuer_name(_text(env, "IDP_ISSUER_NAME")),
+        issuer_code=_issuer_code(_text(env, "IDP_ISSUER_CODE")),
+        issuer_cert_days=_int(env, "IDP_ISSUER_CERT_DAYS"),
+        credential_ttl=_int(env, "IDP_CREDENTIAL_TTL"),
         status_list_size=_status_list_size(env),
-        status_list_ttl=_int(env, "IDP_STATUS_LIST_TTL", 3600),
-        status_list_validity=_int(env, "IDP_STATUS_LIST_VALIDITY", 24 * 3600),
+        status_list_ttl=_int(env, "IDP_STATUS_LIST_TTL"),
+        status_list_validity=_int(env, "IDP_STATUS_LIST_VALIDITY"),
         catalogue=_catalogue(env.get("IDP_CATALOGUE_FILE")),
+    )
+    if settings.production:
+        refuse_unsafe_production(env, settings)
+    return settings
+
+
+def refuse_unsafe_production(env: Mapping[str, str], settings: Settings) -> None:
+    """Raise ``ConfigError`` for the first setting production must not run with.
+
+    Development accepts all of these so a fresh clone runs with one command; each is documented
+    under "Production refuses" in docs/operations.md.
+    """
+    checks: tuple[Callable[[], str | None], ...] = (
+        lambda: _unknown_variable(env),
+        lambda: _weak_secret({name: env[name] for name in SECRET_VARS}),  # all set: _secrets
+        lambda: _insecure_issuer(settings.issuer),
+        lambda: _example_issuer_code(settings.issuer_code),
+        lambda: _unsafe_database(settings.database_url, _int(env, "IDP_ALLOW_SQLITE")),
+        lambda: _below_production_floor(env),
+        lambda: _weak_argon2(settings.argon2),
+    )
+    for check in checks:
+        problem = check()
+        if problem:
+            raise ConfigError(f"production refuses {problem}")
+
+
+def _unknown_variable(env: Mapping[str, str]) -> str | None:
+    for name in sorted(env):
+        if name.startswith("IDP_") and name not in SETTINGS:
+            close = difflib.get_close_matches(name, SETTINGS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            return f"the unknown setting {name}{hint}; docs/operations.md lists every setting"
+    return None
+
+
+def _weak_secret(values: Mapping[str, str]) -> str | None:
+    decoded = {name: _key(values, name) for name in values}
+    for name, key in decoded.items():
+        if len(set(key)) < MIN_DISTINCT_KEY_BYTES:
+            return f"{name}: it is not random (`idp secret` prints a random one)"
+    if len(set(decoded.values())) < len(decoded):
+        return "the same value in two of " + ", ".join(values) + "; give each its own secret"
+    return None
+
+
+def _insecure_issuer(issuer: str) -> str | None:
+    url = urlsplit(issuer)
+    if url.scheme == "https" or _is_loopback(url.hostname or ""):
+        return None
+    return "an http:// IDP_ISSUER: set the https:// URL the reverse proxy serves"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _example_issuer_code(code: str) -> str | None:
+    if code != DEFAULT_ISSUER_CODE:
+        return None
+    return "the example IDP_ISSUER_CODE: set the issuing authority's own USCC"
+
+
+def _unsafe_database(url: str, allow_sqlite: int) -> str | None:
+    if not url.startswith("sqlite"):
+        return None
+    if not allow_sqlite:
+        return "SQLite: set IDP_DATABASE_URL to PostgreSQL, or IDP_ALLOW_SQLITE=1 on a single node"
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path in ("", ":memory:"):
+        return "an in-memory SQLite database: its data is gone when the process ends"
+    installed = {Path(sysconfig.get_paths()[key]).resolve() for key in ("purelib", "platlib")}
+    if any(Path(path).resolve().is_relative_to(root) for root in installed):
+        return "a SQLite file inside site-packages: set IDP_INSTANCE_DIR or IDP_DATABASE_URL"
+    return None
+
+
+def _below_production_floor(env: Mapping[str, str]) -> str | None:
+    for name, var in SETTINGS.items():
+        if var.production_low is not None and _int(env, name) < var.production_low:
+            return f"{name} below {var.production_low}"
+    return None
+
+
+def _weak_argon2(params: Argon2Params) -> str | None:
+    if params.memory_kib * params.time_cost >= OWASP_ARGON2_MEMORY_X_TIME:
+        return None
+    return (
+        "Argon2id weaker than OWASP's options: IDP_ARGON2_MEMORY_KIB x IDP_ARGON2_TIME_COST "
+        f"must be at least {OWASP_ARGON2_MEMORY_X_TIME}"
     )
 
 
 def _status_list_size(env: Mapping[str, str]) -> int:
-    size = _int(env, "IDP_STATUS_LIST_SIZE", 1 << 17, minimum=1024)
-    if size % 8 or size > 1 << 24:
-        raise ConfigError("IDP_STATUS_LIST_SIZE must be a multiple of 8, at most 16777216")
+    size = _int(env, "IDP_STATUS_LIST_SIZE")
+    if size % 8:
+        raise ConfigError("IDP_STATUS_LIST_SIZE must be a multiple of 8")
     return size
 
 
@@ -287,16 +468,23 @@ def _issuer_code(value: str) -> str:
         ) from None
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+def _text(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, str(SETTINGS[name].default))
+
+
+def _int(env: Mapping[str, str], name: str) -> int:
+    """A whole-number setting, within its range in ``SETTINGS``."""
+    var = SETTINGS[name]
     raw = env.get(name)
     if raw is None:
-        return default
+        return _int_default(name)
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}")
+    assert var.low is not None and var.high is not None
+    if not var.low <= value <= var.high:
+        raise ConfigError(f"{name} must be from {var.low} to {var.high}, not {value}")
     return value
 
 

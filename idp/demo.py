@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib.resources import as_file, files
 from typing import Any
 
+from idp.config import ConfigError
 from idp.credentials.importer import import_csv
 from idp.credentials.registries import KINDS
 from idp.identifiers import parse_resident_id, parse_uscc
@@ -28,6 +29,9 @@ DEMO_CLIENT = "演示服务 Demo service"
 
 def seed() -> dict[str, Any]:
     svc = services()
+    if svc.settings.production:
+        # Anyone who read the docs could sign in as a demo citizen.
+        raise ConfigError("production refuses demo data: its citizens share a published password")
     created: list[str] = []
     for number, name, phone, address in CITIZENS:
         rid = parse_resident_id(number)

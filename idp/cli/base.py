@@ -1,7 +1,8 @@
 """The ``idp`` command group and what every subcommand shares.
 
 Every command takes ``--json`` for scripts. Bad input ends with one line on stderr and exit status
-2, before anything is written: each command validates fully, then commits once.
+2, before anything is written: each command validates fully, then commits once. The configuration
+is checked before any command runs, so production refuses unsafe settings the same way everywhere.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 
 from idp.app import create_app
-from idp.config import ConfigError
+from idp.config import ConfigError, load_settings
 from idp.credentials.importer import ImportFileError
 from idp.identifiers import InvalidIdentifier
 from idp.keys.pki import RootFileError
@@ -73,6 +74,17 @@ def app_context() -> Iterator[None]:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
+#: Commands that read no configuration: an operator fixing a refused secret needs a new one.
+WITHOUT_SETTINGS = frozenset({"secret"})
+
+
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Operate the Yihao identity provider."""
+    if ctx.invoked_subcommand in WITHOUT_SETTINGS:
+        return
+    try:
+        load_settings()
+    except ConfigError as exc:
+        _fail(str(exc))

@@ -68,6 +68,6 @@ def demo_seed(as_json: bool) -> None:
 @click.option("--threads", default=4, type=int)
 @operator_command
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve with Granian; no access log, as query strings may carry personal data."""
-    load_settings()  # a configuration error is one clear line here, not a worker traceback
+    """Serve with Granian; no access log, as query strings may carry personal data. The
+    configuration was checked before this runs (``idp.cli.base.main``), not in each worker."""
     run(host, port, workers, threads)

@@ -22,7 +22,7 @@ import psycopg
 import requests
 
 from idp.config import new_secret
-from tests.support.identities import new_id_number
+from tests.support.identities import new_id_number, new_uscc
 from tests.support.processes import free_port, idp_executable
 
 #: Where a fresh benchmark database is created (trust auth); override with YIHAO_BENCH_PG.
@@ -131,7 +131,8 @@ def run_idp(env: dict[str, str], *args: str, stdin: str | None = None) -> dict[s
 
 def server_env(work: Path, database_url: str, port: int) -> dict[str, str]:
     """Production mode: the three secrets given, the OWASP Argon2id defaults (IDP_ARGON2_* unset),
-    an http issuer on loopback (production accepts it; TLS would end at a reverse proxy)."""
+    an http issuer on loopback (production accepts it; TLS would end at a reverse proxy), an
+    issuer code of its own, and SQLite allowed for the single-node runs on it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
     env.update(
         {
@@ -143,6 +144,8 @@ def server_env(work: Path, database_url: str, port: int) -> dict[str, str]:
             "IDP_SECRET_KEY": new_secret(),
             "IDP_DATA_KEY": new_secret(),
             "IDP_INDEX_KEY": new_secret(),
+            "IDP_ISSUER_CODE": new_uscc(),
+            "IDP_ALLOW_SQLITE": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

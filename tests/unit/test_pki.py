@@ -155,7 +155,7 @@ def test_issuer_settings_default_to_a_valid_government_code(tmp_path: Path) -> N
     [
         ("IDP_ISSUER_CODE", DEFAULT_ISSUER_CODE[:-1] + "0", "IDP_ISSUER_CODE"),
         ("IDP_ISSUER_NAME", " ", "IDP_ISSUER_NAME"),
-        ("IDP_ISSUER_CERT_DAYS", "0", "at least 1"),
+        ("IDP_ISSUER_CERT_DAYS", "0", "from 1 to 3650"),
     ],
 )
 def test_bad_issuer_settings_name_the_variable(

@@ -10,7 +10,14 @@ from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.identifiers import mask_identifier, parse_resident_id, parse_uscc
 from idp.services import services
 from idp.store.db import db
-from idp.store.subjects import Contact, add_enterprise, add_person, find_person
+from idp.store.subjects import (
+    Contact,
+    add_enterprise,
+    add_person,
+    change_representative,
+    find_enterprise,
+    find_person,
+)
 
 
 @main.group("person")
@@ -88,3 +95,26 @@ def enterprise_add(uscc: str, name: str, legal_rep_id_number: str, as_json: bool
             },
             as_json,
         )
+
+
+@enterprise_group.command("set-representative")
+@click.option("--uscc", required=True)
+@click.option("--legal-rep-id-number", required=True)
+@json_option
+@operator_command
+def enterprise_set_representative(uscc: str, legal_rep_id_number: str, as_json: bool) -> None:
+    """Record a new legal representative (already registered); the previous one can no longer
+    act for the enterprise, and their grants for it end at their next refresh."""
+    code = parse_uscc(uscc)
+    rid = parse_resident_id(legal_rep_id_number)
+    with app_context():
+        svc = services()
+        enterprise = find_enterprise(svc.cipher, code)
+        if enterprise is None:
+            raise click.BadParameter(f"no enterprise with code {mask_identifier(code.code)}")
+        rep = find_person(svc.cipher, rid.number)
+        if rep is None:
+            raise click.BadParameter(f"no person with number {rid.masked} is registered")
+        change_representative(enterprise, rep)
+        db.session.commit()
+        emit({"uscc": mask_identifier(code.code), "legal_representative": rid.masked}, as_json)

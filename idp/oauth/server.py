@@ -26,7 +26,7 @@ from idp.oauth.rfc7636 import RequiredS256
 from idp.oauth.rfc7662 import Introspection
 from idp.oauth.rfc9207 import Issuer
 from idp.oauth.rpinitiated import EndSession
-from idp.oauth.tokens import TokenIssuer, save_token
+from idp.oauth.tokens import TokenIssuer, grant_end, save_token
 from idp.services import Services
 from idp.store.db import db
 from idp.store.models import Client
@@ -102,8 +102,9 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
         source = request.authorization_code or request.refresh_token
         grant_id = source.grant_id if source is not None else secrets.token_hex(16)
         auth_time = source.auth_time if source is not None else None
+        ends = grant_end(svc, source, int(token["expires_in"]))
         save_token(
-            svc, token, request.client, request.user, grant_id, auth_time, new_grant=source is None
+            svc, token, request.client, request.user, grant_id, auth_time, ends, source is None
         )
 
     issuer = svc.settings.issuer

@@ -2,7 +2,11 @@
 
 Access tokens are opaque by default and JWTs per RFC 9068 for clients configured so (resource
 servers that validate offline). Either way only a SHA-256 digest is stored, and every token row
-carries the ``grant_id`` of the authorization it descends from.
+carries the ``grant_id`` of the authorization it descends from and the moment that grant ends.
+
+A grant's end is fixed when its code is redeemed (``IDP_GRANT_TTL``) and inherited by every
+rotated token; a refresh token expires after ``IDP_REFRESH_TOKEN_TTL`` unused, but never after
+its grant (RFC 9700 4.14.2: refresh tokens "SHOULD expire"; rotation must not extend them).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from idp.oauth.principal import Principal
 from idp.services import Services
 from idp.store.crypto import token_digest
 from idp.store.db import autocommit_single_statement, db
-from idp.store.models import Client, Enterprise, Person, RevokedGrant, Token
+from idp.store.models import AuthorizationCode, Client, Enterprise, Person, RevokedGrant, Token
 
 # Statements built once, with bind parameters: composing a statement per request cost more
 # Python than running it (docs/performance.md, "Where the time goes").
@@ -32,7 +36,10 @@ _MARKER = select(RevokedGrant.grant_id).where(RevokedGrant.grant_id == bindparam
 #: (no ciphertext or password hash is read), every column where claims are released (userinfo).
 _SUBJECT_IDS = (
     joinedload(Token.person).load_only(Person.public_id),
-    joinedload(Token.enterprise).load_only(Enterprise.public_id),
+    # The representative is read on refresh, to check the person still acts for the enterprise.
+    joinedload(Token.enterprise).load_only(
+        Enterprise.public_id, Enterprise.legal_representative_id
+    ),
 )
 _SUBJECT_WHOLE = (joinedload(Token.person), joinedload(Token.enterprise))
 _BY_DIGEST = {
@@ -92,6 +99,15 @@ class TokenIssuer:
         return str(jwt.encode(header, claims, key, ["ES256"]))
 
 
+def grant_end(svc: Services, source: AuthorizationCode | Token | None, expires_in: int) -> int:
+    """When the grant of a token being issued ends: ``IDP_GRANT_TTL`` from the code's redemption,
+    the same end for every refresh of it, and with its only token for a client's own grant."""
+    if isinstance(source, Token):
+        return source.grant_expires_at
+    now = int(time.time())
+    return now + (svc.settings.grant_ttl if source is not None else expires_in)
+
+
 def save_token(
     svc: Services,
     token: dict[str, Any],
@@ -99,6 +115,7 @@ def save_token(
     principal: Principal | None,
     grant_id: str,
     auth_time: int | None,
+    grant_expires_at: int,
     new_grant: bool = False,
 ) -> None:
     """Store a token; ``new_grant`` when its grant id was made for it (client credentials), so
@@ -120,7 +137,10 @@ def save_token(
         "auth_time": auth_time,
         "issued_at": now,
         "expires_in": int(token["expires_in"]),
-        "refresh_expires_at": now + svc.settings.refresh_token_ttl if refresh else None,
+        "refresh_expires_at": (
+            min(now + svc.settings.refresh_token_ttl, grant_expires_at) if refresh else None
+        ),
+        "grant_expires_at": grant_expires_at,
         "revoked": False,
     }
     if new_grant:

@@ -99,17 +99,29 @@ def read_person(cipher: FieldCipher, person: Person) -> PersonRecord:
 def add_enterprise(
     cipher: FieldCipher, uscc: Uscc, name: str, representative: Person
 ) -> Enterprise:
-    index = enterprise_index(cipher, uscc.code)
-    if db.session.scalar(select(Enterprise.id).where(Enterprise.uscc_index == index)) is not None:
+    if find_enterprise(cipher, uscc) is not None:
         raise AlreadyRegistered(f"an enterprise with code {mask_identifier(uscc.code)} exists")
     enterprise = Enterprise(
-        uscc_index=index,
+        uscc_index=enterprise_index(cipher, uscc.code),
         uscc_cipher=cipher.encrypt(uscc.code, _USCC),
         name=name,
         legal_representative=representative,
     )
     db.session.add(enterprise)
     return enterprise
+
+
+def find_enterprise(cipher: FieldCipher, uscc: Uscc) -> Enterprise | None:
+    found: Enterprise | None = db.session.scalar(
+        select(Enterprise).where(Enterprise.uscc_index == enterprise_index(cipher, uscc.code))
+    )
+    return found
+
+
+def change_representative(enterprise: Enterprise, representative: Person) -> None:
+    """A new legal representative: the old one's grants to act for the enterprise stop at their
+    next refresh (``idp.oauth.grants.refresh_token``), their access tokens when they expire."""
+    enterprise.legal_representative = representative
 
 
 def enterprise_uscc(cipher: FieldCipher, enterprise: Enterprise) -> str:

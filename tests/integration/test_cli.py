@@ -120,6 +120,33 @@ def test_enterprise_needs_a_registered_representative(run: CliRunner) -> None:
     assert bad.exit_code == 2
 
 
+def test_enterprise_set_representative_records_a_registered_person(run: CliRunner) -> None:
+    first, second, uscc = new_id_number(), new_id_number(), new_uscc()
+    assert add_person(run, first).exit_code == 0
+    add = ("enterprise", "add", "--uscc", uscc, "--name", "某公司", "--legal-rep-id-number")
+    assert call(run, *add, first).exit_code == 0
+    change = ("enterprise", "set-representative", "--uscc", uscc, "--legal-rep-id-number")
+    unknown = call(run, *change, second)
+    assert unknown.exit_code == 2 and second not in unknown.output
+    assert add_person(run, second).exit_code == 0
+    changed = call(run, *change, second, "--json")
+    assert changed.exit_code == 0, changed.output
+    assert (
+        json.loads(changed.output)["legal_representative"] == second[:6] + "********" + second[-4:]
+    )
+    assert uscc not in changed.output
+    nowhere = call(
+        run,
+        "enterprise",
+        "set-representative",
+        "--uscc",
+        new_uscc(),
+        "--legal-rep-id-number",
+        second,
+    )
+    assert nowhere.exit_code == 2
+
+
 def test_client_add_prints_credentials_once(run: CliRunner) -> None:
     result = call(
         run, "client", "add", "--name", "公积金", "--redirect-uri", "https://gjj.example/cb",

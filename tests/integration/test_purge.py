@@ -47,6 +47,7 @@ def _token(
         issued_at=issued_at,
         expires_in=600,
         refresh_expires_at=refresh_expires_at,
+        grant_expires_at=refresh_expires_at or issued_at + 600,
         **extra,
     )
     return grant_id, row

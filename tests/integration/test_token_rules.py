@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -379,6 +380,6 @@ def test_a_token_saved_into_a_revoked_grant_is_born_dead(ctx: Flask, rp: Registe
     assert revoke_grant(grant_id) == 0
     token = {"access_token": secrets.token_urlsafe(32), "expires_in": 600, "scope": ""}
     with pytest.raises(InvalidGrantError):
-        save_token(services(), token, client, None, grant_id, None)
+        save_token(services(), token, client, None, grant_id, None, int(time.time()) + 600)
     stored = find_token(token["access_token"])
     assert stored is not None and stored.revoked

@@ -1,7 +1,10 @@
 """The refresh token grant (RFC 6749 6) with rotation on every use.
 
 Each refresh token works once. Presenting one that was already used means two parties hold it,
-so the whole grant is revoked (RFC 9700 4.14.2, refresh token rotation and reuse detection).
+so the whole grant is revoked (RFC 9700 4.14.2, refresh token rotation and reuse detection). The
+new token keeps its grant's end (``idp.oauth.tokens.grant_end``), so rotation never extends it. A
+token that acts for an enterprise is refused, and its grant revoked, once the person no longer
+represents it: the right to act came from that role, not from the person.
 """
 
 from __future__ import annotations
@@ -43,6 +46,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if not row.is_refresh_usable():
             if row.refresh_used_at is not None:  # reuse: two parties hold it
                 revoke_grant(row.grant_id)
+            return None
+        if row.enterprise is not None and row.enterprise.legal_representative_id != row.person_id:
+            revoke_grant(row.grant_id)
             return None
         requested = set((self.request.payload.scope or "").split())
         if not requested <= set(row.scope.split()):

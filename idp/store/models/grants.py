@@ -80,6 +80,9 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     issued_at: Mapped[int] = mapped_column(Integer)
     expires_in: Mapped[int] = mapped_column(Integer)
     refresh_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: When the grant ends (IDP_GRANT_TTL after the code was redeemed), copied to each token it
+    #: issues, so that rotation can never push a refresh token past it.
+    grant_expires_at: Mapped[int] = mapped_column(Integer)
     revoked: Mapped[bool] = mapped_column(default=False)
     refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Loaded with the token where its subject is needed (introspection, userinfo): one query.

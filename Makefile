@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml clients/python/pyproject.toml clients/examples/pyprojec
 	$(BIN)/pip install --quiet -e "clients/python[flask]" -e clients/examples -e ".[test]"
 	touch $(STAMP)
 
-# Compiled catalogues are build output (never committed); zh-CN is the primary UI language.
+# Compiled catalogues are build output (never committed): this compiles them in the checkout,
+# setup.py into every built wheel. zh-CN is the primary UI language.
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d idp/web/translations 2>&1 | tail -n 1
 
@@ -33,8 +34,8 @@ certs: $(STAMP)
 
 ## ruff and mypy over the provider and its tests
 lint: $(STAMP)
-	$(BIN)/ruff check idp clients tests
-	$(BIN)/ruff format --check --quiet idp clients tests
+	$(BIN)/ruff check idp clients tests setup.py
+	$(BIN)/ruff format --check --quiet idp clients tests setup.py
 	$(BIN)/mypy
 
 ## Debian's Chromium at /usr/bin/chromium, for the browser tests (`playwright install` is not used)

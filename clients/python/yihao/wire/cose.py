@@ -7,8 +7,8 @@ per verification than the signature check itself. Everything else (CBOR, ECDSA) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import cbor2
@@ -33,6 +33,23 @@ _ECDSA = ec.ECDSA(hashes.SHA256())
 
 #: What cbor2 raises on hostile input besides its own errors (deep nesting, huge lengths).
 DECODE_ERRORS = (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, KeyError)
+
+
+class TrailingBytes(ValueError):
+    """Well-formed CBOR followed by more bytes: one item was expected and something else came."""
+
+
+def loads_exact(data: bytes) -> Any:
+    """Exactly one CBOR item, nothing after it (RFC 8949 §5.1: a sequence is not an item).
+
+    ``cbor2.loads`` stops after the first item and ignores the rest, so bytes appended to a
+    presentation or a COSE structure would ride along unnoticed.
+    """
+    stream = BytesIO(data)
+    item = cbor2.CBORDecoder(stream).decode()
+    if stream.tell() != len(data):
+        raise TrailingBytes("bytes after the CBOR item")
+    return item
 
 
 @dataclass(frozen=True)
@@ -85,9 +102,9 @@ def _bad(detail: str) -> FormatError:
 
 def _load(data: bytes) -> Any:
     try:
-        return cbor2.loads(data)
+        return loads_exact(data)
     except DECODE_ERRORS:
-        raise _bad("not well-formed CBOR") from None
+        raise _bad("not well-formed CBOR, or bytes after it") from None
 
 
 def parse_sign1(data: bytes) -> Sign1:
@@ -101,8 +118,8 @@ def parse_sign1(data: bytes) -> Sign1:
     protected, unprotected, payload, signature = body
     if not all(isinstance(x, bytes) for x in (protected, payload, signature)):
         raise _bad("protected header, payload and signature are byte strings")
-    if not isinstance(unprotected, Mapping):
-        raise _bad("the unprotected header is a map")
+    if unprotected != {}:  # docs/formats.md: everything that matters is signed
+        raise _bad("the unprotected header must be an empty map")
     header = _load(protected)
     if not isinstance(header, dict) or header.get(HEADER_ALG) != ALG_ES256:
         raise _bad("the protected header must name ES256")

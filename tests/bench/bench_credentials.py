@@ -129,7 +129,7 @@ class Pki:
             }
         )
         token = StatusListToken(ISSUER_URL + "/sl/1", now, now + 86400, 3600, pack([], LIST_SIZE))
-        verifier.load_status_list(encode_token(token, self.kid, self.key), fetched_at=now)
+        verifier.load_status_list(encode_token(token, self.kid, self.key))
         return verifier
 
 

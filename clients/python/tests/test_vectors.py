@@ -146,7 +146,7 @@ def test_a_verifier_built_from_the_document_finds_only_the_revocation(
             "issued_at": TIME,
         }
     )
-    verifier.load_status_list(_hex(vectors, "status-list-token"), fetched_at=TIME)
+    verifier.load_status_list(_hex(vectors, "status-list-token"))
     result = verifier.verify(vectors["qr-text"])
     # Entry 4711 is revoked in the documented list: every other check passes.
     assert result.failures == (Failure.REVOKED,)

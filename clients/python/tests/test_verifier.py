@@ -411,13 +411,47 @@ def test_cache_round_trip_verifies_offline(world: World) -> None:
     assert offline.export_cache() == exported
 
 
-def test_imported_lists_keep_their_fetch_time(world: World) -> None:
+def test_imported_lists_age_from_their_own_issued_at(world: World) -> None:
     exported = world.verifier().export_cache()
     offline = Verifier(world.anchors, clock=Clock(world.now + TTL + 1))
 
     offline.import_cache(exported)
 
     only(offline.verify(world.text(at=world.now + TTL + 1)), Failure.STATUS_UNKNOWN)
+
+
+def test_an_old_list_fetched_now_is_stale(world: World) -> None:
+    # Signed two ttls ago and still within exp: a counter fed it today must not trust it.
+    clock = Clock(world.now)
+    verifier = Verifier(world.anchors, clock=clock)
+    verifier.load_trust_list(world.trust_list())
+    verifier.load_status_list(world.status_list(issued_at=world.now - 2 * TTL, revoked=[]))
+
+    only(verifier.verify(world.text()), Failure.STATUS_UNKNOWN)
+    revoked = world.credential(status=StatusRef(REVOKED_INDEX, "sl/1"))
+    assert Failure.REVOKED not in verifier.verify(world.text(revoked)).failures
+
+
+def test_a_fresh_list_fetched_now_is_used(world: World) -> None:
+    verifier = Verifier(world.anchors, clock=Clock(world.now))
+    verifier.load_trust_list(world.trust_list())
+    verifier.load_status_list(world.status_list(issued_at=world.now - TTL + 1))
+
+    assert verifier.verify(world.text()).valid
+    revoked = world.credential(status=StatusRef(REVOKED_INDEX, "sl/1"))
+    only(verifier.verify(world.text(revoked)), Failure.REVOKED)
+
+
+def test_a_list_issued_in_the_future_is_refused(world: World) -> None:
+    verifier = world.verifier()
+    future = world.status_list(issued_at=world.now + 61, revoked=[VALID_INDEX])
+
+    with pytest.raises(FormatError, match="future"):
+        verifier.load_status_list(future)
+
+    assert verifier.verify(world.text()).valid  # the cached list stays, and is not displaced
+    verifier.load_status_list(world.status_list(issued_at=world.now + 60, revoked=[VALID_INDEX]))
+    only(verifier.verify(world.text()), Failure.REVOKED)
 
 
 def test_cache_with_a_forged_status_list_leaves_it_out(world: World) -> None:

@@ -42,7 +42,7 @@ from yihao.wire.status_list import INVALID, StatusListToken, parse_token
 #: enough for a phone clock that drifts and a queue that moves slowly, short enough that a photo
 #: of someone else's screen is useless a minute later.
 STEP_WINDOW = 2
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,6 @@ _EMPTY = _TrustState({}, {}, {}, {}, {}, ())
 class _StatusEntry:
     data: bytes
     token: StatusListToken
-    fetched_at: float
 
 
 @dataclass(frozen=True)
@@ -302,11 +301,12 @@ class Verifier:
         now = datetime.fromtimestamp(self._clock(), UTC)
         self._state = _trust_state(document, self._anchors, now)
 
-    def load_status_list(self, token: bytes, fetched_at: float | None = None) -> None:
+    def load_status_list(self, token: bytes) -> None:
         """Cache a status list signed by a trusted issuer, or raise FormatError(STATUS_UNKNOWN).
 
-        A list older (by ``iat``) than the one already cached is ignored: a replayed old list
-        would otherwise look fresh, because freshness counts from when it was fetched.
+        A list issued in the future (beyond the clock leeway) is refused: cached, it would look
+        fresh for longer than its issuer meant, and would keep every genuine newer list out. A
+        list older (by ``iat``) than the one already cached is ignored.
         """
         message, parsed = parse_token(token)
         now = self._clock()
@@ -316,15 +316,16 @@ class Verifier:
             raise FormatError(
                 Failure.STATUS_UNKNOWN, "the status list is not signed by a trusted issuer"
             )
+        if parsed.issued_at > now + self._leeway:
+            raise FormatError(Failure.STATUS_UNKNOWN, "the status list is issued in the future")
         uri = _resolve(issuer.issuer_url, parsed.uri)
         if uri is None:
             raise FormatError(Failure.STATUS_UNKNOWN, "the status list URI is not a valid URI")
-        at = now if fetched_at is None else fetched_at
         key = (issuer.issuer_url, uri)
         with self._lists_lock:
             current = self._lists.get(key)
             if current is None or current.token.issued_at <= parsed.issued_at:
-                self._lists[key] = _StatusEntry(token, parsed, at)
+                self._lists[key] = _StatusEntry(token, parsed)
 
     def refresh(
         self, trust_url: str, session: requests.Session | None = None, timeout: float = 10
@@ -340,7 +341,7 @@ class Verifier:
         for url in self._state.status_urls:
             listed = session.get(urljoin(trust_url, url), timeout=timeout)
             listed.raise_for_status()
-            self.load_status_list(listed.content, fetched_at=self._clock())
+            self.load_status_list(listed.content)
 
     def export_cache(self) -> dict[str, Any]:
         """Everything ``verify`` relies on, as JSON, for a counter that goes offline."""
@@ -350,8 +351,7 @@ class Verifier:
             "format": CACHE_FORMAT,
             "trust_list": copy.deepcopy(self._state.document),
             "status_lists": [
-                {"token": base64.b64encode(e.data).decode("ascii"), "fetched_at": e.fetched_at}
-                for e in entries
+                {"token": base64.b64encode(e.data).decode("ascii")} for e in entries
             ],
         }
 
@@ -365,16 +365,13 @@ class Verifier:
             if document["format"] != CACHE_FORMAT:
                 raise ValueError(f"cache format {document['format']!r} is not {CACHE_FORMAT}")
             trust_list = document["trust_list"]
-            lists = [
-                (base64.b64decode(e["token"], validate=True), float(e["fetched_at"]))
-                for e in document["status_lists"]
-            ]
+            lists = [base64.b64decode(e["token"], validate=True) for e in document["status_lists"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed verifier cache: {exc!r}") from None
         self.load_trust_list(trust_list)
-        for token, fetched_at in lists:
+        for token in lists:
             try:
-                self.load_status_list(token, fetched_at)
+                self.load_status_list(token)
             except FormatError:
                 continue
 
@@ -445,8 +442,10 @@ class Verifier:
             findings.add(Failure.STATUS_UNKNOWN, "no status list is cached for this credential")
             return
         token = entry.token
-        if token.ttl is not None and entry.fetched_at + token.ttl < now:
-            findings.add(Failure.STATUS_UNKNOWN, "the cached status list is older than its ttl")
+        # Stricter than the draft's "cache for ttl after fetching": counted from the list's own
+        # iat, a list fetched late (a proxy, a copied cache, a replay) is no fresher than signed.
+        if token.ttl is not None and token.issued_at + token.ttl < now:
+            findings.add(Failure.STATUS_UNKNOWN, "the status list is older than its ttl")
         elif token.expires is not None and now > token.expires:
             findings.add(Failure.STATUS_UNKNOWN, "the cached status list has expired")
         else:

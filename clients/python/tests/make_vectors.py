@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from test_vectors import CATALOGUE, TIME
+from test_vectors import CATALOGUE, TIME, documented_claims
 from yihao.holder import Holder
 from yihao.pki import generate_root, issue_issuer_certificate, issue_trust_list_certificate
 from yihao.trust import key_id
-from yihao.wire.credential import CredentialClaims, StatusRef, encode_claims, sign_credential
-from yihao.wire.fields import CredentialType
+from yihao.wire.credential import encode_claims, sign_credential
 from yihao.wire.presentation import time_step
 from yihao.wire.qrtext import to_text
 from yihao.wire.status_list import StatusListToken, encode_token, pack
@@ -68,17 +67,7 @@ def main() -> None:
     )
     issuer_der, signer_der = issuer.public_bytes(Encoding.DER), signer.public_bytes(Encoding.DER)
     kid = key_id(issuer_der)
-    claims = CredentialClaims(
-        type=CredentialType.ID_CARD,
-        profile=1,
-        serial=1024,
-        version=1,
-        not_before=TIME,
-        expires=TIME + 604_800,
-        holder_key=holder.public_point,
-        status=StatusRef(4711, "sl/1"),
-        fields={"name": "王秀英", "id_number": "11010519491231002X"},
-    )
+    claims = documented_claims(holder)
     credential = sign_credential(claims, kid, issuer_key)
     presentation = holder.presentation(credential, time_step(TIME))
     token = StatusListToken(ISSUER_URL + "/sl/1", TIME, TIME + 86400, 3600, pack([3, 4711], 8192))

@@ -135,44 +135,53 @@ def sign_request(
     key = request.public_key()
     if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("the requested key is not an EC P-256 key")
-    profile = (
-        issue_trust_list_certificate if _asks_trust_list(request) else issue_issuer_certificate
-    )
+    trust_list = has_trust_list_purpose(request)
+    profile = issue_trust_list_certificate if trust_list else issue_issuer_certificate
     return profile(
         root_key,
         root_cert,
         key,
-        name=_attribute(request.subject, NameOID.COMMON_NAME, "common name"),
-        issuer_code=_attribute(request.subject, NameOID.SERIAL_NUMBER, "serialNumber"),
-        issuer_url=_requested_uri(request),
+        name=_required(subject_text(request, NameOID.COMMON_NAME), "common name"),
+        issuer_code=_required(subject_text(request, NameOID.SERIAL_NUMBER), "serialNumber"),
+        issuer_url=_required(san_uri(request), "issuer URL (SAN URI)"),
         valid_days=valid_days,
     )
 
 
-def _asks_trust_list(request: x509.CertificateSigningRequest) -> bool:
+Signed = x509.Certificate | x509.CertificateSigningRequest
+
+
+def has_trust_list_purpose(item: Signed) -> bool:
+    """Whether a certificate (or a request) carries the trust-list extended key usage."""
     try:
-        usage = request.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        usage = item.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return False
     return TRUST_LIST_SIGNING in usage
 
 
-def _requested_uri(request: x509.CertificateSigningRequest) -> str:
+def san_uri(item: Signed) -> str | None:
+    """The first SubjectAlternativeName URI (the issuer URL), or None."""
     try:
-        san = request.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        san = item.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        raise ValueError("the request names no issuer URL (SAN URI)") from None
+        return None
     uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    if not uris:
-        raise ValueError("the request names no issuer URL (SAN URI)")
-    return uris[0]
+    return uris[0] if uris else None
 
 
-def _attribute(name: x509.Name, oid: x509.ObjectIdentifier, label: str) -> str:
-    values = name.get_attributes_for_oid(oid)
+def subject_text(item: Signed, oid: x509.ObjectIdentifier) -> str | None:
+    """The first subject attribute of this type, when it is non-empty text."""
+    values = item.subject.get_attributes_for_oid(oid)
     if not values or not isinstance(values[0].value, str) or not values[0].value:
-        raise ValueError(f"the request's subject has no {label}")
+        return None
     return values[0].value
+
+
+def _required(value: str | None, label: str) -> str:
+    if value is None:
+        raise ValueError(f"the request has no {label}")
+    return value
 
 
 def _subject(name: str, issuer_code: str) -> x509.Name:

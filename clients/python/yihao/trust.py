@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from yihao.pki import TRUST_LIST_SIGNING
+from yihao.pki import has_trust_list_purpose, san_uri, subject_text
 
 KEY_ID_LENGTH = 8
 
@@ -77,7 +77,7 @@ class TrustAnchors:
     def validate(self, issuer_der: bytes, at: datetime) -> TrustedIssuer:
         """Check an issuer certificate as of ``at`` (an aware datetime), or raise ChainError."""
         cert = self._signing_certificate(issuer_der, at)
-        if _has_trust_list_purpose(cert):
+        if has_trust_list_purpose(cert):
             raise ChainError("issuer certificate is a trust-list signing certificate")
         return TrustedIssuer(
             kid=key_id(issuer_der),
@@ -93,7 +93,7 @@ class TrustAnchors:
     def validate_trust_list_signer(self, der: bytes, at: datetime) -> ec.EllipticCurvePublicKey:
         """The key of a trust-list signing certificate valid as of ``at``, or raise ChainError."""
         cert = self._signing_certificate(der, at)
-        if not _has_trust_list_purpose(cert):
+        if not has_trust_list_purpose(cert):
             raise ChainError("certificate is not for signing trust lists")
         return _p256_key(cert)
 
@@ -153,14 +153,6 @@ def _require_signing_end_entity(cert: x509.Certificate) -> None:
         raise ChainError("issuer certificate key usage lacks digitalSignature")
 
 
-def _has_trust_list_purpose(cert: x509.Certificate) -> bool:
-    try:
-        usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        return False
-    return TRUST_LIST_SIGNING in usage
-
-
 def _basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints:
     try:
         return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
@@ -177,18 +169,14 @@ def _p256_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
 
 
 def _subject_attribute(cert: x509.Certificate, oid: x509.ObjectIdentifier, label: str) -> str:
-    values = cert.subject.get_attributes_for_oid(oid)
-    if not values or not isinstance(values[0].value, str) or not values[0].value:
+    value = subject_text(cert, oid)
+    if value is None:
         raise ChainError(f"issuer certificate subject has no {label}")
-    return values[0].value
+    return value
 
 
 def _san_uri(cert: x509.Certificate) -> str:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        raise ChainError("issuer certificate has no subject alternative name") from None
-    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    if not uris:
-        raise ChainError("issuer certificate subject alternative name has no URI")
-    return uris[0]
+    uri = san_uri(cert)
+    if uri is None:
+        raise ChainError("issuer certificate has no subject alternative name URI")
+    return uri

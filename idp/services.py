@@ -15,7 +15,7 @@ from idp.auth.login import LoginPolicy
 from idp.auth.passwords import Passwords
 from idp.config import ConfigError, Settings
 from idp.credentials.profiles import Catalogue, CatalogueError, load_catalogue
-from idp.keys.issuer import IssuerKeys
+from idp.keys.issuer import TRUST_LIST, IssuerKeys
 from idp.keys.ring import KeyRing
 from idp.store.crypto import FieldCipher
 
@@ -27,6 +27,7 @@ class Services:
     passwords: Passwords
     keys: KeyRing
     issuer: IssuerKeys
+    trust_signer: IssuerKeys
     catalogue: Catalogue
     login_policy: LoginPolicy
     pairwise_key: bytes
@@ -43,6 +44,7 @@ class Services:
                 cipher, timedelta(seconds=longest_signed + 3600), settings.key_cache_seconds
             ),
             issuer=IssuerKeys(cipher, settings.key_cache_seconds),
+            trust_signer=IssuerKeys(cipher, settings.key_cache_seconds, TRUST_LIST),
             catalogue=_catalogue(settings),
             login_policy=LoginPolicy(
                 settings.login_max_failures, timedelta(seconds=settings.login_lockout_seconds)

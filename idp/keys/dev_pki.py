@@ -48,8 +48,10 @@ def require_root(directory: Path) -> Root:
 
 
 def ensure_pki(svc: Services) -> tuple[Root, bool]:
-    """The root (created when missing) and a current issuer key under it; True if created."""
+    """The root (created when missing), and current issuer and trust-list keys under it; True
+    if the root was created."""
     existing = load_root(svc.settings.certs_dir)
     root = existing or create_root(svc.settings.certs_dir)
-    svc.issuer.ensure(*root, **issuer_profile(svc.settings))
+    for keys in (svc.issuer, svc.trust_signer):
+        keys.ensure(*root, **issuer_profile(svc.settings))
     return root, existing is None

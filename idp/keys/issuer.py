@@ -1,9 +1,12 @@
-"""The credential issuer key: the P-256 key that signs e-certificates, and its certificate.
+"""The keys certified by the e-certificate root: the issuer key and the trust-list key.
 
-Counters verify credentials offline against a pinned root, so the key is useless without a
+The issuer key signs e-certificates and status lists; the trust-list key signs the trust list
+(its certificate carries the trust-list purpose, which verifiers demand there and refuse on a
+credential). Counters verify offline against a pinned root, so a key is useless without a
 certificate from that root; both live together in the database, shared by every node. The private
 key is encrypted like the token signing keys. Nodes read through a short in-process cache, so a
-rotation reaches them within ``cache_seconds`` without a restart.
+rotation reaches them within ``cache_seconds`` without a restart. The certificate comes either
+from a root on this machine (development: ``rotate``) or from an offline root (``install``).
 """
 
 from __future__ import annotations
@@ -18,13 +21,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from yihao.trust import key_id
 
-from idp.keys.pki import issue_issuer_certificate
+from idp.keys.pki import issue_issuer_certificate, issue_trust_list_certificate
 from idp.keys.timed_cache import TimedCache
 from idp.store.crypto import FieldCipher
 from idp.store.db import db, utcnow
 from idp.store.models import IssuerKey
 
 _CONTEXT = "credential_issuer_keys.private"
+ISSUER, TRUST_LIST = "issuer", "trust_list"
+#: Each purpose and the certificate profile the root gives it (yihao.pki).
+PROFILES = {ISSUER: issue_issuer_certificate, TRUST_LIST: issue_trust_list_certificate}
 #: Renew this long before expiry, so no credential is signed by a key about to lapse.
 RENEW_BEFORE = timedelta(days=30)
 
@@ -45,9 +51,10 @@ class _Snapshot:
 
 
 class IssuerKeys:
-    def __init__(self, cipher: FieldCipher, cache_seconds: int) -> None:
+    def __init__(self, cipher: FieldCipher, cache_seconds: int, purpose: str = ISSUER) -> None:
         self._cipher = cipher
         self._cache_seconds = cache_seconds
+        self.purpose = purpose
         self._snapshot = TimedCache(cache_seconds, self._load)
 
     def ensure(
@@ -88,11 +95,8 @@ class IssuerKeys:
         valid_days: int,
     ) -> str:
         """Retire the active key and create a successor; return the new kid (hex)."""
-        now = utcnow()
-        for row in self._active():
-            row.retired_at = now
         private_key = ec.generate_private_key(ec.SECP256R1())
-        certificate = issue_issuer_certificate(
+        certificate = PROFILES[self.purpose](
             root_key,
             root_cert,
             private_key.public_key(),
@@ -101,13 +105,27 @@ class IssuerKeys:
             issuer_url=issuer_url,
             valid_days=valid_days,
         )
+        return self.install(private_key, certificate)
+
+    def install(
+        self, private_key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate
+    ) -> str:
+        """Make a certified key the active one, retiring its predecessor; the new kid (hex).
+
+        The caller has checked the certificate (``rotate`` made it; ``idp.keys.requests`` checks
+        what an offline root signed).
+        """
+        now = utcnow()
+        for row in self._active():
+            row.retired_at = now
         der = certificate.public_bytes(serialization.Encoding.DER)
         kid = key_id(der).hex()
         db.session.add(
             IssuerKey(
+                purpose=self.purpose,
                 kid=kid,
                 certificate_der=der,
-                private_cipher=self._cipher.encrypt(_private_pem(private_key), _CONTEXT),
+                private_cipher=seal(self._cipher, private_key),
             )
         )
         db.session.commit()
@@ -118,7 +136,9 @@ class IssuerKeys:
         """The active key, for signing credentials."""
         found = self._current().signer
         if found is None:
-            raise RuntimeError("no credential issuer key: run `idp certs init`")
+            raise RuntimeError(
+                f"no {self.purpose} key: run `idp certs init` or `idp certs install`"
+            )
         return found
 
     def published(self) -> list[bytes]:
@@ -130,12 +150,12 @@ class IssuerKeys:
         return list(self._current().published)
 
     def listing(self) -> list[IssuerKey]:
-        return list(db.session.scalars(select(IssuerKey).order_by(IssuerKey.id)))
+        query = select(IssuerKey).where(IssuerKey.purpose == self.purpose).order_by(IssuerKey.id)
+        return list(db.session.scalars(query))
 
     def _active(self) -> list[IssuerKey]:
         """Active rows, oldest first; normally one, but two nodes racing may leave two."""
-        query = select(IssuerKey).where(IssuerKey.retired_at.is_(None)).order_by(IssuerKey.id)
-        return list(db.session.scalars(query))
+        return [row for row in self.listing() if row.retired_at is None]
 
     def _current(self) -> _Snapshot:
         return self._snapshot.get()
@@ -153,13 +173,9 @@ class IssuerKeys:
         return _Snapshot(signer=signer, published=published)
 
     def _signer(self, row: IssuerKey) -> IssuerSigner:
-        pem = self._cipher.decrypt(row.private_cipher, _CONTEXT).encode()
-        private_key = serialization.load_pem_private_key(pem, password=None)
-        if not isinstance(private_key, ec.EllipticCurvePrivateKey):
-            raise RuntimeError(f"credential issuer key {row.kid} is not an EC key")
         return IssuerSigner(
             kid=bytes.fromhex(row.kid),
-            private_key=private_key,
+            private_key=unseal(self._cipher, row.private_cipher),
             certificate=x509.load_der_x509_certificate(row.certificate_der),
         )
 
@@ -175,9 +191,20 @@ def _still_good(row: IssuerKey, root_cert: x509.Certificate) -> bool:
     return certificate.not_valid_after_utc - datetime.now(UTC) > RENEW_BEFORE
 
 
-def _private_pem(key: ec.EllipticCurvePrivateKey) -> str:
-    return key.private_bytes(
+def seal(cipher: FieldCipher, key: ec.EllipticCurvePrivateKey) -> bytes:
+    """A private key as stored: PKCS #8 PEM, encrypted under the data key."""
+    pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
+    return cipher.encrypt(pem, _CONTEXT)
+
+
+def unseal(cipher: FieldCipher, sealed: bytes) -> ec.EllipticCurvePrivateKey:
+    private_key = serialization.load_pem_private_key(
+        cipher.decrypt(sealed, _CONTEXT).encode(), password=None
+    )
+    if not isinstance(private_key, ec.EllipticCurvePrivateKey):
+        raise RuntimeError("a stored signing key is not an EC key")
+    return private_key

@@ -17,7 +17,7 @@ from typing import TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from yihao.pki import generate_root, issue_issuer_certificate
+from yihao.pki import generate_root, issue_issuer_certificate, issue_trust_list_certificate
 
 __all__ = [
     "ROOT_CERT_FILE",
@@ -25,6 +25,7 @@ __all__ = [
     "RootFileError",
     "generate_root",
     "issue_issuer_certificate",
+    "issue_trust_list_certificate",
     "load_root",
     "load_root_certificate",
     "write_root",

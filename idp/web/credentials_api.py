@@ -11,11 +11,12 @@ from typing import Any
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, Response, jsonify, request
 from yihao.wire.fields import CredentialType
+from yihao.wire.trust_list import MEDIA_TYPE as TRUST_LIST_MEDIA_TYPE
 
 from idp.credentials.certificates import Held, find_by_identifier, held_by, holders_of
 from idp.credentials.issuance import Audience, IssuanceError, holder_point, issue
 from idp.credentials.status import REASONS, forget_cached, revoke, status_token
-from idp.credentials.trust import trust_document
+from idp.credentials.trust import signed_trust_list
 from idp.oauth.principal import Principal
 from idp.oauth.userinfo import protector
 from idp.services import services
@@ -41,7 +42,7 @@ def _json_body() -> dict[str, Any] | None:
 
 @bp.route("/credentials/trust")
 def trust() -> Response:
-    response = jsonify(trust_document(services()))
+    response = Response(signed_trust_list(services()), mimetype=TRUST_LIST_MEDIA_TYPE)
     response.cache_control.public = True
     response.cache_control.max_age = 300
     return response

@@ -29,10 +29,11 @@ from yihao.wire import base45
 from yihao.wire.credential import CredentialClaims, StatusRef, sign_credential
 from yihao.wire.qrtext import PREFIX, from_text
 from yihao.wire.status_list import StatusListToken, encode_token, pack
+from yihao.wire.trust_list import encode_trust_list
 
 from idp.config import DEFAULT_CATALOGUE
 from idp.credentials.profiles import load_catalogue
-from idp.keys.pki import generate_root, issue_issuer_certificate
+from idp.keys.pki import generate_root, issue_issuer_certificate, issue_trust_list_certificate
 
 RESULTS = Path(__file__).parent / "results"
 ISSUER_URL = "https://id.example.gov.cn"
@@ -100,6 +101,18 @@ class Pki:
         )
         self.der = cert.public_bytes(serialization.Encoding.DER)
         self.kid = key_id(self.der)
+        self.trust_key = ec.generate_private_key(ec.SECP256R1())
+        trust_cert = issue_trust_list_certificate(
+            root_key,
+            self.root,
+            self.trust_key.public_key(),
+            name="Bench trust list",
+            issuer_code="11440000MB2D00014P",
+            issuer_url=ISSUER_URL,
+            valid_days=30,
+            not_before=datetime.now(UTC) - timedelta(days=1),
+        )
+        self.trust_der = trust_cert.public_bytes(serialization.Encoding.DER)
 
     def credential(self, holder: Holder, profile: Any, serial: int, now: int) -> bytes:
         fields = {f: SAMPLES[profile.type.name.lower()][f] for f in profile.fields}
@@ -118,18 +131,21 @@ class Pki:
 
     def verifier(self, catalogue: Any, now: int) -> Verifier:
         verifier = Verifier(TrustAnchors([self.root]), cache_size=1 << 16, clock=lambda: float(now))
+        document = {
+            "issuer": ISSUER_URL,
+            "roots": [],
+            "issuer_certificates": [_b64(self.der)],
+            "status_lists": [ISSUER_URL + "/sl/1"],
+            **catalogue.published(),
+            "issued_at": now,
+            "sequence": 1,
+        }
+        trust_kid = key_id(self.trust_der)
         verifier.load_trust_list(
-            {
-                "issuer": ISSUER_URL,
-                "roots": [],
-                "issuer_certificates": [_b64(self.der)],
-                "status_lists": [ISSUER_URL + "/sl/1"],
-                **catalogue.published(),
-                "issued_at": now,
-            }
+            encode_trust_list(document, trust_kid, self.trust_der, self.trust_key)
         )
         token = StatusListToken(ISSUER_URL + "/sl/1", now, now + 86400, 3600, pack([], LIST_SIZE))
-        verifier.load_status_list(encode_token(token, self.kid, self.key), fetched_at=now)
+        verifier.load_status_list(encode_token(token, self.kid, self.key))
         return verifier
 
 

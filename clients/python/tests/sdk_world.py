@@ -7,7 +7,6 @@ so the verifier is tested against real certificates and tokens, not mocks.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -17,13 +16,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sdk_identities import new_uscc
 from yihao.holder import Holder
-from yihao.pki import issue_issuer_certificate
+from yihao.pki import issue_issuer_certificate, issue_trust_list_certificate
 from yihao.trust import TrustAnchors, key_id
 from yihao.verifier import Verifier
 from yihao.wire.credential import CredentialClaims, StatusRef, sign_credential
 from yihao.wire.fields import CredentialType
 from yihao.wire.presentation import time_step
 from yihao.wire.status_list import StatusListToken, encode_token, pack
+from yihao.wire.trust_list import encode_trust_list
 
 ISSUER_URL = "http://127.0.0.1:5000"
 LIST_URL = ISSUER_URL + "/sl/1"
@@ -60,7 +60,14 @@ class Issuer:
         return key_id(self.der)
 
 
-def make_issuer(root_key: ec.EllipticCurvePrivateKey, root: x509.Certificate, **kw: Any) -> Issuer:
+def make_issuer(
+    root_key: ec.EllipticCurvePrivateKey,
+    root: x509.Certificate,
+    *,
+    trust_list: bool = False,
+    **kw: Any,
+) -> Issuer:
+    """A credential issuer, or with ``trust_list`` the key that signs the trust list."""
     key = ec.generate_private_key(ec.SECP256R1())
     options: dict[str, Any] = {
         "name": ISSUER_NAME,
@@ -69,7 +76,8 @@ def make_issuer(root_key: ec.EllipticCurvePrivateKey, root: x509.Certificate, **
         "valid_days": 365,
     }
     options.update(kw)
-    cert = issue_issuer_certificate(root_key, root, key.public_key(), **options)
+    profile = issue_trust_list_certificate if trust_list else issue_issuer_certificate
+    cert = profile(root_key, root, key.public_key(), **options)
     return Issuer(key, cert, options["issuer_code"])
 
 
@@ -82,6 +90,11 @@ class World:
     id_number: str
     type_code: str
     holder: Holder = field(default_factory=Holder)
+    trust_signer: Issuer | None = None
+
+    def __post_init__(self) -> None:
+        if self.trust_signer is None:
+            self.trust_signer = make_issuer(self.root_key, self.root, trust_list=True)
 
     @property
     def anchors(self) -> TrustAnchors:
@@ -131,7 +144,16 @@ class World:
         )
         return encode_token(replace(token, **changes), signer.kid, signer.key)
 
-    def trust_list(self, *issuers: Issuer) -> dict[str, Any]:
+    def trust_list(self, *issuers: Issuer, sequence: int = 1) -> bytes:
+        """The trust list as the provider serves it: signed by the world's trust-list key."""
+        return self.sign_trust(self.trust_document(*issuers, sequence=sequence))
+
+    def sign_trust(self, document: dict[str, Any], signer: Issuer | None = None) -> bytes:
+        key = signer or self.trust_signer
+        assert key is not None
+        return encode_trust_list(document, key.kid, key.der, key.key)
+
+    def trust_document(self, *issuers: Issuer, sequence: int = 1) -> dict[str, Any]:
         def b64(data: bytes) -> str:
             return base64.b64encode(data).decode("ascii")
 
@@ -158,6 +180,7 @@ class World:
                 }
             },
             "issued_at": self.now,
+            "sequence": sequence,
         }
 
     def verifier(self, clock: Clock | None = None, **kw: Any) -> Verifier:
@@ -181,8 +204,8 @@ class Served:
 
     def publish(self, world: World) -> str:
         """The world's trust list and status list, laid out as the provider does; the trust URL."""
-        trust = world.trust_list()
+        trust = world.trust_document()
         trust["status_lists"] = [self.url + "/sl/1"]
-        self.routes["/credentials/trust"] = ("application/json", json.dumps(trust).encode())
+        self.routes["/credentials/trust"] = ("application/cose", world.sign_trust(trust))
         self.routes["/sl/1"] = ("application/statuslist+cwt", world.status_list())
         return self.url + "/credentials/trust"

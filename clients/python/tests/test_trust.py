@@ -212,7 +212,7 @@ def test_san_without_uri(root: Root) -> None:
         drop=x509.SubjectAlternativeName,
         edit=lambda b: b.add_extension(dns_only, False),
     )
-    _reject(TrustAnchors([root[1]]), der, "has no URI")
+    _reject(TrustAnchors([root[1]]), der, "no subject alternative name URI")
 
 
 @pytest.mark.parametrize(

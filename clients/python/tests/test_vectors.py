@@ -30,6 +30,7 @@ from yihao.wire.presentation import (
 )
 from yihao.wire.qrtext import from_text, to_text
 from yihao.wire.status_list import parse_token
+from yihao.wire.trust_list import canonical_json, parse_trust_list
 
 FORMATS = Path(__file__).resolve().parents[3] / "docs" / "formats.md"
 TIME = 1_796_000_000
@@ -61,7 +62,7 @@ CATALOGUE = {
 @pytest.fixture(scope="module")
 def vectors() -> dict[str, str]:
     found = dict(_BLOCK.findall(FORMATS.read_text(encoding="utf-8")))
-    assert len(found) == 11, sorted(found)
+    assert len(found) == 14, sorted(found)
     return found
 
 
@@ -78,9 +79,9 @@ def _issuer_der(vectors: dict[str, str]) -> bytes:
     return cert.public_bytes(Encoding.DER)
 
 
-def test_claims_encode_to_exactly_the_documented_bytes(vectors: dict[str, str]) -> None:
-    holder = Holder(_key(vectors, "holder-private-key-d"))
-    claims = CredentialClaims(
+def documented_claims(holder: Holder) -> CredentialClaims:
+    """The inputs the section lists, also what make_vectors.py signs."""
+    return CredentialClaims(
         type=CredentialType.ID_CARD,
         profile=1,
         serial=1024,
@@ -91,6 +92,10 @@ def test_claims_encode_to_exactly_the_documented_bytes(vectors: dict[str, str]) 
         status=StatusRef(4711, "sl/1"),
         fields={"name": "王秀英", "id_number": "11010519491231002X"},
     )
+
+
+def test_claims_encode_to_exactly_the_documented_bytes(vectors: dict[str, str]) -> None:
+    claims = documented_claims(Holder(_key(vectors, "holder-private-key-d")))
     assert encode_claims(claims) == _hex(vectors, "claims")
 
 
@@ -98,7 +103,7 @@ def test_credential_carries_the_claims_under_the_issuer_key(vectors: dict[str, s
     credential = _hex(vectors, "credential")
     message, claims = read_credential(credential)
     assert message.payload == _hex(vectors, "claims")
-    assert message.protected == bytes.fromhex("a201260448c93c129854a2fafd")
+    assert message.protected == bytes.fromhex("a201260448bde6491927c13a2c")
     assert message.kid == key_id(_issuer_der(vectors)) == bytes.fromhex(vectors["kid"])
     assert verify_sign1(message, _key(vectors, "issuer-private-key-d").public_key())
     assert claims.fields == {"name": "王秀英", "id_number": "11010519491231002X"}
@@ -130,27 +135,33 @@ def test_status_list_token(vectors: dict[str, str]) -> None:
     assert revoked == [3, 4711]
 
 
+def test_trust_list_is_signed_by_the_trust_list_key(vectors: dict[str, str]) -> None:
+    signed = parse_trust_list(_hex(vectors, "trust-list"))
+    signer = x509.load_pem_x509_certificate(vectors["trust-list-certificate"].encode())
+    assert signed.signer_certificate == signer.public_bytes(Encoding.DER)
+    assert signed.message.kid == key_id(signed.signer_certificate)
+    assert verify_sign1(signed.message, _key(vectors, "trust-list-private-key-d").public_key())
+    assert signed.message.payload == canonical_json(signed.document)
+    assert signed.sequence == 7 and signed.document["issued_at"] == TIME
+    assert signed.document["issuer_certificates"] == [
+        base64.b64encode(_issuer_der(vectors)).decode()
+    ]
+    assert {k: signed.document[k] for k in CATALOGUE} == CATALOGUE
+
+
 def test_a_verifier_built_from_the_document_finds_only_the_revocation(
     vectors: dict[str, str],
 ) -> None:
     verifier = Verifier(
         TrustAnchors.from_pem(vectors["root-certificate"].encode()), clock=lambda: TIME + 10
     )
-    verifier.load_trust_list(
-        {
-            "issuer": "https://id.example.gov.cn",
-            "roots": [],
-            "issuer_certificates": [base64.b64encode(_issuer_der(vectors)).decode()],
-            "status_lists": ["https://id.example.gov.cn/sl/1"],
-            **CATALOGUE,
-            "issued_at": TIME,
-        }
-    )
-    verifier.load_status_list(_hex(vectors, "status-list-token"), fetched_at=TIME)
+    verifier.load_trust_list(_hex(vectors, "trust-list"))
+    verifier.load_status_list(_hex(vectors, "status-list-token"))
     result = verifier.verify(vectors["qr-text"])
-    # Entry 4711 is revoked in the documented list: every other check passes.
+    # Entry 4711 is revoked in the documented list: every other check passes, and a revoked
+    # certificate's fields are not handed out.
     assert result.failures == (Failure.REVOKED,)
-    assert result.fields == {"name": "王秀英", "id_number": "11010519491231002X"}
+    assert result.fields == {}
     assert result.identifier == certificate_identifier(
         "11100000000013338W011", "11440000MB2D00014P", 1024, 1
     )

@@ -1,17 +1,26 @@
 """``yihao-verify``: check one presentation QR code from a terminal or a counter script.
 
 Exit status 0 means valid, 1 not valid and 2 that nothing was verified (bad arguments, an
-unreadable root or cache, a trust list that could not be fetched), so a script can tell "the
-citizen's code is bad" from "this counter is misconfigured".
+unreadable root or cache, a trust list that could not be fetched or older than the cached one),
+so a script can tell "the citizen's code is bad" from "this counter is misconfigured".
+
+A counter script runs the command once per scan, so the verifier's memory lives in ``--cache``:
+the trust list and status lists, and the presentations accepted in the last two minutes, so a
+code shown twice is refused the second time. Runs on one file are serialised by a lock beside it,
+and the file is replaced whole (write a temporary file, then rename), so a crash or a second
+counter window never leaves half a cache or loses an accepted presentation.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import json
 import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -55,21 +64,50 @@ def _anchors(path: Path) -> TrustAnchors:
         raise _UsageError(f"cannot read root {path}: {exc}") from None
 
 
+@contextlib.contextmanager
+def _locked(cache: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``FILE.lock`` while a run reads and rewrites the cache."""
+    if cache is None:
+        yield
+        return
+    try:
+        handle = open(cache.with_name(cache.name + ".lock"), "a")  # noqa: SIM115
+    except OSError as exc:
+        raise _UsageError(f"cannot lock cache {cache}: {exc}") from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def _load(verifier: Verifier, trust: str | None, cache: Path | None) -> None:
+    if trust is None and cache is None:
+        raise _UsageError("give --trust URL or --cache FILE")
+    if cache is not None and (trust is None or cache.exists()):
+        # Read even when refreshing: the held sequence refuses an older list, and the replay
+        # memory carries over.
+        try:
+            verifier.import_cache(json.loads(cache.read_text(encoding="utf-8")))
+        except (OSError, ValueError, FormatError) as exc:
+            raise _UsageError(f"cannot load cache {cache}: {exc}") from None
     if trust is not None:
         try:
             verifier.refresh(trust)
         except (requests.RequestException, ValueError) as exc:
             raise _UsageError(f"cannot fetch the trust list from {trust}: {exc}") from None
-        if cache is not None:
-            cache.write_text(json.dumps(verifier.export_cache()), encoding="utf-8")
-        return
-    if cache is None:
-        raise _UsageError("give --trust URL or --cache FILE")
+
+
+def _save(verifier: Verifier, cache: Path) -> None:
+    """Replace the cache atomically: readers see the old file or the new one, never a mix."""
+    data = json.dumps(verifier.export_cache())
     try:
-        verifier.import_cache(json.loads(cache.read_text(encoding="utf-8")))
-    except (OSError, ValueError, FormatError) as exc:
-        raise _UsageError(f"cannot load cache {cache}: {exc}") from None
+        fd, temporary = tempfile.mkstemp(dir=cache.parent, prefix=cache.name + ".")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, cache)
+    except OSError as exc:
+        raise _UsageError(f"cannot write cache {cache}: {exc}") from None
 
 
 def _plain(value: Any) -> Any:
@@ -93,7 +131,9 @@ def as_json(result: Result) -> dict[str, Any]:
         "valid": result.valid,
         "failures": [f.value for f in result.failures],
         "details": list(result.details),
-        "fields": {name: _plain(value) for name, value in result.fields.items()},
+        "fields": {name: _plain(value) for name, value in result.fields.items()}
+        if result.valid
+        else {},
         "type": None if result.type is None else result.type.name.lower(),
         "profile": result.profile,
         "profile_name": result.profile_name,
@@ -109,17 +149,21 @@ def as_json(result: Result) -> dict[str, Any]:
 def _text(result: Result) -> str:
     lines = ["VALID" if result.valid else "NOT VALID"]
     lines += [f"{f.value}: {d}" for f, d in zip(result.failures, result.details, strict=True)]
-    lines += [f"{BY_NAME[n].label_en}: {_shown(v)}" for n, v in result.fields.items()]
+    if result.valid:  # an invalid certificate's name and number are nobody's word: never shown
+        lines += [f"{BY_NAME[n].label_en}: {_shown(v)}" for n, v in result.fields.items()]
     return "\n".join(lines)
 
 
 def _run(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     verifier = Verifier(_anchors(args.root))
-    _load(verifier, args.trust, args.cache)
-    # os.path.isfile, unlike Path.is_file, is False (not an error) for text too long for a name.
-    is_image = os.path.isfile(args.input)
-    result = verifier.verify_image(args.input) if is_image else verifier.verify(args.input)
+    with _locked(args.cache):
+        _load(verifier, args.trust, args.cache)
+        # os.path.isfile, unlike Path.is_file, is False (not an error) for text too long for a name.
+        is_image = os.path.isfile(args.input)
+        result = verifier.verify_image(args.input) if is_image else verifier.verify(args.input)
+        if args.cache is not None:
+            _save(verifier, args.cache)
     print(json.dumps(as_json(result), ensure_ascii=False) if args.json else _text(result))
     return 0 if result.valid else 1
 

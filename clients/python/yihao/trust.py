@@ -3,8 +3,10 @@
 A counter works offline, so it cannot ask anyone whether an issuer key is genuine. It pins one or
 more root certificates instead, and accepts a credential's signing key only when that key's
 certificate was signed by a pinned root and fits the issuer profile (an end-entity P-256 signing
-key naming its authority). Only direct issuance is accepted: the root signs issuer certificates
-itself, so there is no path to build and no intermediate to trust.
+key naming its authority). The trust list is signed by a key of the same profile plus the
+trust-list purpose (``yihao.pki.TRUST_LIST_SIGNING``), which a credential key must not carry.
+Only direct issuance is accepted: the root signs every certificate itself, so there is no path
+to build and no intermediate to trust.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from yihao.pki import has_trust_list_purpose, san_uri, subject_text
 
 KEY_ID_LENGTH = 8
 
@@ -72,12 +76,9 @@ class TrustAnchors:
 
     def validate(self, issuer_der: bytes, at: datetime) -> TrustedIssuer:
         """Check an issuer certificate as of ``at`` (an aware datetime), or raise ChainError."""
-        cert = _parse(issuer_der)
-        root = self._issuing_root(cert)
-        _require_ca(root)
-        _require_valid(root, at, "root certificate")
-        _require_valid(cert, at, "issuer certificate")
-        _require_signing_end_entity(cert)
+        cert = self._signing_certificate(issuer_der, at)
+        if has_trust_list_purpose(cert):
+            raise ChainError("issuer certificate is a trust-list signing certificate")
         return TrustedIssuer(
             kid=key_id(issuer_der),
             public_key=_p256_key(cert),
@@ -88,6 +89,23 @@ class TrustAnchors:
             not_before=cert.not_valid_before_utc,
             not_after=cert.not_valid_after_utc,
         )
+
+    def validate_trust_list_signer(self, der: bytes, at: datetime) -> ec.EllipticCurvePublicKey:
+        """The key of a trust-list signing certificate valid as of ``at``, or raise ChainError."""
+        cert = self._signing_certificate(der, at)
+        if not has_trust_list_purpose(cert):
+            raise ChainError("certificate is not for signing trust lists")
+        return _p256_key(cert)
+
+    def _signing_certificate(self, der: bytes, at: datetime) -> x509.Certificate:
+        """The checks both profiles share: a pinned root's direct, valid end-entity signer."""
+        cert = _parse(der)
+        root = self._issuing_root(cert)
+        _require_ca(root)
+        _require_valid(root, at, "root certificate")
+        _require_valid(cert, at, "issuer certificate")
+        _require_signing_end_entity(cert)
+        return cert
 
     def _issuing_root(self, cert: x509.Certificate) -> x509.Certificate:
         for root in self._roots:
@@ -151,18 +169,14 @@ def _p256_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
 
 
 def _subject_attribute(cert: x509.Certificate, oid: x509.ObjectIdentifier, label: str) -> str:
-    values = cert.subject.get_attributes_for_oid(oid)
-    if not values or not isinstance(values[0].value, str) or not values[0].value:
+    value = subject_text(cert, oid)
+    if value is None:
         raise ChainError(f"issuer certificate subject has no {label}")
-    return values[0].value
+    return value
 
 
 def _san_uri(cert: x509.Certificate) -> str:
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        raise ChainError("issuer certificate has no subject alternative name") from None
-    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    if not uris:
-        raise ChainError("issuer certificate subject alternative name has no URI")
-    return uris[0]
+    uri = san_uri(cert)
+    if uri is None:
+        raise ChainError("issuer certificate has no subject alternative name URI")
+    return uri

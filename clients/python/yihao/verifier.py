@@ -10,7 +10,6 @@ thing per visit.
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import hashlib
 import os
@@ -37,17 +36,26 @@ from yihao.wire.identifier import certificate_identifier
 from yihao.wire.presentation import Presentation, decode_presentation, holder_message, time_step
 from yihao.wire.qrtext import from_text
 from yihao.wire.status_list import INVALID, StatusListToken, parse_token
+from yihao.wire.trust_list import SignedTrustList, TrustListError, parse_trust_list
 
 #: A holder signature may be this many 30-second steps away from the verifier's clock (+-60 s):
 #: enough for a phone clock that drifts and a queue that moves slowly, short enough that a photo
 #: of someone else's screen is useless a minute later.
 STEP_WINDOW = 2
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+#: How many accepted presentations a cache file remembers: a busy counter serves far fewer in
+#: the two minutes a presentation stays acceptable; a hostile file cannot make the import slow.
+MAX_REPLAYS = 100_000
+_DIGEST_BYTES = 32
 
 
 @dataclass(frozen=True)
 class Result:
-    """What a counter shows and logs; ``details`` never holds a field value, so it can be logged."""
+    """What a counter shows and logs; ``details`` never holds a field value, so it can be logged.
+
+    ``fields`` is empty unless ``valid``: a forged, revoked or replayed certificate's name and
+    identity number are claims nobody vouches for, and must not be shown or stored as data.
+    """
 
     valid: bool
     failures: tuple[Failure, ...]
@@ -75,7 +83,8 @@ class _Profile:
 class _TrustState:
     """One loaded trust list, swapped in whole so a verifying thread never sees half of one."""
 
-    document: dict[str, Any]
+    signed: bytes  # the list as received, for export_cache
+    sequence: int
     issuers: Mapping[bytes, TrustedIssuer]
     rejected: Mapping[bytes, str]  # kid -> why its certificate failed validation
     type_codes: Mapping[int, str]
@@ -83,14 +92,13 @@ class _TrustState:
     status_urls: tuple[str, ...]
 
 
-_EMPTY = _TrustState({}, {}, {}, {}, {}, ())
+_EMPTY = _TrustState(b"", 0, {}, {}, {}, {}, ())
 
 
 @dataclass(frozen=True)
 class _StatusEntry:
     data: bytes
     token: StatusListToken
-    fetched_at: float
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,10 @@ class _ReplayCache:
         self._seen: dict[int, set[bytes]] = {}
         self._lock = threading.Lock()
 
+    def _prune(self, current: int) -> None:
+        for old in [s for s in self._seen if abs(s - current) > STEP_WINDOW]:
+            del self._seen[old]
+
     def seen_or_record(self, digest: bytes, step: int, current: int, record: bool) -> bool:
         """Whether (credential, step) was accepted before; records it if not and ``record``.
 
@@ -187,12 +199,35 @@ class _ReplayCache:
         accept the same presentation.
         """
         with self._lock:
-            for old in [s for s in self._seen if abs(s - current) > STEP_WINDOW]:
-                del self._seen[old]
+            self._prune(current)
             seen = digest in self._seen.get(step, ())
             if record and not seen:
                 self._seen.setdefault(step, set()).add(digest)
             return seen
+
+    def export(self, current: int) -> list[list[Any]]:
+        """``[step, hex digest]`` pairs still inside the window, at most ``MAX_REPLAYS``."""
+        with self._lock:
+            self._prune(current)
+            pairs = [[step, d.hex()] for step, seen in self._seen.items() for d in seen]
+        return pairs[:MAX_REPLAYS]
+
+    def restore(self, pairs: list[tuple[int, bytes]], current: int) -> None:
+        with self._lock:
+            for step, digest in pairs[:MAX_REPLAYS]:
+                self._seen.setdefault(step, set()).add(digest)
+            self._prune(current)
+
+
+def _replay_pairs(raw: Any) -> list[tuple[int, bytes]]:
+    """The cache's replay memory; raises ValueError/TypeError on anything malformed."""
+    pairs = []
+    for step, digest in raw:
+        value = bytes.fromhex(digest)
+        if not isinstance(step, int) or isinstance(step, bool) or len(value) != _DIGEST_BYTES:
+            raise ValueError("a replay entry is [step, SHA-256 hex]")
+        pairs.append((step, value))
+    return pairs
 
 
 def _failed(failure: Failure, detail: str) -> Result:
@@ -242,14 +277,16 @@ def _profile(raw: Mapping[str, Any]) -> _Profile:
     return _Profile(str(raw["name"]), int(raw["type"]), frozenset(map(str, raw["fields"])))
 
 
-def _trust_state(document: Mapping[str, Any], anchors: TrustAnchors, at: datetime) -> _TrustState:
+def _trust_state(signed: bytes, anchors: TrustAnchors, at: datetime) -> _TrustState:
+    trust_list = _verified_trust_list(signed, anchors, at)
+    document = trust_list.document
     try:
         certificates = [base64.b64decode(c, validate=True) for c in document["issuer_certificates"]]
         type_codes = {int(k): str(v["type_code"]) for k, v in document.get("types", {}).items()}
         profiles = {int(k): _profile(v) for k, v in document.get("profiles", {}).items()}
         status_urls = tuple(str(u) for u in document.get("status_lists", []))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ValueError(f"malformed trust list: {exc!r}") from None
+        raise TrustListError(f"malformed trust list: {exc!r}") from None
     issuers: dict[bytes, TrustedIssuer] = {}
     rejected: dict[bytes, str] = {}
     for der in certificates:
@@ -260,8 +297,21 @@ def _trust_state(document: Mapping[str, Any], anchors: TrustAnchors, at: datetim
         else:
             issuers[issuer.kid] = issuer
     return _TrustState(
-        copy.deepcopy(dict(document)), issuers, rejected, type_codes, profiles, status_urls
+        signed, trust_list.sequence, issuers, rejected, type_codes, profiles, status_urls
     )
+
+
+def _verified_trust_list(signed: bytes, anchors: TrustAnchors, at: datetime) -> SignedTrustList:
+    """The list, once its signer chains to a pinned root and its signature verifies."""
+    trust_list = parse_trust_list(signed)
+    try:
+        key = anchors.validate_trust_list_signer(trust_list.signer_certificate, at)
+    except ValueError as exc:  # ChainError, or a certificate cryptography cannot parse
+        raise TrustListError(f"the trust list's signer is not trusted: {exc}") from None
+    message = trust_list.message
+    if message.kid != key_id(trust_list.signer_certificate) or not verify_sign1(message, key):
+        raise TrustListError("the trust list's signature does not verify")
+    return trust_list
 
 
 class Verifier:
@@ -291,22 +341,38 @@ class Verifier:
 
     # -- loading (the only part that may touch the network) --
 
-    def load_trust_list(self, document: Mapping[str, Any]) -> None:
-        """Replace the trusted issuers, types and profiles; raises ValueError if malformed.
+    def load_trust_list(self, signed: bytes) -> None:
+        """Replace the trusted issuers, types and profiles; raises TrustListError (a ValueError).
 
-        Certificates that fail validation are remembered by kid, so that a credential they signed
-        is reported as a chain failure (the issuer exists but is not trusted) and not as unknown.
+        The list must be signed by a trust-list certificate under a pinned root, and its sequence
+        may not be lower than the one held: a replayed old list would otherwise bring back an
+        issuer certificate the provider has withdrawn. Certificates that fail validation are
+        remembered by kid, so that a credential they signed is reported as a chain failure (the
+        issuer exists but is not trusted) and not as unknown.
         """
-        if not isinstance(document, Mapping):
-            raise ValueError("a trust list is a JSON object")
+        if not isinstance(signed, bytes):
+            raise TrustListError("a trust list is the signed bytes the provider serves")
         now = datetime.fromtimestamp(self._clock(), UTC)
-        self._state = _trust_state(document, self._anchors, now)
+        state = _trust_state(signed, self._anchors, now)
+        with self._lists_lock:
+            if state.sequence < self._state.sequence:
+                raise TrustListError(
+                    f"trust list sequence {state.sequence} is older than the {self._state.sequence}"
+                    " already held"
+                )
+            self._state = state
 
-    def load_status_list(self, token: bytes, fetched_at: float | None = None) -> None:
+    @property
+    def trust_list_sequence(self) -> int:
+        """The sequence of the trust list in use, 0 before one is loaded."""
+        return self._state.sequence
+
+    def load_status_list(self, token: bytes) -> None:
         """Cache a status list signed by a trusted issuer, or raise FormatError(STATUS_UNKNOWN).
 
-        A list older (by ``iat``) than the one already cached is ignored: a replayed old list
-        would otherwise look fresh, because freshness counts from when it was fetched.
+        A list issued in the future (beyond the clock leeway) is refused: cached, it would look
+        fresh for longer than its issuer meant, and would keep every genuine newer list out. A
+        list older (by ``iat``) than the one already cached is ignored.
         """
         message, parsed = parse_token(token)
         now = self._clock()
@@ -316,15 +382,16 @@ class Verifier:
             raise FormatError(
                 Failure.STATUS_UNKNOWN, "the status list is not signed by a trusted issuer"
             )
+        if parsed.issued_at > now + self._leeway:
+            raise FormatError(Failure.STATUS_UNKNOWN, "the status list is issued in the future")
         uri = _resolve(issuer.issuer_url, parsed.uri)
         if uri is None:
             raise FormatError(Failure.STATUS_UNKNOWN, "the status list URI is not a valid URI")
-        at = now if fetched_at is None else fetched_at
         key = (issuer.issuer_url, uri)
         with self._lists_lock:
             current = self._lists.get(key)
             if current is None or current.token.issued_at <= parsed.issued_at:
-                self._lists[key] = _StatusEntry(token, parsed, at)
+                self._lists[key] = _StatusEntry(token, parsed)
 
     def refresh(
         self, trust_url: str, session: requests.Session | None = None, timeout: float = 10
@@ -336,11 +403,11 @@ class Verifier:
             return
         response = session.get(trust_url, timeout=timeout)
         response.raise_for_status()
-        self.load_trust_list(response.json())
+        self.load_trust_list(response.content)
         for url in self._state.status_urls:
             listed = session.get(urljoin(trust_url, url), timeout=timeout)
             listed.raise_for_status()
-            self.load_status_list(listed.content, fetched_at=self._clock())
+            self.load_status_list(listed.content)
 
     def export_cache(self) -> dict[str, Any]:
         """Everything ``verify`` relies on, as JSON, for a counter that goes offline."""
@@ -348,11 +415,11 @@ class Verifier:
             entries = list(self._lists.values())
         return {
             "format": CACHE_FORMAT,
-            "trust_list": copy.deepcopy(self._state.document),
-            "status_lists": [
-                {"token": base64.b64encode(e.data).decode("ascii"), "fetched_at": e.fetched_at}
-                for e in entries
-            ],
+            "trust_list": base64.b64encode(self._state.signed).decode("ascii"),
+            "status_lists": [{"token": base64.b64encode(e.data).decode("ascii")} for e in entries],
+            # What was accepted within the step window, so a verifier rebuilt from this file
+            # per scan (``yihao-verify --cache``) still refuses the same code twice.
+            "replays": self._replays.export(time_step(self._clock())),
         }
 
     def import_cache(self, document: Mapping[str, Any]) -> None:
@@ -364,19 +431,18 @@ class Verifier:
         try:
             if document["format"] != CACHE_FORMAT:
                 raise ValueError(f"cache format {document['format']!r} is not {CACHE_FORMAT}")
-            trust_list = document["trust_list"]
-            lists = [
-                (base64.b64decode(e["token"], validate=True), float(e["fetched_at"]))
-                for e in document["status_lists"]
-            ]
+            trust_list = base64.b64decode(document["trust_list"], validate=True)
+            lists = [base64.b64decode(e["token"], validate=True) for e in document["status_lists"]]
+            replays = _replay_pairs(document.get("replays", []))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed verifier cache: {exc!r}") from None
         self.load_trust_list(trust_list)
-        for token, fetched_at in lists:
+        for token in lists:
             try:
-                self.load_status_list(token, fetched_at)
+                self.load_status_list(token)
             except FormatError:
                 continue
+        self._replays.restore(replays, time_step(self._clock()))
 
     # -- verifying (never raises, never touches the network) --
 
@@ -445,8 +511,10 @@ class Verifier:
             findings.add(Failure.STATUS_UNKNOWN, "no status list is cached for this credential")
             return
         token = entry.token
-        if token.ttl is not None and entry.fetched_at + token.ttl < now:
-            findings.add(Failure.STATUS_UNKNOWN, "the cached status list is older than its ttl")
+        # Stricter than the draft's "cache for ttl after fetching": counted from the list's own
+        # iat, a list fetched late (a proxy, a copied cache, a replay) is no fresher than signed.
+        if token.ttl is not None and token.issued_at + token.ttl < now:
+            findings.add(Failure.STATUS_UNKNOWN, "the status list is older than its ttl")
         elif token.expires is not None and now > token.expires:
             findings.add(Failure.STATUS_UNKNOWN, "the cached status list has expired")
         else:
@@ -501,7 +569,7 @@ def _result(
     return Result(
         valid=not findings,
         failures=findings.failures(),
-        fields=dict(claims.fields),
+        fields={} if findings else dict(claims.fields),
         type=claims.type,
         profile=claims.profile,
         profile_name=None if profile is None else profile.name,

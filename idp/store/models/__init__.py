@@ -3,7 +3,13 @@
 from idp.store.models.audit import Release
 from idp.store.models.clients import Client
 from idp.store.models.consent import Consent
-from idp.store.models.credentials import Certificate, IssuerKey, StatusList
+from idp.store.models.credentials import (
+    Certificate,
+    IssuerKey,
+    KeyRequest,
+    StatusList,
+    TrustListVersion,
+)
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
 from idp.store.models.registry import RegistryHolder, RegistryRecord
@@ -17,6 +23,7 @@ __all__ = [
     "Consent",
     "Enterprise",
     "IssuerKey",
+    "KeyRequest",
     "Person",
     "RegistryHolder",
     "RegistryRecord",
@@ -26,4 +33,5 @@ __all__ = [
     "SigningKey",
     "StatusList",
     "Token",
+    "TrustListVersion",
 ]

@@ -17,16 +17,50 @@ from idp.store.db import db, utcnow
 
 
 class IssuerKey(db.Model):  # type: ignore[name-defined,misc]
-    """The credential-signing key (P-256) and its X.509 certificate under the root."""
+    """A signing key (P-256) and its X.509 certificate under the root.
+
+    ``purpose`` says which profile the certificate has: ``issuer`` signs credentials and status
+    lists, ``trust_list`` signs the trust list (idp.keys.issuer.PURPOSES).
+    """
 
     __tablename__ = "credential_issuer_keys"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), server_default="issuer", index=True)
     kid: Mapped[str] = mapped_column(String(16), unique=True)  # hex of SHA-256(cert DER)[:8]
     certificate_der: Mapped[bytes] = mapped_column(LargeBinary)
     private_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class KeyRequest(db.Model):  # type: ignore[name-defined,misc]
+    """A key waiting for the offline root to certify it (`idp certs request` / `install`).
+
+    At most one per purpose: a new request replaces the pending one, whose certificate, if the
+    root signs it after all, no longer matches anything and is refused at install.
+    """
+
+    __tablename__ = "credential_key_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), unique=True)
+    private_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrustListVersion(db.Model):  # type: ignore[name-defined,misc]
+    """Every distinct trust list content, numbered: the sequence verifiers require to grow.
+
+    The sequence is the primary key, so two nodes publishing a change at once cannot both take
+    the next number; the loser re-reads and signs the winner's number for the same content.
+    """
+
+    __tablename__ = "trust_list_versions"
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the canonical content
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StatusList(db.Model):  # type: ignore[name-defined,misc]

@@ -7,8 +7,8 @@ per verification than the signature check itself. Everything else (CBOR, ECDSA) 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import cbor2
@@ -26,6 +26,7 @@ COSE_SIGN1_TAG = 18  # RFC 9052 §4.2
 HEADER_ALG = 1
 HEADER_KID = 4
 HEADER_TYP = 16  # RFC 9596
+HEADER_X5CHAIN = 33  # RFC 9360 §2: one certificate as a bstr
 ALG_ES256 = -7  # RFC 9053 §2.1
 KID_BYTES = 8
 _COORDINATE = 32
@@ -35,6 +36,23 @@ _ECDSA = ec.ECDSA(hashes.SHA256())
 DECODE_ERRORS = (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, KeyError)
 
 
+class TrailingBytes(ValueError):
+    """Well-formed CBOR followed by more bytes: one item was expected and something else came."""
+
+
+def loads_exact(data: bytes) -> Any:
+    """Exactly one CBOR item, nothing after it (RFC 8949 §5.1: a sequence is not an item).
+
+    ``cbor2.loads`` stops after the first item and ignores the rest, so bytes appended to a
+    presentation or a COSE structure would ride along unnoticed.
+    """
+    stream = BytesIO(data)
+    item = cbor2.CBORDecoder(stream).decode()
+    if stream.tell() != len(data):
+        raise TrailingBytes("bytes after the CBOR item")
+    return item
+
+
 @dataclass(frozen=True)
 class Sign1:
     protected: bytes  # the serialized protected header, exactly as signed
@@ -42,6 +60,7 @@ class Sign1:
     typ: str | None
     payload: bytes
     signature: bytes
+    x5chain: bytes | None = None  # the signer's certificate (DER), when the header carries it
 
 
 def p1363_signature(private_key: ec.EllipticCurvePrivateKey, message: bytes) -> bytes:
@@ -68,12 +87,18 @@ def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
 
 
 def sign1(
-    payload: bytes, kid: bytes, private_key: ec.EllipticCurvePrivateKey, typ: str | None = None
+    payload: bytes,
+    kid: bytes,
+    private_key: ec.EllipticCurvePrivateKey,
+    typ: str | None = None,
+    x5chain: bytes | None = None,
 ) -> bytes:
-    """A tagged COSE_Sign1 with alg and kid (and typ, when given) protected, no unprotected."""
+    """A tagged COSE_Sign1 with alg and kid (typ, x5chain when given) protected, no unprotected."""
     header: dict[int, Any] = {HEADER_ALG: ALG_ES256, HEADER_KID: kid}
     if typ is not None:
         header[HEADER_TYP] = typ
+    if x5chain is not None:
+        header[HEADER_X5CHAIN] = x5chain
     protected = cbor2.dumps(header, canonical=True)
     signature = p1363_signature(private_key, _to_be_signed(protected, payload))
     return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
@@ -85,9 +110,9 @@ def _bad(detail: str) -> FormatError:
 
 def _load(data: bytes) -> Any:
     try:
-        return cbor2.loads(data)
+        return loads_exact(data)
     except DECODE_ERRORS:
-        raise _bad("not well-formed CBOR") from None
+        raise _bad("not well-formed CBOR, or bytes after it") from None
 
 
 def parse_sign1(data: bytes) -> Sign1:
@@ -101,17 +126,20 @@ def parse_sign1(data: bytes) -> Sign1:
     protected, unprotected, payload, signature = body
     if not all(isinstance(x, bytes) for x in (protected, payload, signature)):
         raise _bad("protected header, payload and signature are byte strings")
-    if not isinstance(unprotected, Mapping):
-        raise _bad("the unprotected header is a map")
+    if unprotected != {}:  # docs/formats.md: everything that matters is signed
+        raise _bad("the unprotected header must be an empty map")
     header = _load(protected)
     if not isinstance(header, dict) or header.get(HEADER_ALG) != ALG_ES256:
         raise _bad("the protected header must name ES256")
     kid, typ = header.get(HEADER_KID), header.get(HEADER_TYP)
+    x5chain = header.get(HEADER_X5CHAIN)
     if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
         raise _bad("the protected header carries an 8-byte kid")
     if typ is not None and not isinstance(typ, str):
         raise _bad("typ is a text string")
-    return Sign1(protected, kid, typ, payload, signature)
+    if x5chain is not None and not isinstance(x5chain, bytes):
+        raise _bad("x5chain is one certificate as a byte string")
+    return Sign1(protected, kid, typ, payload, signature, x5chain)
 
 
 def verify_sign1(message: Sign1, public_key: ec.EllipticCurvePublicKey) -> bool:

@@ -20,7 +20,7 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from yihao.wire.cose import DECODE_ERRORS, Sign1, parse_sign1, sign1
+from yihao.wire.cose import DECODE_ERRORS, Sign1, loads_exact, parse_sign1, sign1
 from yihao.wire.errors import Failure, FormatError
 from yihao.wire.fields import BY_NAME, CredentialType, decode_value, encode_value
 
@@ -141,9 +141,9 @@ def _type(value: object) -> CredentialType:
 
 def decode_claims(payload: bytes) -> CredentialClaims:
     try:
-        body = cbor2.loads(payload)
+        body = loads_exact(payload)
     except DECODE_ERRORS:
-        raise FormatError(Failure.CBOR, "the payload is not well-formed CBOR") from None
+        raise FormatError(Failure.CBOR, "the payload is not one well-formed CBOR item") from None
     if not isinstance(body, dict):
         raise _bad("the claims are a map")
     ours = body.get(CLAIM_YIHAO)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import cbor2
 
-from yihao.wire.cose import DECODE_ERRORS
+from yihao.wire.cose import DECODE_ERRORS, loads_exact
 from yihao.wire.errors import Failure, FormatError
 
 STEP_SECONDS = 30
@@ -44,9 +44,9 @@ def encode_presentation(presentation: Presentation) -> bytes:
 
 def decode_presentation(body: bytes) -> Presentation:
     try:
-        item = cbor2.loads(body)
+        item = loads_exact(body)
     except DECODE_ERRORS:
-        raise FormatError(Failure.CBOR, "not well-formed CBOR") from None
+        raise FormatError(Failure.CBOR, "not one well-formed CBOR item") from None
     if not isinstance(item, list) or len(item) != 3:
         raise FormatError(Failure.CBOR, "a presentation is an array of three items")
     credential, step, signature = item

@@ -33,6 +33,8 @@ def _inflate(data: bytes) -> bytes:
         raise FormatError(Failure.ZLIB, "not a valid zlib stream") from None
     if inflater.unconsumed_tail or not inflater.eof:
         raise FormatError(Failure.ZLIB, "truncated, or inflates to more than 64 KiB")
+    if inflater.unused_data:  # decompressobj keeps bytes after the stream's end aside, silently
+        raise FormatError(Failure.ZLIB, "bytes after the end of the zlib stream")
     return body
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from yihao.wire.cose import DECODE_ERRORS, Sign1, parse_sign1, sign1
+from yihao.wire.cose import DECODE_ERRORS, Sign1, loads_exact, parse_sign1, sign1
 from yihao.wire.errors import Failure, FormatError
 
 TYP = "application/statuslist+cwt"
@@ -77,8 +77,8 @@ def _inflate(lst: bytes) -> bytes:
         bits = inflater.decompress(lst, _MAX_ENTRIES // 8)
     except zlib.error:
         raise FormatError(Failure.STATUS_UNKNOWN, "the list is not valid zlib") from None
-    if inflater.unconsumed_tail or not inflater.eof:
-        raise FormatError(Failure.STATUS_UNKNOWN, "the list is truncated or too large")
+    if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
+        raise FormatError(Failure.STATUS_UNKNOWN, "the list is truncated, too large or trailed")
     return bits
 
 
@@ -86,7 +86,7 @@ def parse_token(data: bytes) -> tuple[Sign1, StatusListToken]:
     """Structure only: the caller checks the signature with a trusted issuer's key."""
     try:
         message = parse_sign1(data)
-        claims = cbor2.loads(message.payload)
+        claims = loads_exact(message.payload)
     except (FormatError, *DECODE_ERRORS):
         raise FormatError(Failure.STATUS_UNKNOWN, "not a status list token") from None
     if message.typ != TYP or not isinstance(claims, dict):

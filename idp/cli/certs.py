@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from yihao.pki import sign_request
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
-from idp.config import Settings
+from idp.config import SETTINGS
 from idp.keys.dev_pki import ensure_pki, issuer_profile, require_root
 from idp.keys.issuer import ISSUER, TRUST_LIST
 from idp.keys.pki import RootFileError, generate_root, load_root_certificate, write_root
@@ -123,7 +123,12 @@ def certs_make_root(directory: Path, name: str, days: int, as_json: bool) -> Non
 @click.option("--root-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option(
-    "--days", type=click.IntRange(1, 3650), default=Settings.issuer_cert_days, show_default=True
+    "--days",
+    type=click.IntRange(
+        SETTINGS["IDP_ISSUER_CERT_DAYS"].low, SETTINGS["IDP_ISSUER_CERT_DAYS"].high
+    ),
+    default=SETTINGS["IDP_ISSUER_CERT_DAYS"].default,
+    show_default=True,
 )
 @json_option
 @operator_command

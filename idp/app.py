@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -13,6 +11,7 @@ from idp.config import Settings, load_settings
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.server import build_server
 from idp.services import Services
+from idp.sessions.flask_session import ServerSessionInterface, store_for
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
@@ -41,7 +40,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_ttl),
         OAUTH2_SCOPES_SUPPORTED=list(SUPPORTED_SCOPES),
         BABEL_DEFAULT_LOCALE="zh_Hans_CN",
         BABEL_TRANSLATION_DIRECTORIES=str(app.root_path + "/web/translations"),
@@ -58,6 +56,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     svc = Services.build(settings)
     app.extensions["yihao"] = svc
+    app.extensions["yihao_sessions"] = store_for(settings)
+    app.session_interface = ServerSessionInterface(
+        app.extensions["yihao_sessions"], settings.interaction_ttl
+    )
     app.extensions["yihao_server"] = build_server(app, svc, sign_out)
     _init_web(app)
     app.wsgi_app = PublicDocuments(app, svc)  # type: ignore[method-assign]

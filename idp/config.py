@@ -172,6 +172,10 @@ class Settings:
     refresh_token_ttl: int = 30 * 24 * 3600
     id_token_ttl: int = 600
     session_ttl: int = 8 * 3600
+    #: "database" (the login_sessions table) or a redis:// URL (idp.sessions.flask_session).
+    session_store: str = "database"
+    session_key_prefix: str = "yihao:"
+    interaction_ttl: int = 1800
     key_cache_seconds: int = 30
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
@@ -215,6 +219,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         refresh_token_ttl=_int(env, "IDP_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         id_token_ttl=_int(env, "IDP_ID_TOKEN_TTL", 600),
         session_ttl=_int(env, "IDP_SESSION_TTL", 8 * 3600),
+        session_store=_session_store(env.get("IDP_SESSION_STORE", "database")),
+        session_key_prefix=env.get("IDP_SESSION_KEY_PREFIX", "yihao:"),
+        interaction_ttl=_int(env, "IDP_INTERACTION_TTL", 1800, minimum=60),
         key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS", 30),
         login_max_failures=_int(env, "IDP_LOGIN_MAX_FAILURES", 5),
         login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS", 300),
@@ -269,6 +276,12 @@ def _issuer(value: str) -> str:
     if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
         raise ConfigError("IDP_ISSUER must be an http(s) URL without query or fragment")
     return value.rstrip("/")
+
+
+def _session_store(value: str) -> str:
+    if value != "database" and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("IDP_SESSION_STORE must be database or a redis:// (rediss://) URL")
+    return value
 
 
 def _issuer_name(value: str) -> str:

@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.auth.session import sign_out
 from idp.config import Settings, load_settings
+from idp.oauth.backchannel_logout import Deliverer
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.server import build_server
 from idp.services import Services
@@ -63,6 +64,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["yihao_server"] = build_server(app, svc, sign_out)
     _init_web(app)
     app.wsgi_app = PublicDocuments(app, svc)  # type: ignore[method-assign]
+    return app
+
+
+def serving_app() -> Flask:
+    """The application as ``idp serve`` runs it in each worker process: with the thread that
+    delivers this provider's back-channel logout tokens off the request path."""
+    app = create_app()
+    Deliverer(app).start()
     return app
 
 

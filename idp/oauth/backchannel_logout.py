@@ -27,7 +27,7 @@ from idp.oauth.principal import Principal
 from idp.oauth.tokens import revoke_grant
 from idp.services import Services
 from idp.store.db import claim, db
-from idp.store.models import AuthorizationCode, Client, LogoutDelivery
+from idp.store.models import AuthorizationCode, Client, Enterprise, LogoutDelivery, Person
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +65,17 @@ def session_ended(svc: Services, person_id: int, sid: str) -> int:
     participants = {_Participant(row.client_id, row.enterprise_id) for row in rows}
     now = int(time.time())
     queued = 0
+    person = db.session.get(Person, person_id)  # a disabled person too: their RPs are told
     for participant in sorted(participants, key=lambda p: (p.client_id, p.enterprise_id or 0)):
         client = Client.query.filter_by(client_id=participant.client_id).one_or_none()
-        principal = Principal.load(person_id, participant.enterprise_id)
-        if client is None or not client.backchannel_logout_uri or principal is None:
+        if client is None or not client.backchannel_logout_uri or person is None:
             continue
+        enterprise = (
+            db.session.get(Enterprise, participant.enterprise_id)
+            if participant.enterprise_id is not None
+            else None
+        )
+        principal = Principal(person, enterprise)
         token = logout_token(svc, client, subject_of(svc, client, principal), sid, now)
         db.session.add(
             LogoutDelivery(

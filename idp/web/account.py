@@ -130,7 +130,7 @@ def end_session(sid: str) -> Response:
 
 @bp.route("/account/sessions/end-all", methods=["POST"])
 def end_all_sessions() -> Response:
-    """"Sign out everywhere": every session of this person, this one included."""
+    """ "Sign out everywhere": every session of this person, this one included."""
     login = _login()
     if login is not None:
         end_sessions(login.person.id, None)

@@ -16,7 +16,7 @@ from flask import current_app, has_request_context, session
 from idp.oauth.backchannel_logout import session_ended
 from idp.services import services
 from idp.sessions.flask_session import ServerSession
-from idp.sessions.store import SessionRecord, SessionStore
+from idp.sessions.store import SessionRecord, SessionStore, digest_of
 from idp.store.db import db
 from idp.store.models import Person
 
@@ -61,6 +61,8 @@ def sign_out() -> None:
     """End this browser's session now, on the server, and tell the clients that took part."""
     current = _session()
     record = current.record
+    if current.cookie_id is not None:  # now, not when the response is saved
+        session_store().delete(digest_of(current.cookie_id))
     current.end()
     if record is not None and record.person_id is not None:
         _ended([record])

@@ -145,7 +145,8 @@ def test_purge_keeps_a_sessions_codes_while_the_session_may_live(
     # A code past the margin still names the clients to tell when its session ends.
     in_session = _code(citizen, LONG_AGO, session_id=secrets.token_hex(16))
     session_over = _code(citizen, LONG_AGO - SESSION_TTL, session_id=secrets.token_hex(16))
-    expired, live = _session(citizen.person_id, NOW - 1), _session(citizen.person_id, NOW + 60)
+    now = int(time.time())  # not NOW: the module may have been imported minutes ago
+    expired, live = _session(citizen.person_id, now - 1), _session(citizen.person_id, now + 3600)
     sent, waiting = _delivery(LONG_AGO), _delivery(None)
     db.session.add_all([in_session, session_over, expired, live, sent, waiting])
     db.session.commit()

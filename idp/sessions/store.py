@@ -70,6 +70,11 @@ def new_sid() -> str:
     return secrets.token_hex(SID_BYTES)
 
 
+def is_sid(value: str) -> bool:
+    """Whether ``value`` has the form ``new_sid`` makes (before it reaches a store's query)."""
+    return len(value) == 2 * SID_BYTES and all(c in "0123456789abcdef" for c in value)
+
+
 def digest_of(cookie_id: str) -> str:
     """The store key for a cookie id: knowing the key does not give the cookie."""
     return hashlib.sha256(cookie_id.encode("ascii", "replace")).hexdigest()

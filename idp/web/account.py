@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from idp.auth.session import LoginSession, current_login, end_sessions, sessions_of, sign_out
 from idp.services import services
+from idp.sessions.store import is_sid
 from idp.store.audit import releases_of
 from idp.store.consents import consents_of, withdraw_consent
 from idp.store.models import Client
@@ -123,14 +124,14 @@ def withdraw(consent_id: int) -> Response:
 @bp.route("/account/sessions/<sid>/end", methods=["POST"])
 def end_session(sid: str) -> Response:
     login = _login()
-    if login is not None:
+    if login is not None and is_sid(sid):
         end_sessions(login.person.id, sid)
     return redirect(url_for("account.account"))
 
 
 @bp.route("/account/sessions/end-all", methods=["POST"])
 def end_all_sessions() -> Response:
-    """ "Sign out everywhere": every session of this person, this one included."""
+    """Sign out everywhere: every session of this person, this one included."""
     login = _login()
     if login is not None:
         end_sessions(login.person.id, None)

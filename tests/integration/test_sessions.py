@@ -217,3 +217,8 @@ def test_one_person_cannot_end_anothers_session(
     html = mine.get("/account").get_data(as_text=True)
     mine.http.post(f"/account/sessions/{their_record.sid}/end", data={"csrf_token": csrf_of(html)})
     assert _signed_in(theirs)
+    # Not a session id: refused before any store sees it (PostgreSQL would refuse NUL in text).
+    for bad in ("%00" * 32, "x" * 32, "a" * 500):
+        answer = mine.http.post(f"/account/sessions/{bad}/end", data={"csrf_token": csrf_of(html)})
+        assert answer.status_code == 302
+    assert _signed_in(mine)

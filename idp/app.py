@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.auth.session import sign_out
 from idp.config import Settings, load_settings
+from idp.oauth.backchannel_logout import Deliverer
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.server import build_server
 from idp.services import Services
+from idp.sessions.flask_session import ServerSessionInterface, store_for
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
@@ -41,7 +41,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_ttl),
         OAUTH2_SCOPES_SUPPORTED=list(SUPPORTED_SCOPES),
         BABEL_DEFAULT_LOCALE="zh_Hans_CN",
         BABEL_TRANSLATION_DIRECTORIES=str(app.root_path + "/web/translations"),
@@ -58,9 +57,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     svc = Services.build(settings)
     app.extensions["yihao"] = svc
+    app.extensions["yihao_sessions"] = store_for(settings)
+    app.session_interface = ServerSessionInterface(
+        app.extensions["yihao_sessions"], settings.interaction_ttl
+    )
     app.extensions["yihao_server"] = build_server(app, svc, sign_out)
     _init_web(app)
     app.wsgi_app = PublicDocuments(app, svc)  # type: ignore[method-assign]
+    return app
+
+
+def serving_app() -> Flask:
+    """The application as ``idp serve`` runs it in each worker process: with the thread that
+    delivers this provider's back-channel logout tokens off the request path."""
+    app = create_app()
+    Deliverer(app).start()
     return app
 
 

@@ -193,6 +193,9 @@ SETTINGS: dict[str, Var] = {
     "IDP_GRANT_TTL": Var(30 * DAY, 3600, 365 * DAY),
     "IDP_ID_TOKEN_TTL": Var(600, 60, 3600),
     "IDP_SESSION_TTL": Var(8 * 3600, 300, DAY),
+    "IDP_SESSION_STORE": Var("database"),
+    "IDP_SESSION_KEY_PREFIX": Var("yihao:"),
+    "IDP_INTERACTION_TTL": Var(1800, 60, DAY),
     "IDP_KEY_CACHE_SECONDS": Var(30, 1, 300),
     "IDP_LOGIN_MAX_FAILURES": Var(5, 1, 20),
     "IDP_LOGIN_LOCKOUT_SECONDS": Var(300, 60, DAY),
@@ -255,6 +258,10 @@ class Settings:
     grant_ttl: int  # absolute: no refresh token of a grant outlives this, from code redemption
     id_token_ttl: int
     session_ttl: int
+    #: "database" (the login_sessions table) or a redis:// URL (idp.sessions).
+    session_store: str
+    session_key_prefix: str
+    interaction_ttl: int
     key_cache_seconds: int
     login_max_failures: int
     login_lockout_seconds: int
@@ -301,6 +308,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         grant_ttl=_int(env, "IDP_GRANT_TTL"),
         id_token_ttl=_int(env, "IDP_ID_TOKEN_TTL"),
         session_ttl=_int(env, "IDP_SESSION_TTL"),
+        session_store=_session_store(_text(env, "IDP_SESSION_STORE")),
+        session_key_prefix=_text(env, "IDP_SESSION_KEY_PREFIX"),
+        interaction_ttl=_int(env, "IDP_INTERACTION_TTL"),
         key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS"),
         login_max_failures=_int(env, "IDP_LOGIN_MAX_FAILURES"),
         login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS"),
@@ -450,6 +460,12 @@ def _issuer(value: str) -> str:
     if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
         raise ConfigError("IDP_ISSUER must be an http(s) URL without query or fragment")
     return value.rstrip("/")
+
+
+def _session_store(value: str) -> str:
+    if value != "database" and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("IDP_SESSION_STORE must be database or a redis:// (rediss://) URL")
+    return value
 
 
 def _issuer_name(value: str) -> str:

@@ -17,7 +17,7 @@ GRACEFUL_SECONDS = 5
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
     Granian(
-        "idp.app:create_app",
+        "idp.app:serving_app",
         factory=True,
         address=host,
         port=port,

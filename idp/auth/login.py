@@ -22,6 +22,7 @@ class LoginFailure(StrEnum):
     MALFORMED = "malformed"
     BAD_CREDENTIALS = "bad_credentials"
     LOCKED = "locked"
+    DISABLED = "disabled"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def authenticate(
         return LoginFailure.BAD_CREDENTIALS
     assert person is not None
     _record_success(person, passwords, password)
-    return person
+    # Said only after the right password, so it tells nothing to someone guessing numbers.
+    return LoginFailure.DISABLED if person.disabled_at is not None else person
 
 
 def _record_failure(person: Person, policy: LoginPolicy) -> None:

@@ -53,6 +53,12 @@ def client_group() -> None:
 @click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--access-token-format", type=click.Choice(["opaque", "jwt"]), default="opaque")
 @click.option("--jwks-file", help="The client's public JWK set, for private_key_jwt.")
+@click.option("--backchannel-logout-uri", help="Where logout tokens go when a session ends.")
+@click.option(
+    "--backchannel-logout-session-required",
+    is_flag=True,
+    help="The client needs sid in logout tokens (always sent here).",
+)
 @json_option
 @operator_command
 def client_add(
@@ -69,6 +75,8 @@ def client_add(
     id_token_alg: str,
     access_token_format: str,
     jwks_file: str | None,
+    backchannel_logout_uri: str | None,
+    backchannel_logout_session_required: bool,
     as_json: bool,
 ) -> None:
     """Register a client and print its client_id and (once only) its secret."""
@@ -87,6 +95,8 @@ def client_add(
         id_token_alg=id_token_alg,
         access_token_format=access_token_format,
         jwks=_jwks(jwks_file),
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=backchannel_logout_session_required,
     )
     with app_context():
         client, client_secret = register_client(spec)

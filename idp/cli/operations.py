@@ -42,9 +42,9 @@ def db_upgrade(as_json: bool) -> None:
 @json_option
 @operator_command
 def db_purge(as_json: bool) -> None:
-    """Delete expired codes, tokens and one-time values a day after they stop mattering."""
+    """Delete expired codes, tokens, sessions and one-time values once they stop mattering."""
     with app_context():
-        emit(purge_expired(), as_json)
+        emit(purge_expired(services().settings.session_ttl), as_json)
 
 
 @main.group("demo")

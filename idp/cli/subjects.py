@@ -6,10 +6,12 @@ import sys
 
 import click
 
+from idp.auth.session import end_sessions
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.identifiers import mask_identifier, parse_resident_id, parse_uscc
+from idp.oauth.tokens import revoke_person
 from idp.services import services
-from idp.store.db import db
+from idp.store.db import db, utcnow
 from idp.store.subjects import (
     Contact,
     add_enterprise,
@@ -60,6 +62,32 @@ def person_add(
                 "person": person.public_id,
                 "id_number": rid.masked,
                 "document_type": str(rid.document_type),
+            },
+            as_json,
+        )
+
+
+@person_group.command("disable")
+@click.option("--id-number", required=True)
+@json_option
+@operator_command
+def person_disable(id_number: str, as_json: bool) -> None:
+    """Disable a person: no more sign-ins, every session ended (with back-channel logout to the
+    services that took part) and every token about them revoked."""
+    rid = parse_resident_id(id_number)
+    with app_context():
+        person = find_person(services().cipher, rid.number)
+        if person is None:
+            raise click.BadParameter(f"no person is registered with number {rid.masked}")
+        person.disabled_at = person.disabled_at or utcnow()
+        db.session.commit()
+        ended = end_sessions(person.id, None)
+        emit(
+            {
+                "person": person.public_id,
+                "id_number": rid.masked,
+                "sessions_ended": ended,
+                "tokens_revoked": revoke_person(person.id),
             },
             as_json,
         )

@@ -45,5 +45,7 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "claims_locales_supported": ["zh-CN"],
         "authorization_response_iss_parameter_supported": True,  # RFC 9207 3
         "frontchannel_logout_supported": False,
-        "backchannel_logout_supported": False,
+        # Back-Channel Logout 1.0 section 2.1: logout tokens carry sid (oauth.backchannel_logout).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
     }

@@ -70,6 +70,13 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
             "exp": int(time.time()) + settings.id_token_ttl,
         }
 
+    def get_authorization_code_claims(self, code: AuthorizationCode) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_authorization_code_claims(code)
+        # Back-Channel Logout 1.0 section 2.1 (and Front-Channel 3): the login session's id.
+        if code.session_id:
+            claims["sid"] = code.session_id
+        return claims
+
     def validate_openid_authorization_request(self, grant: Any, redirect_uri: Any) -> None:
         # The nonce is stored with the code (255 characters); PostgreSQL refuses NUL in text.
         nonce = grant.request.payload.data.get("nonce")

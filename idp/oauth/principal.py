@@ -24,8 +24,8 @@ class Principal:
         cls, person_id: int | None, enterprise_id: int | None, auth_time: int | None = None
     ) -> Principal | None:
         person = db.session.get(Person, person_id) if person_id is not None else None
-        if person is None:
-            return None
+        if person is None or person.disabled_at is not None:
+            return None  # a disabled person's outstanding codes redeem nothing
         enterprise = (
             db.session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
         )

@@ -40,6 +40,8 @@ class ClientSpec:
     id_token_alg: str = "RS256"
     access_token_format: str = "opaque"
     jwks: dict[str, Any] | None = None
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
     client_id: str | None = None  # only for the provider's own first-party clients
 
 
@@ -78,6 +80,7 @@ def _check(spec: ClientSpec) -> None:
         _check_uri(uri, "redirect URI")
     for uri in spec.post_logout_redirect_uris:
         _check_uri(uri, "post-logout redirect URI")
+    _check_backchannel(spec)
     if spec.subject_type not in ("pairwise", "public"):
         raise RegistrationError("subject type must be pairwise or public")
     if spec.id_token_alg not in SUPPORTED_ALGS:
@@ -87,6 +90,16 @@ def _check(spec: ClientSpec) -> None:
     if spec.auth_method == "private_key_jwt" and not (spec.jwks and spec.jwks.get("keys")):
         raise RegistrationError("private_key_jwt needs the client's public keys (jwks)")
     _check_sector(spec)
+
+
+def _check_backchannel(spec: ClientSpec) -> None:
+    if spec.backchannel_logout_uri is None:
+        if spec.backchannel_logout_session_required:
+            raise RegistrationError("backchannel_logout_session_required needs a back-channel URI")
+        return
+    # Back-Channel Logout 1.0 section 2.2: an absolute URL, https or loopback http like redirect
+    # URIs, which MAY carry a query but MUST NOT carry a fragment.
+    _check_uri(spec.backchannel_logout_uri, "back-channel logout URI")
 
 
 def _check_sector(spec: ClientSpec) -> None:
@@ -137,6 +150,8 @@ def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
         purposes=dict(spec.purposes),
         id_token_signed_response_alg=spec.id_token_alg,
         access_token_format=spec.access_token_format,
+        backchannel_logout_uri=spec.backchannel_logout_uri,
+        backchannel_logout_session_required=spec.backchannel_logout_session_required,
     )
     db.session.add(client)
     db.session.commit()

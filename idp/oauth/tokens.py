@@ -178,6 +178,13 @@ def revoke_grant(grant_id: str) -> int:
     return int(count)
 
 
+def revoke_person(person_id: int) -> int:
+    """Revoke every live token about one person (an operator disabled them); returns how many."""
+    count = Token.query.filter_by(person_id=person_id, revoked=False).update({"revoked": True})
+    db.session.commit()
+    return int(count)
+
+
 def find_token(value: str, hint: str | None = None, whole_subject: bool = False) -> Token | None:
     """Look a token up by its digest, as access token or refresh token (RFC 7009 2.1 hints),
     with its person and enterprise in the same query."""

@@ -1,10 +1,13 @@
-"""Deleting rows that can no longer decide anything: expired codes and tokens, one-time values
-past their lifetime, and revocation markers of grants with nothing left.
+"""Deleting rows that can no longer decide anything: expired codes, tokens and login sessions,
+one-time values past their lifetime, logout tokens delivered or given up, and revocation markers
+of grants with nothing left.
 
 Every sign-in adds a code and tokens, so without this the tables and their indexes grow for ever.
 A row goes only ``PURGE_MARGIN_SECONDS`` after its last use is gone: a used code still revokes its
 grant when replayed before it expires (RFC 6749 4.1.2), and a spent refresh token does so until
-the refresh token itself expires (RFC 9700 4.14.2), so both are kept that long. Deletes run in
+the refresh token itself expires (RFC 9700 4.14.2), so both are kept that long. A code issued in
+a login session also says which clients to tell when that session ends (Back-Channel Logout), so
+it is kept until the session is over too. Deletes run in
 batches, each its own transaction, so a large backlog never holds long locks.
 """
 
@@ -17,25 +20,44 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 
 from idp.store.db import db
-from idp.store.models import AuthorizationCode, RevokedGrant, SeenValue, Token
+from idp.store.models import (
+    AuthorizationCode,
+    LogoutDelivery,
+    RevokedGrant,
+    SeenValue,
+    SessionRow,
+    Token,
+)
 
 #: How long after expiry a row is kept (clock skew, and a day to look at recent history).
 PURGE_MARGIN_SECONDS = 24 * 3600
 PURGE_BATCH = 5000
 
 
-def purge_expired(now: float | None = None, batch: int = PURGE_BATCH) -> dict[str, int]:
-    """Delete what has expired; returns how many rows of each kind went."""
-    cutoff = int(now if now is not None else time.time()) - PURGE_MARGIN_SECONDS
+def purge_expired(
+    session_ttl: int, now: float | None = None, batch: int = PURGE_BATCH
+) -> dict[str, int]:
+    """Delete what has expired; returns how many rows of each kind went. ``session_ttl`` is the
+    longest a login session lives (``IDP_SESSION_TTL``)."""
+    moment = int(now if now is not None else time.time())
+    cutoff = moment - PURGE_MARGIN_SECONDS
     cutoff_at = datetime.fromtimestamp(cutoff, UTC).replace(tzinfo=None)  # naive UTC, as stored
     token_dead = and_(
         Token.issued_at + Token.expires_in < cutoff,
         or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < cutoff),
     )
+    code_dead = or_(
+        and_(AuthorizationCode.session_id.is_(None), AuthorizationCode.expires_at < cutoff),
+        AuthorizationCode.expires_at < cutoff - session_ttl,
+    )
+    delivery_done = or_(LogoutDelivery.delivered_at < cutoff, LogoutDelivery.given_up_at < cutoff)
     counts = {
-        "codes": _delete(AuthorizationCode.id, AuthorizationCode.expires_at < cutoff, batch),
+        "codes": _delete(AuthorizationCode.id, code_dead, batch),
         "tokens": _delete(Token.id, token_dead, batch),
         "seen_values": _delete(SeenValue.key, SeenValue.expires_at < cutoff_at, batch),
+        # An expired session opens nothing, so it goes at once (Redis expires its own).
+        "sessions": _delete(SessionRow.digest, SessionRow.expires_at <= moment, batch),
+        "logout_deliveries": _delete(LogoutDelivery.id, delivery_done, batch),
     }
     # A marker is needed while a code or token of its grant could still be used or issued.
     orphaned = and_(

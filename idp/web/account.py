@@ -1,15 +1,17 @@
-"""The citizen's own page: who used my data, which services I allowed, and signing out."""
+"""The citizen's own page: who used my data, which services I allowed, where I am signed in,
+and signing out (here, on another device, or everywhere)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from idp.auth.session import LoginSession, current_login, sign_out
+from idp.auth.session import LoginSession, current_login, end_sessions, sessions_of, sign_out
 from idp.services import services
+from idp.sessions.store import is_sid
 from idp.store.audit import releases_of
 from idp.store.consents import consents_of, withdraw_consent
 from idp.store.models import Client
@@ -34,6 +36,34 @@ class _ConsentRow:
     labels: list[str]
     granted_at: datetime
     revoke_action: str
+
+
+@dataclass(frozen=True)
+class _SessionRow:
+    signed_in_at: datetime
+    last_seen: datetime
+    device: str
+    address: str
+    current: bool
+    end_action: str
+
+
+def _session_rows(login: LoginSession) -> list[_SessionRow]:
+    return [
+        _SessionRow(
+            _utc(r.auth_time or r.created_at),
+            _utc(r.last_seen),
+            r.device,
+            r.address,
+            r.sid == login.sid,
+            url_for("account.end_session", sid=r.sid),
+        )
+        for r in sessions_of(login.person.id)
+    ]
+
+
+def _utc(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def _client_names(client_ids: set[str]) -> dict[str, str]:
@@ -77,6 +107,8 @@ def account() -> str | Response:
             )
             for c in consents
         ],
+        sessions=_session_rows(login),
+        end_all_action=url_for("account.end_all_sessions"),
         logout_action=url_for("account.logout"),
     )
 
@@ -87,6 +119,23 @@ def withdraw(consent_id: int) -> Response:
     if login is not None:
         withdraw_consent(login.person.id, consent_id)
     return redirect(url_for("account.account"))
+
+
+@bp.route("/account/sessions/<sid>/end", methods=["POST"])
+def end_session(sid: str) -> Response:
+    login = _login()
+    if login is not None and is_sid(sid):
+        end_sessions(login.person.id, sid)
+    return redirect(url_for("account.account"))
+
+
+@bp.route("/account/sessions/end-all", methods=["POST"])
+def end_all_sessions() -> Response:
+    """Sign out everywhere: every session of this person, this one included."""
+    login = _login()
+    if login is not None:
+        end_sessions(login.person.id, None)
+    return redirect(url_for("account.signed_out"))
 
 
 @bp.route("/account/logout", methods=["POST"])

@@ -2,7 +2,7 @@
 
 One decision point, ``_decide``, looks at a validated request and the login session and either
 issues the code or starts the next interaction step (login, enterprise choice, consent). Each step
-records its outcome on the pending interaction in the session cookie and resumes the request by
+records its outcome on the pending interaction in the server-side session and resumes the request by
 its id, so the original parameters (which may carry a login hint) never reappear in a URL.
 """
 
@@ -56,7 +56,7 @@ from idp.web.labels import SENSITIVE_SCOPES, claim_label, scope_label
 
 bp = Blueprint("authorize", __name__)
 
-#: Pending interactions kept per browser; older ones are dropped (the cookie must stay small).
+#: Pending interactions kept per browser; older ones are dropped (bounds what one browser stores).
 MAX_PENDING = 4
 
 Reply = Response | WerkzeugResponse | tuple[str, int] | str
@@ -294,7 +294,9 @@ _LOGIN_MESSAGES = {
     LoginFailure.MALFORMED: _l("Enter a valid 18-character resident identity number."),
     LoginFailure.BAD_CREDENTIALS: _l("The identity number or password is not correct."),
     LoginFailure.LOCKED: _l("Too many failed attempts. Try again in a few minutes."),
+    LoginFailure.DISABLED: _l("This account has been disabled. Please contact the service desk."),
 }
+_LOGIN_STATUS = {LoginFailure.LOCKED: 429, LoginFailure.DISABLED: 403}
 
 
 def _login_step(uid: str, pending: dict[str, Any], client: Client) -> Reply:
@@ -318,7 +320,7 @@ def _login_step(uid: str, pending: dict[str, Any], client: Client) -> Reply:
             error=message,
             client_name=client.name,
         )
-        return page, 429 if outcome is LoginFailure.LOCKED else 401
+        return page, _LOGIN_STATUS.get(outcome, 401)
     sign_in(outcome)
     interactions()[uid]["logged_in"] = True
     return _resume(uid)

@@ -1,10 +1,14 @@
 """RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0, sections 2 to 4).
 
-With a valid ``id_token_hint`` the session ends at once; without one the person confirms first
-(section 6: such requests are a denial-of-service vector), and that form is CSRF-checked.
+With a valid ``id_token_hint`` from this browser's own session the session ends at once. Without
+one, or with one of another session (another person's, or this person's on another device: its
+``sid`` is not this session's), the person confirms first (section 6: such requests are a
+denial-of-service vector), and that form is CSRF-checked.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -13,11 +17,13 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
+from idp.auth.session import current_login
 from idp.oauth.server import YihaoServer
+from idp.services import services
 from idp.web.errors import error_page
 
 bp = Blueprint("logout", __name__)
-_PASS_THROUGH = ("client_id", "post_logout_redirect_uri", "state", "ui_locales")
+_PASS_THROUGH = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -30,7 +36,7 @@ def logout() -> Response | str | tuple[str, int]:
             400, _("Invalid sign-out request"), error.get_error_description() or error.error
         )
     confirmed = request.method == "POST" and "confirm" in request.form
-    if validated.needs_confirmation and not confirmed:
+    if _needs_confirmation(validated) and not confirmed:
         hidden = {k: request.values[k] for k in _PASS_THROUGH if request.values.get(k)}
         client = validated.client
         return render_template(
@@ -47,3 +53,10 @@ def logout() -> Response | str | tuple[str, int]:
             raise CSRFError(str(exc)) from None
     response: Response | None = server.create_endpoint_response("end_session", validated)
     return response or render_template("logged_out.html")
+
+
+def _needs_confirmation(validated: Any) -> bool:
+    if validated.needs_confirmation:  # no id_token_hint
+        return True
+    login = current_login(services().settings.session_ttl)
+    return login is not None and validated.id_token_claims.get("sid") != login.sid

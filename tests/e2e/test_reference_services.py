@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, BrowserContext
 from yihao import qr
 from yihao.holder import Holder
 from yihao.oidc import RelyingParty
@@ -39,11 +39,14 @@ pytestmark = pytest.mark.e2e
 UNREACHABLE = "http://127.0.0.1:9"
 
 
-def _register(provider: Provider, name: str, scope: str, redirect: str) -> dict[str, Any]:
+def _register(
+    provider: Provider, name: str, scope: str, redirect: str, *extra: str
+) -> dict[str, Any]:
     return run_idp(
         provider.env,
         *("client", "add", "--name", name, "--scope", scope, "--redirect-uri", redirect),
         *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+        *extra,
     )
 
 
@@ -61,7 +64,13 @@ def housing_fund(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -
     """The housing-fund app under gunicorn, as `make demo` runs it; its base URL."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    client = _register(provider, "公积金 e2e", "openid profile id_number", f"{base}/callback")
+    client = _register(
+        provider,
+        "公积金 e2e",
+        "openid profile id_number",
+        f"{base}/callback",
+        *("--backchannel-logout-uri", f"{base}/backchannel-logout"),
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YIHAO_", "IDP_"))}
     env.update(_app_env(provider, client))
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
@@ -122,7 +131,27 @@ def test_housing_fund_application_is_prefilled_after_login_and_consent(
     page.get_by_role("button", name="提交申请").click()
     assert page.get_by_text("申请已受理").is_visible()
     assert page.get_by_text("12000 元").is_visible()
+
+    # Signing out at the provider ends the housing fund's session too (Back-Channel Logout 1.0).
+    assert _housing_fund_session_alive(context, housing_fund)
+    page.goto(provider.issuer + "/account")
+    page.locator("form.signout button[type=submit]").click()
+    page.wait_for_url(provider.issuer + "/signed-out")
+    deadline = time.monotonic() + 20  # delivered off the request path, polled every second
+    while _housing_fund_session_alive(context, housing_fund) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _housing_fund_session_alive(context, housing_fund)
     context.close()
+
+
+def _housing_fund_session_alive(context: BrowserContext, base: str) -> bool:
+    """Whether the browser's housing-fund cookie still opens a login there (without following
+    redirects: a gone login sends /apply to /login)."""
+    answer = context.request.get(base + "/apply", max_redirects=0)
+    if answer.status == 302:
+        assert answer.headers["location"].startswith("/login")
+        return False
+    return True
 
 
 def _import(provider: Provider, kind: str, header: str, *rows: str) -> None:

@@ -210,5 +210,6 @@ def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
     result = call(run, "db", "purge", "--json")
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
-    assert set(counts) == {"codes", "tokens", "seen_values", "revoked_grants"}
+    kinds = {"codes", "tokens", "seen_values", "sessions", "logout_deliveries", "revoked_grants"}
+    assert set(counts) == kinds
     assert all(isinstance(n, int) for n in counts.values())

@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from idp.keys.ring import PUBLISH_AHEAD
 from idp.services import services
-from tests.conftest import Citizen, RegisteredClient, make_client
+from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client
 from tests.support.browser import Authorization, Browser, csrf_of, location_params
 from tests.support.oidc import id_token_claims, id_token_header, tokens_for
 
@@ -182,3 +182,36 @@ def test_every_published_key_is_public_and_identified(browser: Browser) -> None:
     private_members = {"d", "p", "q", "dp", "dq", "qi"}
     assert all(not private_members & set(k) for k in keys)
     assert {k["alg"] for k in keys} >= {"RS256", "ES256"}
+
+
+# --- an id_token_hint of another session ------------------------------------------------------
+
+
+def test_a_hint_of_another_person_asks_before_signing_out(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    # RP-Initiated Logout 1.0 section 6: a hint not about this session is no proof of intent.
+    someone_else = Browser(app.test_client())
+    their_token = tokens_for(someone_else, rp, make_citizen(app, name="李四"))["id_token"]
+    tokens_for(browser, rp, citizen)
+    page = logout(browser, id_token_hint=their_token, post_logout_redirect_uri=BYE, state="s")
+    assert page.status_code == 200 and "<form" in page.get_data(as_text=True)
+    assert "code" in silent_result(browser, rp)  # still signed in
+    hidden = {"confirm": "1", "id_token_hint": their_token, "post_logout_redirect_uri": BYE}
+    assert all(f'name="{k}" value="{v}"' in page.get_data(as_text=True) for k, v in hidden.items())
+    done = browser.submit(page, **hidden, state="s")
+    assert done.status_code == 302 and done.headers["Location"].startswith(BYE)
+    assert silent_result(browser, rp)["error"] == "login_required"
+    assert "code" in silent_result(someone_else, rp)  # their session was never at stake
+
+
+def test_a_hint_of_the_same_person_on_another_device_asks_too(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    phone = Browser(app.test_client())
+    phone_token = tokens_for(phone, rp, citizen)["id_token"]
+    own_token = tokens_for(browser, rp, citizen)["id_token"]
+    page = logout(browser, id_token_hint=phone_token, post_logout_redirect_uri=BYE)
+    assert page.status_code == 200 and "code" in silent_result(browser, rp)
+    silent = logout(browser, id_token_hint=own_token, post_logout_redirect_uri=BYE)
+    assert silent.status_code == 302  # this session's own token signs out at once

@@ -10,17 +10,28 @@ from typing import Any
 from flask import Flask
 
 from idp.store.db import db
-from idp.store.models import AuthorizationCode, RevokedGrant, SeenValue, Token
+from idp.store.models import (
+    AuthorizationCode,
+    LogoutDelivery,
+    RevokedGrant,
+    SeenValue,
+    SessionRow,
+    Token,
+)
 from idp.store.purge import PURGE_MARGIN_SECONDS, purge_expired
 from tests.conftest import Citizen
 
 NOW = int(time.time())
 LONG_AGO = NOW - PURGE_MARGIN_SECONDS - 60  # past the margin
 LATELY = NOW - 60  # expired, but within the margin
+SESSION_TTL = 8 * 3600
 
 
-def _code(citizen: Citizen, expires_at: int, grant_id: str | None = None) -> AuthorizationCode:
+def _code(
+    citizen: Citizen, expires_at: int, grant_id: str | None = None, session_id: str | None = None
+) -> AuthorizationCode:
     return AuthorizationCode(
+        session_id=session_id,
         code_digest=secrets.token_hex(32),
         grant_id=grant_id or secrets.token_hex(16),
         client_id="purge-test",
@@ -86,7 +97,7 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
     seen_keys = (old_seen.key, live_seen.key)
     marker_ids = (orphan.grant_id, still_needed.grant_id)
 
-    counts = purge_expired(batch=2)  # several batches, each its own transaction
+    counts = purge_expired(SESSION_TTL, batch=2)  # several batches, each its own transaction
 
     assert not _exists(AuthorizationCode, ids["a"])
     assert _exists(AuthorizationCode, ids["b"]) and _exists(AuthorizationCode, ids["c"])
@@ -96,4 +107,55 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
     assert not _exists(RevokedGrant, marker_ids[0]) and _exists(RevokedGrant, marker_ids[1])
     assert counts["codes"] >= 1 and counts["tokens"] >= 2 and counts["seen_values"] >= 1
     assert counts["revoked_grants"] >= 1
-    assert purge_expired() == {"codes": 0, "tokens": 0, "seen_values": 0, "revoked_grants": 0}
+    again = purge_expired(SESSION_TTL)
+    assert again == dict.fromkeys(
+        ("codes", "tokens", "seen_values", "sessions", "logout_deliveries", "revoked_grants"), 0
+    )
+
+
+def _session(person_id: int, expires_at: int) -> SessionRow:
+    return SessionRow(
+        digest=secrets.token_hex(32),
+        sid=secrets.token_hex(16),
+        person_id=person_id,
+        auth_time=expires_at - SESSION_TTL,
+        created_at=expires_at - SESSION_TTL,
+        last_seen=expires_at - SESSION_TTL,
+        expires_at=expires_at,
+        device="",
+        address="",
+        sealed=b"",
+    )
+
+
+def _delivery(delivered_at: int | None) -> LogoutDelivery:
+    return LogoutDelivery(
+        client_id="purge-test",
+        uri="https://rp.example/bcl",
+        token="x",
+        attempts=1,
+        next_attempt_at=NOW,
+        delivered_at=delivered_at,
+        created_at=LONG_AGO,
+    )
+
+
+def test_purge_keeps_a_sessions_codes_while_the_session_may_live(
+    ctx: Flask, citizen: Citizen
+) -> None:
+    # A code past the margin still names the clients to tell when its session ends.
+    in_session = _code(citizen, LONG_AGO, session_id=secrets.token_hex(16))
+    session_over = _code(citizen, LONG_AGO - SESSION_TTL, session_id=secrets.token_hex(16))
+    now = int(time.time())  # not NOW: the module may have been imported minutes ago
+    expired, live = _session(citizen.person_id, now - 1), _session(citizen.person_id, now + 3600)
+    sent, waiting = _delivery(LONG_AGO), _delivery(None)
+    db.session.add_all([in_session, session_over, expired, live, sent, waiting])
+    db.session.commit()
+    keys = (in_session.id, session_over.id, expired.digest, live.digest, sent.id, waiting.id)
+
+    counts = purge_expired(SESSION_TTL)
+
+    assert _exists(AuthorizationCode, keys[0]) and not _exists(AuthorizationCode, keys[1])
+    assert not _exists(SessionRow, keys[2]) and _exists(SessionRow, keys[3])
+    assert not _exists(LogoutDelivery, keys[4]) and _exists(LogoutDelivery, keys[5])
+    assert counts["sessions"] >= 1 and counts["logout_deliveries"] >= 1

@@ -201,3 +201,15 @@ def test_defaults_follow_owasp_argon2id(tmp_path: Path) -> None:
 def test_issuer_trailing_slash_is_removed(tmp_path: Path) -> None:
     env = {"IDP_INSTANCE_DIR": str(tmp_path), "IDP_ISSUER": "https://id.example.gov.cn/"}
     assert load_settings(env).issuer == "https://id.example.gov.cn"
+
+
+def test_the_session_store_is_the_database_or_a_redis_url(tmp_path: Path) -> None:
+    env = {"IDP_INSTANCE_DIR": str(tmp_path)}
+    assert load_settings(env).session_store == "database"
+    redis_url = "redis://127.0.0.1:6379/0"
+    assert load_settings({**env, "IDP_SESSION_STORE": redis_url}).session_store == redis_url
+    for bad in ("memcached://127.0.0.1", "redis", ""):
+        with pytest.raises(ConfigError, match="IDP_SESSION_STORE"):
+            load_settings({**env, "IDP_SESSION_STORE": bad})
+    with pytest.raises(ConfigError, match="IDP_INTERACTION_TTL"):
+        load_settings({**env, "IDP_INTERACTION_TTL": "10"})

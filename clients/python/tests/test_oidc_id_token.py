@@ -18,7 +18,15 @@ import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, OctKey, RSAKey
-from yihao.oidc import Expectations, IdTokenError, IdTokenReason, IdTokenValidator, JwksCache
+from yihao.oidc import (
+    Expectations,
+    IdTokenError,
+    IdTokenReason,
+    IdTokenValidator,
+    JwksCache,
+    LogoutTokenError,
+    LogoutTokenValidator,
+)
 from yihao.oidc.id_token import half_hash
 
 ISSUER = "https://id.example.gov.cn"
@@ -257,3 +265,70 @@ def test_the_reason_is_a_string_for_callers_that_compare_text(keys: Keys) -> Non
     assert caught.value.reason == "nonce"
     assert str(caught.value) == "ID token rejected: nonce"
     assert token not in repr(caught.value)
+
+
+# --- logout tokens (Back-Channel Logout 1.0 section 2.6) ------------------------------------------
+
+EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def logout_claims(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "aud": CLIENT,
+        "sub": "pairwise-subject",
+        "sid": "session-1",
+        "iat": NOW - 5,
+        "exp": NOW + 115,
+        "jti": "jti-1",
+        "events": {EVENT: {}},
+    }
+    base.update(changes)
+    return {name: value for name, value in base.items() if value is not None}
+
+
+def sign_logout(payload: dict[str, Any], key: Key = RSA, **header: Any) -> str:
+    return sign(payload, key, **{"typ": "logout+jwt", **header})
+
+
+def logout_rejected(keys: Keys, token: str) -> str:
+    with pytest.raises(LogoutTokenError) as caught:
+        LogoutTokenValidator(keys.validator()).validate(token)
+    return caught.value.reason
+
+
+def test_a_valid_logout_token_names_the_session_and_subject(keys: Keys) -> None:
+    token = sign_logout(logout_claims())
+    ended = LogoutTokenValidator(keys.validator()).validate(token)
+    assert (ended.sub, ended.sid, ended.jti) == ("pairwise-subject", "session-1", "jti-1")
+    assert ended.expires_at == NOW + 115 + LEEWAY
+    only_sid = LogoutTokenValidator(keys.validator()).validate(sign_logout(logout_claims(sub=None)))
+    assert only_sid.sub is None and only_sid.sid == "session-1"
+
+
+@pytest.mark.parametrize(
+    ("changes", "header", "reason"),
+    [
+        ({"iss": "https://evil.example"}, {}, "iss"),
+        ({"aud": "another-client"}, {}, "aud"),
+        ({"iat": NOW + 3600}, {}, "iat"),
+        ({"iat": None}, {}, "iat"),
+        ({"exp": NOW - 3600}, {}, "exp"),
+        ({"events": None}, {}, "events"),
+        ({"events": {"http://schemas.openid.net/event/other": {}}}, {}, "events"),
+        ({"events": {EVENT: "yes"}}, {}, "events"),
+        ({"sub": None, "sid": None}, {}, "sub_or_sid"),
+        ({"nonce": "n-1"}, {}, "nonce"),  # an ID token is not a logout token
+        ({"jti": None}, {}, "jti"),
+        ({}, {"typ": "at+jwt"}, "typ"),  # an RFC 9068 access token
+    ],
+)
+def test_each_logout_token_rule_refuses_on_its_own(
+    keys: Keys, changes: dict[str, Any], header: dict[str, Any], reason: str
+) -> None:
+    assert logout_rejected(keys, sign_logout(logout_claims(**changes), **header)) == reason
+
+
+def test_a_logout_token_signed_by_another_key_is_refused(keys: Keys) -> None:
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+    assert logout_rejected(keys, sign_logout(logout_claims(), stranger)) == "signature"

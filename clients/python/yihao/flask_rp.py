@@ -7,6 +7,11 @@ store is keyed by a hash of that id, so a copy of the store does not yield worki
 
 Refresh tokens work once at this provider and a replayed one revokes the whole grant, so refreshes
 of one login go through ``TokenStore.update``, which serialises them even across processes.
+
+``POST /backchannel-logout`` takes the provider's logout tokens (OpenID Connect Back-Channel
+Logout 1.0): when a person signs out at the provider, or ends a session from its account page,
+the logins of that session here end too. Register ``<this app>/backchannel-logout`` as the
+client's back-channel logout URI.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from flask.typing import ResponseReturnValue
 from yihao.oidc import (
     AuthorizationError,
     AuthorizationStart,
+    LogoutTokenError,
     OidcError,
     RelyingParty,
     Subject,
@@ -56,6 +62,7 @@ __all__ = [
     "StoredLogin",
     "TokenStore",
     "YihaoLogin",
+    "ended_by",
     "login_required",
     "safe_next",
     "store_key",
@@ -107,6 +114,23 @@ class TokenStore(Protocol):
         an exception from ``change`` leaves the login as it was."""
         ...
 
+    def end_logins(self, sub: str | None, sid: str | None) -> int:
+        """Delete the logins a logout token names; returns how many (see ``ended_by``)."""
+        ...
+
+    def first_use(self, jti: str, expires_at: float) -> bool:
+        """Remember a logout token's ``jti`` until ``expires_at``; False if it was seen before."""
+        ...
+
+
+def ended_by(claims: dict[str, Any], sub: str | None, sid: str | None) -> bool:
+    """Whether a logout token with ``sub`` and/or ``sid`` ends the login with these ID token
+    claims: its session when ``sid`` is given, every login of ``sub`` when only that is
+    (Back-Channel Logout 1.0 section 2.4)."""
+    if sub is None and sid is None:
+        return False
+    return (sid is None or claims.get("sid") == sid) and (sub is None or claims.get("sub") == sub)
+
 
 def store_key(session_id: str) -> str:
     """The store key for a cookie's session id: a digest, so the store never holds the id."""
@@ -120,6 +144,7 @@ class MemoryStore:
         self._logins: dict[str, StoredLogin] = {}
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+        self._seen: dict[str, float] = {}
 
     def get(self, key: str) -> StoredLogin | None:
         with self._guard:
@@ -147,6 +172,23 @@ class MemoryStore:
                     self._logins[key] = updated
             return updated
 
+    def end_logins(self, sub: str | None, sid: str | None) -> int:
+        with self._guard:
+            keys = [k for k, login in self._logins.items() if ended_by(login.claims, sub, sid)]
+            for key in keys:
+                del self._logins[key]
+                self._locks.pop(key, None)
+            return len(keys)
+
+    def first_use(self, jti: str, expires_at: float) -> bool:
+        now = time.time()
+        with self._guard:
+            self._seen = {k: t for k, t in self._seen.items() if t > now}
+            if jti in self._seen:
+                return False
+            self._seen[jti] = expires_at
+            return True
+
 
 class SqliteStore:
     """Logins in an SQLite file, shared by every worker process on one host."""
@@ -156,8 +198,13 @@ class SqliteStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a refreshing writer
             db.execute(
-                "CREATE TABLE IF NOT EXISTS yihao_logins"
-                " (key TEXT PRIMARY KEY, login TEXT NOT NULL, updated_at REAL NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS yihao_logins (key TEXT PRIMARY KEY,"
+                " login TEXT NOT NULL, updated_at REAL NOT NULL, sub TEXT, sid TEXT)"
+            )
+            _add_logout_columns(db)
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS yihao_logout_jti"
+                " (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL)"
             )
 
     def get(self, key: str) -> StoredLogin | None:
@@ -192,6 +239,27 @@ class SqliteStore:
             db.execute("COMMIT")
             return updated
 
+    def end_logins(self, sub: str | None, sid: str | None) -> int:
+        if sub is None and sid is None:
+            return 0
+        named = [(column, value) for column, value in (("sub", sub), ("sid", sid)) if value]
+        where = " AND ".join(f"{column} = ?" for column, _ in named)
+        with self._connect() as db:
+            cursor = db.execute(
+                f"DELETE FROM yihao_logins WHERE {where}",  # noqa: S608 (fixed column names)
+                [value for _, value in named],
+            )
+            return cursor.rowcount
+
+    def first_use(self, jti: str, expires_at: float) -> bool:
+        with self._connect() as db:
+            db.execute("DELETE FROM yihao_logout_jti WHERE expires_at <= ?", (time.time(),))
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO yihao_logout_jti (jti, expires_at) VALUES (?, ?)",
+                (jti, expires_at),
+            )
+            return cursor.rowcount == 1
+
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # One connection per call: sqlite3 connections must not be shared between threads.
@@ -209,10 +277,26 @@ def _read(db: sqlite3.Connection, key: str) -> StoredLogin | None:
 
 def _write(db: sqlite3.Connection, key: str, login: StoredLogin) -> None:
     db.execute(
-        "INSERT INTO yihao_logins (key, login, updated_at) VALUES (?, ?, ?)"
-        " ON CONFLICT(key) DO UPDATE SET login = excluded.login, updated_at = excluded.updated_at",
-        (key, login.to_json(), time.time()),
+        "INSERT INTO yihao_logins (key, login, updated_at, sub, sid) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT(key) DO UPDATE SET login = excluded.login, updated_at = excluded.updated_at,"
+        " sub = excluded.sub, sid = excluded.sid",
+        (key, login.to_json(), time.time(), login.claims.get("sub"), login.claims.get("sid")),
     )
+
+
+def _add_logout_columns(db: sqlite3.Connection) -> None:
+    """Files made before back-channel logout: add ``sub`` and ``sid``, filled from each login."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(yihao_logins)")}
+    if {"sub", "sid"} <= columns:
+        return
+    db.execute("ALTER TABLE yihao_logins ADD COLUMN sub TEXT")
+    db.execute("ALTER TABLE yihao_logins ADD COLUMN sid TEXT")
+    for key, text in db.execute("SELECT key, login FROM yihao_logins").fetchall():
+        claims = StoredLogin.from_json(text).claims
+        db.execute(
+            "UPDATE yihao_logins SET sub = ?, sid = ? WHERE key = ?",
+            (claims.get("sub"), claims.get("sid"), key),
+        )
 
 
 @dataclass(frozen=True)
@@ -349,6 +433,10 @@ class YihaoLogin:
         app.extensions[EXTENSION] = _AppState(_Settings.from_config(app.config), self.store)
         app.register_blueprint(_blueprint())
         app.before_request(_load_current_login)
+        csrf = app.extensions.get("csrf")  # Flask-WTF's CSRFProtect, when set up before us
+        if csrf is not None:
+            # The provider POSTs logout tokens server to server: a signed token, not a form.
+            csrf.exempt(_backchannel_logout)
 
     @staticmethod
     def relying_party() -> RelyingParty:
@@ -375,6 +463,9 @@ def _blueprint() -> Blueprint:
     blueprint.add_url_rule("/login", "login", _login)
     blueprint.add_url_rule("/callback", "callback", _callback)
     blueprint.add_url_rule("/logout", "logout", _logout, methods=["GET", "POST"])
+    blueprint.add_url_rule(
+        "/backchannel-logout", "backchannel_logout", _backchannel_logout, methods=["POST"]
+    )
     return blueprint
 
 
@@ -431,6 +522,31 @@ def _logout() -> ResponseReturnValue:
         except OidcError as exc:
             log.warning("could not revoke the refresh token at sign-out: %s", exc)
     return redirect(rp.logout_url(stored.tokens.id_token, after))
+
+
+def _backchannel_logout() -> ResponseReturnValue:
+    """Back-Channel Logout 1.0 section 2.8: 200 when the logins are gone, 400 otherwise."""
+    state = _state()
+    try:
+        ended = state.relying_party().validate_logout_token(request.form.get("logout_token", ""))
+    except LogoutTokenError as exc:
+        return _logout_answer(400, exc.reason)
+    except OidcError as exc:  # the provider's keys could not be fetched: worth a retry
+        log.warning("back-channel logout not checked: %s", exc)
+        return _logout_answer(503, "temporarily_unavailable")
+    # Section 2.6 item 10: a logout token is used once.
+    if not state.store.first_use(ended.jti, ended.expires_at):
+        return _logout_answer(400, "replayed")
+    state.store.end_logins(ended.sub, ended.sid)
+    return _logout_answer(200, None)
+
+
+def _logout_answer(status: int, reason: str | None) -> Response:
+    error = {"error": "invalid_request", "error_description": reason}
+    body = "" if reason is None else json.dumps(error)
+    response = Response(body, status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"  # section 2.8
+    return response
 
 
 def _end_local_login(state: _AppState) -> StoredLogin | None:

@@ -14,6 +14,7 @@ from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
 from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
+from idp.store.models.sessions import LogoutDelivery, SessionRow
 from idp.store.models.subjects import Enterprise, Person
 
 __all__ = [
@@ -24,12 +25,14 @@ __all__ = [
     "Enterprise",
     "IssuerKey",
     "KeyRequest",
+    "LogoutDelivery",
     "Person",
     "RegistryHolder",
     "RegistryRecord",
     "Release",
     "RevokedGrant",
     "SeenValue",
+    "SessionRow",
     "SigningKey",
     "StatusList",
     "Token",

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.store.crypto import token_digest
@@ -35,6 +35,11 @@ class Client(db.Model, ClientMixin):  # type: ignore[name-defined,misc]
     purposes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
     access_token_format: Mapped[str] = mapped_column(String(8), default="opaque")
+    # OIDC Back-Channel Logout 1.0 section 2.2: where logout tokens go, and whether sid is needed.
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -34,6 +34,8 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     password_hash: Mapped[str] = mapped_column(String(255))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: Set by an operator (``idp person disable``): no sign-in, every session ended.
+    disabled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     enterprises: Mapped[list[Enterprise]] = relationship(back_populates="legal_representative")

@@ -171,6 +171,26 @@ def consents() -> list[Consent]:
     ]
 
 
+@dataclass
+class SessionRow:
+    signed_in_at: datetime
+    last_seen: datetime
+    device: str
+    address: str
+    current: bool
+    end_action: str
+
+
+def account_sessions() -> list[SessionRow]:
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    return [
+        SessionRow(at, at, "Firefox · Windows", "10.1.*.*", True, "/account/sessions/cd34/end"),
+        SessionRow(
+            at, at, "Chrome Mobile · Android", "192.168.*.*", False, "/account/sessions/ab12/end"
+        ),
+    ]
+
+
 ENTERPRISES = [
     Enterprise(1, "示例科技有限公司", "91330100********1X"),
     Enterprise(2, "示例贸易有限公司", "91330100********2Y"),
@@ -218,6 +238,8 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
             "masked_number": "3301**********123X",
             "releases": releases,
             "consents": consents,
+            "sessions": account_sessions,
+            "end_all_action": "/account/sessions/end-all",
             "logout_action": "/account/logout",
         },
         "我的数据使用记录",
@@ -486,12 +508,20 @@ def test_account_page(render: Render, locale: tuple[str, str]) -> None:
     assert "2026-01-02 03:04 UTC" in html
     assert page.find("caption")
     actions = [f.attrs["action"] for f in page.forms]
-    assert actions == ["/account/consents/7/withdraw", "/account/logout"]
-    assert "3301**********123X" in html
+    assert actions == [
+        "/account/consents/7/withdraw",
+        "/account/sessions/ab12/end",  # the other device; this one signs out below
+        "/account/sessions/end-all",
+        "/account/logout",
+    ]
+    assert "3301**********123X" in html and "192.168.*.*" in html
+    assert "Chrome Mobile · Android" in html and "Firefox · Windows" in html
     if locale[0] == "zh_Hans_CN":
         assert "姓名（经办人）" in html and "登录时提供" in html and "撤回授权" in html
+        assert "（本设备）" in html and "退出所有设备" in html
     else:
         assert "Name (acting person)" in html and "At sign-in" in html and "Withdraw" in html
+        assert "(this device)" in html and "Sign out everywhere" in html
 
 
 def test_account_page_empty(render: Render, locale: tuple[str, str]) -> None:
@@ -501,11 +531,16 @@ def test_account_page_empty(render: Render, locale: tuple[str, str]) -> None:
         masked_number="3301**********123X",
         releases=[],
         consents=[],
+        sessions=[],
+        end_all_action="/account/sessions/end-all",
         logout_action="/account/logout",
     )
     page = parse(html)
     assert not page.find("table")
-    assert [f.attrs["action"] for f in page.forms] == ["/account/logout"]
+    assert [f.attrs["action"] for f in page.forms] == [
+        "/account/sessions/end-all",
+        "/account/logout",
+    ]
     expected = (
         "暂无个人信息提供记录。" if locale[0] == "zh_Hans_CN" else "No data has been released yet."
     )

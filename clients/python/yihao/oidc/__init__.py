@@ -13,12 +13,14 @@ from yihao.oidc.errors import (
     DiscoveryError,
     IdTokenError,
     IdTokenReason,
+    LogoutTokenError,
     OidcError,
     TokenError,
     UserInfoError,
 )
 from yihao.oidc.id_token import Expectations, IdTokenValidator
 from yihao.oidc.jwks import JwksCache
+from yihao.oidc.logout_token import LogoutRequest, LogoutTokenValidator
 from yihao.oidc.subject import Acting, Enterprise, EntityType, Subject
 from yihao.oidc.tokens import Tokens
 
@@ -35,6 +37,9 @@ __all__ = [
     "IdTokenValidator",
     "JwksCache",
     "Login",
+    "LogoutRequest",
+    "LogoutTokenError",
+    "LogoutTokenValidator",
     "OidcError",
     "ProviderMetadata",
     "RelyingParty",

@@ -33,6 +33,7 @@ from yihao.oidc.errors import (
 )
 from yihao.oidc.id_token import Expectations, IdTokenValidator
 from yihao.oidc.jwks import JwksCache
+from yihao.oidc.logout_token import LogoutRequest, LogoutTokenValidator
 from yihao.oidc.subject import Subject
 from yihao.oidc.tokens import Tokens
 
@@ -182,8 +183,16 @@ class RelyingParty:
 
     def validate_id_token(self, token: str, expect: Expectations | None = None) -> dict[str, Any]:
         """Validate an ID token from this issuer for this client (OIDC Core 3.1.3.7)."""
+        return self._id_token_validator().validate(token, expect)
+
+    def validate_logout_token(self, token: str) -> LogoutRequest:
+        """Validate a back-channel logout token (Back-Channel Logout 1.0 section 2.6). Refusing
+        a replayed ``jti`` is the caller's part: it needs memory shared by its processes."""
+        return LogoutTokenValidator(self._id_token_validator()).validate(token)
+
+    def _id_token_validator(self) -> IdTokenValidator:
         metadata = self.metadata
-        validator = IdTokenValidator(
+        return IdTokenValidator(
             self.issuer,
             self.client_id,
             self._key_cache(metadata.jwks_uri),
@@ -191,7 +200,6 @@ class RelyingParty:
             leeway=self._leeway,
             clock=self._clock,
         )
-        return validator.validate(token, expect)
 
     def userinfo(self, access_token: str, expected_sub: str | None = None) -> dict[str, Any]:
         """The UserInfo claims (OIDC Core 5.3); the provider records each call as a release."""

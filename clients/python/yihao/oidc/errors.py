@@ -68,6 +68,15 @@ class IdTokenError(OidcError):
         super().__init__(f"ID token rejected: {reason.value}")
 
 
+class LogoutTokenError(OidcError):
+    """A logout token failed validation (Back-Channel Logout 1.0 section 2.6); ``reason`` names
+    the first check it failed (an ID token check's name, or events, sub_or_sid, nonce, jti)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"logout token rejected: {reason}")
+
+
 class UserInfoError(OidcError):
     """A UserInfo response cannot be used: not JSON, or about another subject (OIDC Core 5.3.4)."""
 

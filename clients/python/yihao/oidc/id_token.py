@@ -63,8 +63,22 @@ class IdTokenValidator:
         _check_at_hash(claims, expect.access_token)
         return claims
 
+    @property
+    def leeway(self) -> int:
+        return self._leeway
+
+    def now(self) -> float:
+        return self._clock()
+
+    def signed_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a token this issuer signed for this client (signature, iss and aud
+        checked), before any rule of one kind of token; logout tokens share it."""
+        claims = self._verified_claims(token)
+        self._check_issuer_and_audience(claims)
+        return claims
+
     def _verified_claims(self, token: str) -> dict[str, Any]:
-        header = _header_of(token)
+        header = header_of(token)
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._algorithms:  # OIDC Core 3.1.3.7 item 7
             raise IdTokenError(IdTokenReason.ALGORITHM)
@@ -92,12 +106,12 @@ class IdTokenValidator:
     def _check_times(self, claims: Mapping[str, Any], max_age: int | None) -> None:
         now = self._clock()
         exp, iat = claims.get("exp"), claims.get("iat")
-        if not _is_time(exp) or now >= exp + self._leeway:  # OIDC Core 3.1.3.7 item 9
+        if not is_time(exp) or now >= exp + self._leeway:  # OIDC Core 3.1.3.7 item 9
             raise IdTokenError(IdTokenReason.EXPIRED)
-        if not _is_time(iat) or iat > now + self._leeway:  # item 10
+        if not is_time(iat) or iat > now + self._leeway:  # item 10
             raise IdTokenError(IdTokenReason.ISSUED_AT)
         auth_time = claims.get("auth_time")
-        if auth_time is not None and not _is_time(auth_time):
+        if auth_time is not None and not is_time(auth_time):
             raise IdTokenError(IdTokenReason.AUTH_TIME)
         if max_age is not None and (  # item 13: required, and recent enough, after max_age
             auth_time is None or now > auth_time + max_age + self._leeway
@@ -105,14 +119,14 @@ class IdTokenValidator:
             raise IdTokenError(IdTokenReason.AUTH_TIME)
 
 
-def _header_of(token: str) -> dict[str, Any]:
+def header_of(token: str) -> dict[str, Any]:
     try:
         return dict(jws.extract_compact(token.encode("ascii")).protected)
     except (JoseError, UnicodeEncodeError, ValueError) as exc:
         raise IdTokenError(IdTokenReason.MALFORMED) from exc
 
 
-def _is_time(value: object) -> TypeGuard[int | float]:
+def is_time(value: object) -> TypeGuard[int | float]:
     # RFC 7519 2: NumericDate is a JSON number; booleans are ints in Python and are not times.
     return isinstance(value, int | float) and not isinstance(value, bool)
 

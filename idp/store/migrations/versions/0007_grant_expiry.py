@@ -6,7 +6,7 @@ tokens get the end their grant reaches today without another rotation: their ref
 expiry, or the access token's for a token without one.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 23:50:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
-from idp.oauth.registration import ClientSpec, register_client
+from idp.oauth.registration import RESERVED_SCOPES, ClientSpec, register_client
 
 
 def _purposes(values: tuple[str, ...]) -> dict[str, str]:
@@ -53,6 +53,13 @@ def client_group() -> None:
 @click.option("--id-token-alg", type=click.Choice(["RS256", "ES256"]), default="RS256")
 @click.option("--access-token-format", type=click.Choice(["opaque", "jwt"]), default="opaque")
 @click.option("--jwks-file", help="The client's public JWK set, for private_key_jwt.")
+@click.option(
+    "--allow-reserved",
+    "allowed_reserved",
+    multiple=True,
+    type=click.Choice(sorted(RESERVED_SCOPES)),
+    help="Let this client have a reserved scope it lists in --scope (e.g. credentials).",
+)
 @json_option
 @operator_command
 def client_add(
@@ -69,6 +76,7 @@ def client_add(
     id_token_alg: str,
     access_token_format: str,
     jwks_file: str | None,
+    allowed_reserved: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Register a client and print its client_id and (once only) its secret."""
@@ -87,6 +95,7 @@ def client_add(
         id_token_alg=id_token_alg,
         access_token_format=access_token_format,
         jwks=_jwks(jwks_file),
+        allowed_reserved=frozenset(allowed_reserved),
     )
     with app_context():
         client, client_secret = register_client(spec)

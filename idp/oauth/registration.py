@@ -20,6 +20,10 @@ from idp.store.models import Client
 from idp.store.models.clients import sector_of
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+#: Scopes no client gets by merely listing them: the operator must also allow each one by name.
+#: ``credentials`` lets an app have the citizen's certificates bound to keys it holds itself, so
+#: it is the provider's own wallet's (``idp.oauth.first_party``) unless an operator says otherwise.
+RESERVED_SCOPES = {"credentials": "binds the citizen's e-certificates to keys the app holds"}
 
 
 class RegistrationError(ValueError):
@@ -41,6 +45,7 @@ class ClientSpec:
     access_token_format: str = "opaque"
     jwks: dict[str, Any] | None = None
     client_id: str | None = None  # only for the provider's own first-party clients
+    allowed_reserved: frozenset[str] = frozenset()  # the operator's yes to RESERVED_SCOPES
 
 
 def _check_uri(uri: str, what: str) -> None:
@@ -72,6 +77,7 @@ def _check(spec: ClientSpec) -> None:
     bad_scopes = set(spec.scope.split()) - set(SUPPORTED_SCOPES)
     if bad_scopes:
         raise RegistrationError(f"unknown scopes: {', '.join(sorted(bad_scopes))}")
+    _check_reserved(spec)
     if "authorization_code" in spec.grant_types and not spec.redirect_uris:
         raise RegistrationError("authorization_code clients need at least one redirect URI")
     for uri in spec.redirect_uris:
@@ -87,6 +93,15 @@ def _check(spec: ClientSpec) -> None:
     if spec.auth_method == "private_key_jwt" and not (spec.jwks and spec.jwks.get("keys")):
         raise RegistrationError("private_key_jwt needs the client's public keys (jwks)")
     _check_sector(spec)
+
+
+def _check_reserved(spec: ClientSpec) -> None:
+    for scope in sorted(set(spec.scope.split()) & set(RESERVED_SCOPES)):
+        if scope not in spec.allowed_reserved:
+            raise RegistrationError(
+                f"scope {scope} is reserved for the provider's wallet ({RESERVED_SCOPES[scope]});"
+                f" allow it for this client explicitly (idp client add --allow-reserved {scope})"
+            )
 
 
 def _check_sector(spec: ClientSpec) -> None:

@@ -1,4 +1,5 @@
-"""The citizen's own page: who used my data, which services I allowed, and signing out."""
+"""The citizen's own page: who used my data, which services I allowed, my certificates (to revoke
+one, ``idp.web.my_certificates``), and signing out."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from idp.store.consents import consents_of, withdraw_consent
 from idp.store.models import Client
 from idp.store.subjects import read_person
 from idp.web.labels import channel_label, claim_label, scope_label
+from idp.web.my_certificates import certificate_rows
 
 bp = Blueprint("account", __name__)
 
@@ -78,6 +80,7 @@ def account() -> str | Response:
             for c in consents
         ],
         logout_action=url_for("account.logout"),
+        certificates=certificate_rows(login, "account"),
     )
 
 

@@ -1,6 +1,7 @@
 """The e-certificate endpoints: the trust list and status lists verifiers cache, and the OAuth-
-protected API through which the wallet and other apps list certificates, issue QR credentials
-and (for operators) revoke them. Every identifier travels in a JSON body, never in a URL."""
+protected API through which the wallet and other apps list certificates, get a c_nonce, issue QR
+credentials bound to a key they prove they hold, and (for operators) revoke them. Every identifier
+travels in a JSON body, never in a URL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,15 @@ from yihao.wire.fields import CredentialType
 
 from idp.credentials.certificates import Held, find_by_identifier, held_by, holders_of
 from idp.credentials.issuance import Audience, IssuanceError, holder_point, issue
-from idp.credentials.status import REASONS, forget_cached, revoke, status_token
+from idp.credentials.openid4vci import ProofError, new_nonce, single_jwt_proof, verify_proof
+from idp.credentials.status import (
+    BY_CLIENT,
+    REASONS,
+    Revoker,
+    forget_cached,
+    revoke,
+    status_token,
+)
 from idp.credentials.trust import trust_document
 from idp.oauth.principal import Principal
 from idp.oauth.userinfo import protector
@@ -97,6 +106,16 @@ def list_certificates() -> Response:
     return response
 
 
+@bp.route("/credentials/nonce", methods=["POST"])
+@_guard(ISSUE_SCOPE)  # type: ignore[untyped-decorator]
+def nonce() -> Response:
+    """OpenID4VCI 1.0 §7.2: a fresh c_nonce, never cached."""
+    fresh = new_nonce()
+    response = jsonify(c_nonce=fresh.value, c_nonce_expires_in=fresh.expires_in)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/credentials/issue", methods=["POST"])
 @_guard(ISSUE_SCOPE)  # type: ignore[untyped-decorator]
 def issue_credential() -> Response:
@@ -114,15 +133,17 @@ def issue_credential() -> Response:
         return _error(404, "not_found", "you hold no certificate with this identifier")
     if profile is None:
         return _error(400, "invalid_request", "unknown profile")
+    client_id = current_token.client_id
     try:
+        key = verify_proof(single_jwt_proof(body), svc.settings.issuer, client_id)
         issued = issue(
             svc,
             held,
             profile,
-            holder_point(body.get("holder_key")),
-            Audience(principal.person.id, _enterprise_of(principal, held), current_token.client_id),
+            holder_point(key),
+            Audience(principal.person.id, _enterprise_of(principal, held), client_id),
         )
-    except IssuanceError as exc:
+    except (ProofError, IssuanceError) as exc:
         return _error(400, exc.code, str(exc))
     response = jsonify(
         credential=base64.urlsafe_b64encode(issued.credential).rstrip(b"=").decode(),
@@ -157,7 +178,7 @@ def revoke_certificate() -> Response:
     certificate = find_by_identifier(body["identifier"][:200])
     if certificate is None:
         return _error(404, "not_found", "no certificate with this identifier")
-    changed = revoke(certificate, reason)
+    changed = revoke(certificate, reason, Revoker(BY_CLIENT, token.client_id))
     forget_cached()
     response = jsonify(
         identifier=certificate.identifier,

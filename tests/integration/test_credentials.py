@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import calendar
+import getpass
 import io
 import json
 import time
@@ -339,6 +340,11 @@ def test_revocation_through_the_cli(
     assert revoked.exit_code == 0, revoked.output
     again = runner.invoke(main, ["credentials", "revoke", holding.identifier, "--json"], env=env)
     assert '"already_revoked": true' in again.output
+    record = json.loads(
+        runner.invoke(main, ["credentials", "show", holding.identifier, "--json"], env=env).output
+    )
+    assert (record["revoked_by"], record["revoked_by_id"]) == ("operator", getpass.getuser())
+    assert record["revoke_reason"] == "unspecified" and record["revoked_at"]
     bad = runner.invoke(main, ["credentials", "revoke", holding.identifier[:-1] + "0"], env=env)
     assert bad.exit_code == 2
     time.sleep(1.1)  # the provider re-signs its lists after IDP_KEY_CACHE_SECONDS (1 s in tests)
@@ -372,7 +378,11 @@ def test_changed_registry_data_supersedes_the_certificate(
     assert card["valid_until"] == "2041-06-30"
     with app.app_context():
         old = Certificate.query.filter_by(identifier=holding.identifier).one()
-        assert old.revoke_reason == "superseded"
+        assert (old.revoke_reason, old.revoked_by, old.revoked_by_id) == (
+            "superseded",
+            "system",
+            None,
+        )
 
 
 def test_a_legal_representative_holds_the_business_licence(

@@ -16,7 +16,7 @@ from idp.sessions.flask_session import ServerSessionInterface, store_for
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
-from idp.web import account, authorize, credentials_api, logout, oidc, wallet
+from idp.web import account, authorize, credentials_api, logout, my_certificates, oidc, wallet
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
 from idp.web.i18n import init_i18n
@@ -82,7 +82,15 @@ def _init_web(app: Flask) -> None:
     csrf.exempt(authorize.authorize)
     csrf.exempt(logout.logout)
     csrf.exempt(credentials_api.bp)
-    blueprints = (oidc.bp, authorize.bp, account.bp, logout.bp, credentials_api.bp, wallet.bp)
+    blueprints = (
+        oidc.bp,
+        authorize.bp,
+        account.bp,
+        my_certificates.bp,
+        logout.bp,
+        credentials_api.bp,
+        wallet.bp,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     init_i18n(app)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
-from idp.oauth.registration import ClientSpec, register_client
+from idp.oauth.registration import RESERVED_SCOPES, ClientSpec, register_client
 
 
 def _purposes(values: tuple[str, ...]) -> dict[str, str]:
@@ -59,6 +59,13 @@ def client_group() -> None:
     is_flag=True,
     help="The client needs sid in logout tokens (always sent here).",
 )
+@click.option(
+    "--allow-reserved",
+    "allowed_reserved",
+    multiple=True,
+    type=click.Choice(sorted(RESERVED_SCOPES)),
+    help="Let this client have a reserved scope it lists in --scope (e.g. credentials).",
+)
 @json_option
 @operator_command
 def client_add(
@@ -77,6 +84,7 @@ def client_add(
     jwks_file: str | None,
     backchannel_logout_uri: str | None,
     backchannel_logout_session_required: bool,
+    allowed_reserved: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Register a client and print its client_id and (once only) its secret."""
@@ -97,6 +105,7 @@ def client_add(
         jwks=_jwks(jwks_file),
         backchannel_logout_uri=backchannel_logout_uri,
         backchannel_logout_session_required=backchannel_logout_session_required,
+        allowed_reserved=frozenset(allowed_reserved),
     )
     with app_context():
         client, client_secret = register_client(spec)

@@ -9,7 +9,7 @@ from yihao.wire.identifier import is_valid_identifier
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.credentials.certificates import find_by_identifier
-from idp.credentials.status import REASONS, forget_cached, revoke
+from idp.credentials.status import REASONS, Revoker, forget_cached, revoke
 from idp.store.models import Certificate
 
 
@@ -39,6 +39,8 @@ def _describe(certificate: Certificate) -> dict[str, Any]:
         "status_index": certificate.status_index,
         "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
         "revoke_reason": certificate.revoke_reason,
+        "revoked_by": certificate.revoked_by,
+        "revoked_by_id": certificate.revoked_by_id,
     }
 
 
@@ -61,6 +63,6 @@ def credentials_revoke(identifier: str, reason: str, as_json: bool) -> None:
     """Flip the certificate's status bit: every QR code made from it stops verifying."""
     with app_context():
         certificate = _found(identifier)
-        changed = revoke(certificate, reason)
+        changed = revoke(certificate, reason, Revoker.operator())
         forget_cached()
         emit({"identifier": identifier, "revoked": True, "already_revoked": not changed}, as_json)

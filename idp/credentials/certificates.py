@@ -2,7 +2,9 @@
 
 When an import changes a record, its certificate is superseded: the old one is revoked (its bit
 flips, so QR codes made from the stale data stop verifying) and the next request makes version
-n+1 under a new GB/T 36904 identifier.
+n+1 under a new GB/T 36904 identifier. When the holder revokes their own certificate (a lost
+phone), the next request makes a fresh one of the same version under a new serial; a revocation
+by an operator or a client stands until the record changes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from yihao.wire.fields import CredentialType
 from yihao.wire.identifier import certificate_identifier
 
 from idp.credentials.profiles import Catalogue
-from idp.credentials.status import open_list, random_indexes, revoke
+from idp.credentials.status import BY_HOLDER, SYSTEM, open_list, random_indexes, revoke
 from idp.identifiers import mask_identifier
 from idp.oauth.principal import Principal
 from idp.services import Services
@@ -78,19 +80,26 @@ def _current(
         return existing
     for stale in db.session.scalars(
         select(Certificate).where(
-            Certificate.record_id == record.id, Certificate.revoked_at.is_(None)
+            Certificate.record_id == record.id,
+            Certificate.version != record.version,
+            Certificate.revoked_at.is_(None),
         )
     ):
-        revoke(stale, "superseded")
+        revoke(stale, "superseded", SYSTEM)
     return _create(svc, record, data, holder)
 
 
 def _of_version(record: RegistryRecord) -> Certificate | None:
-    return db.session.scalar(
-        select(Certificate).where(
-            Certificate.record_id == record.id, Certificate.version == record.version
-        )
+    """The record version's latest certificate, unless its holder revoked it (then: make one)."""
+    latest: Certificate | None = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.record_id == record.id, Certificate.version == record.version)
+        .order_by(Certificate.id.desc())
+        .limit(1)
     )
+    if latest is not None and latest.revoked_by == BY_HOLDER:
+        return None
+    return latest
 
 
 def _valid_until(data: dict[str, Any]) -> datetime | None:
@@ -141,3 +150,8 @@ def identifier_of(svc: Services, certificate: Certificate) -> str:
 
 def find_by_identifier(identifier: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.identifier == identifier))
+
+
+def holds(svc: Services, principal: Principal, certificate: Certificate) -> bool:
+    """Whether this person holds the certificate: their own, or their enterprise's licence."""
+    return certificate.holder_index in {h.index for h in holders_of(svc, principal)}

@@ -7,13 +7,12 @@ birthday). Each issuance is a release of personal data and is recorded like one.
 
 from __future__ import annotations
 
-import base64
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.jwk import ECKey
 from yihao.wire.credential import (
     CredentialClaims,
     StatusRef,
@@ -55,28 +54,9 @@ class Issued:
     expires: int
 
 
-def _b64url_int(value: object) -> int:
-    if not isinstance(value, str) or len(value) != 43:
-        raise IssuanceError("invalid_request", "holder_key coordinates are 32-byte base64url")
-    try:
-        return int.from_bytes(base64.urlsafe_b64decode(value + "="), "big")
-    except ValueError:
-        raise IssuanceError("invalid_request", "holder_key coordinates are base64url") from None
-
-
-def holder_point(jwk: object) -> bytes:
-    """A P-256 public JWK (RFC 7518 §6.2.1) -> the compressed point the credential carries."""
-    if not isinstance(jwk, dict) or jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
-        raise IssuanceError("invalid_request", "holder_key is an EC P-256 public JWK")
-    if "d" in jwk:
-        raise IssuanceError("invalid_request", "send the public key only")
-    try:
-        numbers = ec.EllipticCurvePublicNumbers(
-            _b64url_int(jwk.get("x")), _b64url_int(jwk.get("y")), ec.SECP256R1()
-        )
-        return compress_public_key(numbers.public_key())
-    except ValueError:
-        raise IssuanceError("invalid_request", "holder_key is not a point on P-256") from None
+def holder_point(key: ECKey) -> bytes:
+    """The proven holder key (``idp.credentials.openid4vci``) -> the point ``cnf`` carries."""
+    return compress_public_key(key.public_key)
 
 
 def _eighteenth_birthday(birth: date) -> date:

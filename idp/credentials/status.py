@@ -8,9 +8,11 @@ certificates of that list, read from the database and signed on request, then ca
 
 from __future__ import annotations
 
+import getpass
 import secrets
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -25,12 +27,42 @@ _FILL_LIMIT = 0.5
 _ATTEMPTS = 16
 #: Why a certificate was revoked; recorded, not published (the list says only "invalid").
 REASONS = ("unspecified", "key_compromise", "superseded", "withdrawn", "data_error")
+#: What a holder may give as their reason: a lost or stolen phone, or none in particular.
+HOLDER_REASONS = ("key_compromise", "unspecified")
+
+
+#: Who may revoke: an operator (CLI), a client (the revoke API), the holder themself (account or
+#: wallet page), the system (superseding a certificate whose record changed).
+BY_OPERATOR, BY_CLIENT, BY_HOLDER, BY_SYSTEM = "operator", "client", "holder", "system"
+
+
+@dataclass(frozen=True)
+class Revoker:
+    """Who revoked: the kind, and which one (the operator's login, the client_id, the person's
+    public id); recorded with the revocation."""
+
+    kind: str
+    id: str | None = None
+
+    @classmethod
+    def operator(cls) -> Revoker:
+        try:
+            login = getpass.getuser()
+        except (OSError, KeyError):  # no login name in this environment
+            login = None
+        return cls(BY_OPERATOR, login)
+
+
+SYSTEM = Revoker(BY_SYSTEM)
 
 
 @dataclass(frozen=True)
 class _Cached:
     token: bytes
     made_at: float
+    #: The provider it was signed for: an ``id()`` is reused once its object is gone, and a list
+    #: signed by another provider's key must never be served as this one's.
+    owner: weakref.ref[Services]
 
 
 #: Signed lists by (provider instance, list id): one process may host several apps (tests do),
@@ -72,12 +104,12 @@ def random_indexes(size: int) -> list[int]:
     return [secrets.randbelow(size) for _ in range(_ATTEMPTS)]
 
 
-def revoke(certificate: Certificate, reason: str) -> bool:
-    """Flip the certificate's bit; False when it was already revoked (first reason stands)."""
+def revoke(certificate: Certificate, reason: str, by: Revoker) -> bool:
+    """Flip the certificate's bit; False when it was already revoked (the first record stands)."""
     return claim(
         update(Certificate)
         .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason)
+        .values(revoked_at=utcnow(), revoke_reason=reason, revoked_by=by.kind, revoked_by_id=by.id)
     )
 
 
@@ -85,14 +117,18 @@ def status_token(svc: Services, list_id: int) -> bytes | None:
     """The signed list, rebuilt at most every ``key_cache_seconds`` per process."""
     key = (id(svc), list_id)
     cached = _cache.get(key)
-    if cached is not None and time.monotonic() - cached.made_at < svc.settings.key_cache_seconds:
+    if (
+        cached is not None
+        and cached.owner() is svc
+        and time.monotonic() - cached.made_at < svc.settings.key_cache_seconds
+    ):
         return cached.token
     status_list = db.session.get(StatusList, list_id)
     if status_list is None:
         return None
     token = _sign(svc, status_list)
     with _lock:
-        _cache[key] = _Cached(token, time.monotonic())
+        _cache[key] = _Cached(token, time.monotonic(), weakref.ref(svc))
     return token
 
 

@@ -42,6 +42,7 @@ def _register(redirect: str) -> Client:
                 auth_method="none",
                 purposes={"credentials": "在您的手机上出示电子证照 Show your certificates"},
                 client_id=WALLET_CLIENT_ID,
+                allowed_reserved=frozenset({"credentials"}),  # what the reservation is for
             )
         )
     except IntegrityError:  # registered by a concurrent first request

@@ -20,6 +20,10 @@ from idp.store.models import Client
 from idp.store.models.clients import sector_of
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+#: Scopes no client gets by merely listing them: the operator must also allow each one by name.
+#: ``credentials`` lets an app have the citizen's certificates bound to keys it holds itself, so
+#: it is the provider's own wallet's (``idp.oauth.first_party``) unless an operator says otherwise.
+RESERVED_SCOPES = {"credentials": "binds the citizen's e-certificates to keys the app holds"}
 
 
 class RegistrationError(ValueError):
@@ -43,6 +47,7 @@ class ClientSpec:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     client_id: str | None = None  # only for the provider's own first-party clients
+    allowed_reserved: frozenset[str] = frozenset()  # the operator's yes to RESERVED_SCOPES
 
 
 def _check_uri(uri: str, what: str) -> None:
@@ -74,6 +79,7 @@ def _check(spec: ClientSpec) -> None:
     bad_scopes = set(spec.scope.split()) - set(SUPPORTED_SCOPES)
     if bad_scopes:
         raise RegistrationError(f"unknown scopes: {', '.join(sorted(bad_scopes))}")
+    _check_reserved(spec)
     if "authorization_code" in spec.grant_types and not spec.redirect_uris:
         raise RegistrationError("authorization_code clients need at least one redirect URI")
     for uri in spec.redirect_uris:
@@ -100,6 +106,15 @@ def _check_backchannel(spec: ClientSpec) -> None:
     # Back-Channel Logout 1.0 section 2.2: an absolute URL, https or loopback http like redirect
     # URIs, which MAY carry a query but MUST NOT carry a fragment.
     _check_uri(spec.backchannel_logout_uri, "back-channel logout URI")
+
+
+def _check_reserved(spec: ClientSpec) -> None:
+    for scope in sorted(set(spec.scope.split()) & set(RESERVED_SCOPES)):
+        if scope not in spec.allowed_reserved:
+            raise RegistrationError(
+                f"scope {scope} is reserved for the provider's wallet ({RESERVED_SCOPES[scope]});"
+                f" allow it for this client explicitly (idp client add --allow-reserved {scope})"
+            )
 
 
 def _check_sector(spec: ClientSpec) -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CursorResult, MetaData, Update
+from sqlalchemy import CursorResult, Delete, MetaData, Update
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -31,8 +31,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def claim(statement: Update, params: dict[str, Any] | None = None, commit: bool = True) -> bool:
-    """Run a conditional UPDATE; True when it changed exactly one row.
+def claim(
+    statement: Update | Delete, params: dict[str, Any] | None = None, commit: bool = True
+) -> bool:
+    """Run a conditional UPDATE (or DELETE); True when it changed exactly one row.
 
     This is the one atomic "first one wins" primitive (single-use codes, refresh rotation): the
     database, not the application, decides which of two racing requests gets the row. With

@@ -1,5 +1,6 @@
 """The citizen's own page: who used my data, which services I allowed, where I am signed in,
-and signing out (here, on another device, or everywhere)."""
+my certificates (to revoke one, ``idp.web.my_certificates``), and signing out (here, on another
+device, or everywhere)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from idp.store.consents import consents_of, withdraw_consent
 from idp.store.models import Client
 from idp.store.subjects import read_person
 from idp.web.labels import channel_label, claim_label, scope_label
+from idp.web.my_certificates import certificate_rows
 
 bp = Blueprint("account", __name__)
 
@@ -110,6 +112,7 @@ def account() -> str | Response:
         sessions=_session_rows(login),
         end_all_action=url_for("account.end_all_sessions"),
         logout_action=url_for("account.logout"),
+        certificates=certificate_rows(login, "account"),
     )
 
 

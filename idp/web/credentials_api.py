@@ -1,6 +1,7 @@
 """The e-certificate endpoints: the trust list and status lists verifiers cache, and the OAuth-
-protected API through which the wallet and other apps list certificates, issue QR credentials
-and (for operators) revoke them. Every identifier travels in a JSON body, never in a URL."""
+protected API through which the wallet and other apps list certificates, get a c_nonce, issue QR
+credentials bound to a key they prove they hold, and (for operators) revoke them. Every identifier
+travels in a JSON body, never in a URL."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from yihao.wire.trust_list import MEDIA_TYPE as TRUST_LIST_MEDIA_TYPE
 
 from idp.credentials.certificates import Held, find_by_identifier, held_by, holders_of
 from idp.credentials.issuance import Audience, IssuanceError, holder_point, issue
-from idp.credentials.status import REASONS, forget_cached, revoke, status_token
+from idp.credentials.openid4vci import ProofError, new_nonce, single_jwt_proof, verify_proof
+from idp.credentials.status import (
+    BY_CLIENT,
+    REASONS,
+    Revoker,
+    forget_cached,
+    revoke,
+    status_token,
+)
 from idp.credentials.trust import signed_trust_list
 from idp.oauth.principal import Principal
 from idp.oauth.userinfo import protector
@@ -98,6 +107,16 @@ def list_certificates() -> Response:
     return response
 
 
+@bp.route("/credentials/nonce", methods=["POST"])
+@_guard(ISSUE_SCOPE)  # type: ignore[untyped-decorator]
+def nonce() -> Response:
+    """OpenID4VCI 1.0 §7.2: a fresh c_nonce, never cached."""
+    fresh = new_nonce()
+    response = jsonify(c_nonce=fresh.value, c_nonce_expires_in=fresh.expires_in)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/credentials/issue", methods=["POST"])
 @_guard(ISSUE_SCOPE)  # type: ignore[untyped-decorator]
 def issue_credential() -> Response:
@@ -115,15 +134,17 @@ def issue_credential() -> Response:
         return _error(404, "not_found", "you hold no certificate with this identifier")
     if profile is None:
         return _error(400, "invalid_request", "unknown profile")
+    client_id = current_token.client_id
     try:
+        key = verify_proof(single_jwt_proof(body), svc.settings.issuer, client_id)
         issued = issue(
             svc,
             held,
             profile,
-            holder_point(body.get("holder_key")),
-            Audience(principal.person.id, _enterprise_of(principal, held), current_token.client_id),
+            holder_point(key),
+            Audience(principal.person.id, _enterprise_of(principal, held), client_id),
         )
-    except IssuanceError as exc:
+    except (ProofError, IssuanceError) as exc:
         return _error(400, exc.code, str(exc))
     response = jsonify(
         credential=base64.urlsafe_b64encode(issued.credential).rstrip(b"=").decode(),
@@ -158,7 +179,7 @@ def revoke_certificate() -> Response:
     certificate = find_by_identifier(body["identifier"][:200])
     if certificate is None:
         return _error(404, "not_found", "no certificate with this identifier")
-    changed = revoke(certificate, reason)
+    changed = revoke(certificate, reason, Revoker(BY_CLIENT, token.client_id))
     forget_cached()
     response = jsonify(
         identifier=certificate.identifier,

@@ -45,6 +45,7 @@ from idp.oauth.server import YihaoServer
 from idp.services import services
 from idp.web.errors import error_page
 from idp.web.labels import field_label, field_value, localised
+from idp.web.my_certificates import certificate_rows
 
 bp = Blueprint("wallet", __name__)
 _QR_ALPHABET = frozenset(base45.ALPHABET)  # base45 uses exactly the QR alphanumeric set
@@ -172,6 +173,9 @@ def wallet() -> str | Response:
         "wallet.html",
         cards=[_card(h) for h in held if h.certificate.revoked_at is None],
         token=token,
+        issuer=svc.settings.issuer,  # the audience of the key proof
+        client_id=WALLET_CLIENT_ID,
+        certificates=certificate_rows(login, "wallet"),
     )
 
 

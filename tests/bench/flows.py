@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
-from cryptography.hazmat.primitives.asymmetric import ec
+from yihao.holder import Holder
 
 from tests.bench.server import REDIRECT_URI, Registered, Setup
 
@@ -253,28 +253,32 @@ def login_forms(setup: Setup) -> list[tuple[str, str, str]]:
     return records
 
 
-def issuance_bodies(setup: Setup, access_token: str) -> list[str]:
-    """JSON bodies for POST /credentials/issue: every profile of the citizen's ID card."""
-    response = requests.get(
-        setup.issuer + "/credentials",
-        headers={"Authorization": f"Bearer {access_token}"},
-        timeout=TIMEOUT,
-    )
+def issuance_bodies(setup: Setup, access_token: str, count: int) -> list[str]:
+    """``count`` JSON bodies for POST /credentials/issue, cycling over the ID card's profiles.
+
+    Each carries a key proof over a nonce of its own (nonces are single-use), so a body is good
+    for one request, and for NONCE_TTL_SECONDS and the proof's iat window (120 s) at most.
+    """
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {access_token}"
+    response = http.get(setup.issuer + "/credentials", timeout=TIMEOUT)
     if response.status_code != 200:
         raise RuntimeError(f"/credentials: {response.status_code} {response.text[:300]}")
     held = response.json()["certificates"]
     if not held:
         raise RuntimeError("the citizen holds no certificate")
-    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
-    jwk = {"kty": "EC", "crv": "P-256", "x": _b64(numbers.x), "y": _b64(numbers.y)}
-    return [
-        json.dumps({"identifier": held[0]["identifier"], "profile": name, "holder_key": jwk})
-        for name in held[0]["profiles"]
-    ]
-
-
-def _b64(value: int) -> str:
-    return base64.urlsafe_b64encode(value.to_bytes(32, "big")).decode().rstrip("=")
+    holder = Holder()
+    profiles = held[0]["profiles"]
+    bodies = []
+    for i in range(count):
+        nonce = http.post(setup.issuer + "/credentials/nonce", timeout=TIMEOUT).json()["c_nonce"]
+        body = {
+            "identifier": held[0]["identifier"],
+            "profile": profiles[i % len(profiles)],
+            "proofs": {"jwt": [holder.proof(nonce, setup.issuer)]},
+        }
+        bodies.append(json.dumps(body))
+    return bodies
 
 
 def check_issue(setup: Setup, access_token: str, body: str) -> None:

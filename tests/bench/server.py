@@ -182,7 +182,7 @@ def provision(work: Path, database_url: str, citizens: int = 4) -> Setup:
     )  # fmt: skip
     setup.clients["credentials"] = _client(
         env, "--name", "bench wallet", *code, "--scope", "openid credentials", "--redirect-uri",
-        REDIRECT_URI,
+        REDIRECT_URI, "--allow-reserved", "credentials",
     )  # fmt: skip
     return setup
 

@@ -138,6 +138,7 @@ def test_the_e_certificate_samples_issue_and_verify_offline(
     made = run_idp(
         provider.env,
         *("client", "add", "--name", "指南证照", "--scope", "openid credentials"),
+        *("--allow-reserved", "credentials"),
         *("--redirect-uri", redirect),
     )
     rp = RelyingParty(provider.issuer, made["client_id"], redirect, made["client_secret"])

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import os
@@ -201,7 +200,9 @@ def test_enrolment_checks_the_district_from_released_registry_data(provider: Pro
 def credential(provider: Provider) -> tuple[Holder, bytes]:
     """A housing-fund credential of the e2e citizen, issued through the provider's API."""
     redirect = "http://127.0.0.1:9/wallet-app/cb"
-    client = _register(provider, "证照 e2e", "openid credentials", redirect)
+    client = _register(
+        provider, "证照 e2e", "openid credentials", redirect, "--allow-reserved", "credentials"
+    )
     rp = RelyingParty(provider.issuer, client["client_id"], redirect, client["client_secret"])
     started = rp.start(scope="openid credentials")
     login = rp.finish(Person(provider.citizen_number).sign_in(started.url), started)
@@ -215,17 +216,10 @@ def credential(provider: Provider) -> tuple[Holder, bytes]:
         if c["type"] == "id_card"
     ]
     holder = Holder()
-    issued = api.post(
-        provider.issuer + "/credentials/issue",
-        json={
-            "identifier": card["identifier"],
-            "profile": "id_card.housing_fund",
-            "holder_key": holder.public_jwk(),
-        },
-        timeout=HTTP_TIMEOUT,
-    ).json()
-    encoded = issued["credential"]
-    return holder, base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    credential = holder.request_credential(
+        api, provider.issuer, card["identifier"], "id_card.housing_fund"
+    )
+    return holder, credential
 
 
 def _photo(holder: Holder, credential: bytes, now: float) -> bytes:

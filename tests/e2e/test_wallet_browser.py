@@ -22,6 +22,7 @@ from yihao import qr
 from yihao.trust import TrustAnchors
 from yihao.verifier import Result, Verifier
 from yihao.wire.credential import read_credential
+from yihao.wire.errors import Failure
 from yihao.wire.presentation import decode_presentation
 from yihao.wire.qrtext import from_text
 
@@ -189,6 +190,52 @@ def test_the_wallet_shows_a_code_a_counter_verifies(
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_a_citizen_revokes_a_lost_phones_certificate_in_the_wallet(
+    provider: Provider, chromium: Browser
+) -> None:
+    """The wallet's "My certificates": revoke, confirm with a reason, and the code stops passing;
+    the page then offers a fresh certificate for the new phone."""
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        _sign_in(page, provider)
+        choice = page.locator(f'#purpose option[value$="|{PROFILE}"]').get_attribute("value")
+        assert choice is not None
+        page.locator("#purpose").select_option(choice)
+        page.get_by_role("button", name="出示二维码").click()
+        expect(page.locator("#qr svg")).to_be_visible()
+        _, lost_phones_code = _shown_code(page)
+        assert _counter(provider, PageClock()).verify_image(lost_phones_code).valid
+
+        identifier = choice.split("|")[0]
+        mine = page.locator(f'form:has(input[name="identifier"][value="{identifier}"])')
+        mine.get_by_role("button").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("撤销这个证照吗？")
+        page.get_by_label("我的手机丢失或被盗").check()
+        page.get_by_role("button", name="撤销", exact=True).click()
+        expect(page).to_have_url(provider.issuer + "/wallet?revoked=1")
+        expect(page.locator("p[role=status]")).to_contain_text("证照已撤销")
+
+        fresh = page.locator(f'#purpose option[value$="|{PROFILE}"]').get_attribute("value")
+        assert fresh is not None and not fresh.startswith(identifier + "|")
+        assert _refused_as_revoked(provider, lost_phones_code)
+    finally:
+        context.close()
+
+
+def _refused_as_revoked(provider: Provider, code: bytes) -> bool:
+    """A counter that refreshes sees the revocation once every provider worker re-signed its list
+    (within IDP_KEY_CACHE_SECONDS, 30 s by default; docs/operations.md)."""
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        result = _counter(provider, PageClock()).verify_image(code)
+        if Failure.REVOKED in result.failures:
+            return True
+        time.sleep(1)
+    return False
 
 
 def _record_failure(errors: list[str], status: int, url: str) -> None:

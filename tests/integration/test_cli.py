@@ -192,6 +192,19 @@ def test_client_add_rejects_bad_metadata(run: CliRunner, args: list[str]) -> Non
     assert result.exit_code == 2 and result.output.startswith("error:")
 
 
+def test_the_credentials_scope_needs_the_operators_explicit_yes(run: CliRunner) -> None:
+    """An app with ``credentials`` gets the citizen's certificates bound to keys it holds."""
+    base = ["client", "add", "--name", "证照 app", "--redirect-uri", "https://app.example/cb"]
+    refused = call(run, *base, "--scope", "openid credentials", "--json")
+    assert refused.exit_code == 2
+    assert "reserved" in refused.output and "--allow-reserved credentials" in refused.output
+    allowed = call(
+        run, *base, "--scope", "openid credentials", "--allow-reserved", "credentials", "--json"
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.output)["client_id"]
+
+
 def test_keys_rotate_and_list(run: CliRunner) -> None:
     before = json.loads(call(run, "keys", "list", "--json").output)
     rotated = json.loads(call(run, "keys", "rotate", "--json").output)["new_keys"]

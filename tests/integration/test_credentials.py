@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import base64
 import calendar
+import getpass
 import io
+import json
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from yihao import qr
 from yihao.holder import Holder
 from yihao.trust import TrustAnchors
@@ -25,21 +30,23 @@ from yihao.wire.identifier import is_valid_identifier
 from yihao.wire.trust_list import parse_trust_list
 
 from idp.cli import main
+from idp.credentials.certificates import find_by_identifier
+from idp.credentials.openid4vci import NONCE_TTL_SECONDS, nonce_key
 from idp.credentials.registries import parse_row
 from idp.keys.dev_pki import ensure_pki
 from idp.keys.pki import ROOT_CERT_FILE, generate_root
 from idp.services import services
-from idp.store.db import db
-from idp.store.models import Certificate, Enterprise, Release
+from idp.store.db import db, utcnow
+from idp.store.models import Certificate, Enterprise, Person, Release, SeenValue
+from idp.store.purge import PURGE_MARGIN_SECONDS, purge_expired
 from idp.store.registry import upsert_record
 from idp.store.subjects import enterprise_uscc
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
-from tests.support.browser import Browser
+from tests.support.browser import Browser, csrf_of
 from tests.support.identities import new_id_number
 from tests.support.oidc import client_auth, tokens_for
 
 ADDRESS = "广东省广州市天河区体育西路1号"
-_OFF_CURVE = {"kty": "EC", "crv": "P-256", "x": "A" * 43, "y": "A" * 43}
 
 
 @dataclass
@@ -47,6 +54,7 @@ class Holding:
     token: str
     citizen: Citizen
     identifier: str
+    issuer: str  # the audience of every key proof
 
 
 def _register_id_card(app: Flask, citizen: Citizen, valid_until: str = "2040-01-01") -> None:
@@ -68,7 +76,7 @@ def _register_id_card(app: Flask, citizen: Citizen, valid_until: str = "2040-01-
 def wallet_rp(app: Flask) -> RegisteredClient:
     with app.app_context():
         ensure_pki(services())  # another test may have moved the issuer to a root of its own
-    return make_client(app, scope="openid credentials")
+    return make_client(app, scope="openid credentials", allowed_reserved=frozenset({"credentials"}))
 
 
 def _holding(
@@ -85,17 +93,26 @@ def _holding(
     assert listing.status_code == 200, listing.get_json()
     (card,) = listing.get_json()["certificates"]
     assert card["type"] == "id_card" and "id_card.housing_fund" in card["profiles"]
-    return Holding(token, citizen, card["identifier"])
+    return Holding(token, citizen, card["identifier"], app.extensions["yihao"].settings.issuer)
 
 
-def _issue(browser: Browser, holding: Holding, holder: Holder, profile: str) -> Any:
+def _nonce(browser: Browser, holding: Holding) -> str:
+    response = browser.http.post(
+        "/credentials/nonce", headers={"Authorization": f"Bearer {holding.token}"}
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Cache-Control"] == "no-store"
+    return str(response.get_json()["c_nonce"])
+
+
+def _issue(
+    browser: Browser, holding: Holding, holder: Holder, profile: str, proof: str | None = None
+) -> Any:
+    if proof is None:
+        proof = holder.proof(_nonce(browser, holding), holding.issuer)
     return browser.http.post(
         "/credentials/issue",
-        json={
-            "identifier": holding.identifier,
-            "profile": profile,
-            "holder_key": holder.public_jwk(),
-        },
+        json={"identifier": holding.identifier, "profile": profile, "proofs": {"jwt": [proof]}},
         headers={"Authorization": f"Bearer {holding.token}"},
     )
 
@@ -324,6 +341,11 @@ def test_revocation_through_the_cli(
     assert revoked.exit_code == 0, revoked.output
     again = runner.invoke(main, ["credentials", "revoke", holding.identifier, "--json"], env=env)
     assert '"already_revoked": true' in again.output
+    record = json.loads(
+        runner.invoke(main, ["credentials", "show", holding.identifier, "--json"], env=env).output
+    )
+    assert (record["revoked_by"], record["revoked_by_id"]) == ("operator", getpass.getuser())
+    assert record["revoke_reason"] == "unspecified" and record["revoked_at"]
     bad = runner.invoke(main, ["credentials", "revoke", holding.identifier[:-1] + "0"], env=env)
     assert bad.exit_code == 2
     time.sleep(1.1)  # the provider re-signs its lists after IDP_KEY_CACHE_SECONDS (1 s in tests)
@@ -357,7 +379,11 @@ def test_changed_registry_data_supersedes_the_certificate(
     assert card["valid_until"] == "2041-06-30"
     with app.app_context():
         old = Certificate.query.filter_by(identifier=holding.identifier).one()
-        assert old.revoke_reason == "superseded"
+        assert (old.revoke_reason, old.revoked_by, old.revoked_by_id) == (
+            "superseded",
+            "system",
+            None,
+        )
 
 
 def test_a_legal_representative_holds_the_business_licence(
@@ -389,7 +415,9 @@ def test_a_legal_representative_holds_the_business_licence(
     cards = {c["type"]: c for c in listing.get_json()["certificates"]}
     assert set(cards) == {"id_card", "business_licence"}
     assert uscc not in listing.get_data(as_text=True)
-    licence = Holding(holding.token, holding.citizen, cards["business_licence"]["identifier"])
+    licence = Holding(
+        holding.token, holding.citizen, cards["business_licence"]["identifier"], holding.issuer
+    )
     holder = Holder()
     credential = _credential(browser, licence, holder, "business_licence.financing")
     counter.refresh()
@@ -423,14 +451,15 @@ def test_issuance_is_recorded_as_a_release(
         ({"profile": "id_card.housing_fund"}, 404, "not_found"),
         ({"profile": "no_such.profile"}, 400, "invalid_request"),
         ({"profile": "household.enrolment"}, 400, "invalid_request"),
-        ({"profile": "id_card.full", "holder_key": {"kty": "EC", "crv": "P-256"}}, 400, None),
-        ({"profile": "id_card.full", "holder_key": {"kty": "RSA"}}, 400, None),
         (
-            {"profile": "id_card.full", "holder_key": {"kty": "EC", "crv": "P-256", "x": "A" * 43}},
+            {"profile": "id_card.full", "proofs": None, "holder_key": {"kty": "EC"}},
             400,
-            None,
+            "invalid_proof",
         ),
-        ({"profile": "id_card.full", "holder_key": _OFF_CURVE}, 400, None),
+        ({"profile": "id_card.full", "proofs": {"jwt": []}}, 400, "invalid_proof"),
+        ({"profile": "id_card.full", "proofs": {"jwt": ["a.b.c", "d.e.f"]}}, 400, "invalid_proof"),
+        ({"profile": "id_card.full", "proofs": {"jwt": ["not a jws"]}}, 400, "invalid_proof"),
+        ({"profile": "id_card.full", "proofs": {"jwt": [7]}}, 400, "invalid_proof"),
     ],
 )
 def test_bad_issuance_requests_get_clear_errors(
@@ -439,18 +468,138 @@ def test_bad_issuance_requests_get_clear_errors(
     wallet_rp: RegisteredClient,
     body: dict[str, Any],
     status: int,
-    error: str | None,
+    error: str,
 ) -> None:
     holding = _holding(app, browser, wallet_rp)
-    payload = {"identifier": holding.identifier, "holder_key": Holder().public_jwk(), **body}
+    proof = Holder().proof(_nonce(browser, holding), holding.issuer)
+    payload = {"identifier": holding.identifier, "proofs": {"jwt": [proof]}, **body}
     if status == 404:
         payload["identifier"] = holding.identifier[:-1] + "Z"
     response = browser.http.post(
         "/credentials/issue", json=payload, headers={"Authorization": f"Bearer {holding.token}"}
     )
     assert response.status_code == status
-    assert response.get_json()["error"] == (error or "invalid_request")
+    assert response.get_json()["error"] == error
     assert holding.citizen.number not in response.get_data(as_text=True)
+
+
+def _forged_proof(nonce: str, audience: str, case: str) -> tuple[Holder, str]:
+    """A holder and its proof, wrong in exactly one way, signed with joserfc like a wallet's."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    holder = Holder(key)
+    header: dict[str, Any] = {"typ": "openid4vci-proof+jwt", "alg": "ES256"}
+    header["jwk"] = holder.public_jwk()
+    claims: dict[str, Any] = {"aud": audience, "iat": int(time.time()), "nonce": nonce}
+    signer = ECKey.import_key(key)
+    if case == "another_key":  # names the holder's key, signed by someone else's
+        signer = ECKey.generate_key("P-256")
+    elif case == "wrong_aud":
+        claims["aud"] = "https://id.another-province.gov.cn"
+    elif case == "stale_iat":
+        claims["iat"] -= 600
+    elif case == "future_iat":
+        claims["iat"] += 600
+    elif case == "wrong_typ":
+        header["typ"] = "JWT"
+    elif case == "private_jwk":
+        header["jwk"] = signer.as_dict(private=True)
+    elif case == "no_nonce":
+        del claims["nonce"]
+    elif case == "wrong_iss":
+        claims["iss"] = "another-app"
+    return holder, jwt.encode(header, claims, signer, algorithms=["ES256"])
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("another_key", "invalid_proof"),
+        ("wrong_aud", "invalid_proof"),
+        ("stale_iat", "invalid_proof"),
+        ("future_iat", "invalid_proof"),
+        ("wrong_typ", "invalid_proof"),
+        ("private_jwk", "invalid_proof"),
+        ("wrong_iss", "invalid_proof"),
+        ("no_nonce", "invalid_nonce"),
+    ],
+)
+def test_a_bad_proof_issues_nothing(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, case: str, error: str
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder, proof = _forged_proof(_nonce(browser, holding), holding.issuer, case)
+    refused = _issue(browser, holding, holder, "id_card.housing_fund", proof)
+    assert refused.status_code == 400, refused.get_json()
+    assert refused.get_json()["error"] == error
+    assert "credential" not in refused.get_json()
+    assert _releases(app, holding) == 0
+
+
+def _releases(app: Flask, holding: Holding) -> int:
+    with app.app_context():
+        return Release.query.filter_by(
+            person_id=holding.citizen.person_id, channel="credential"
+        ).count()
+
+
+def test_a_nonce_is_spent_once(app: Flask, browser: Browser, wallet_rp: RegisteredClient) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    proof = holder.proof(_nonce(browser, holding), holding.issuer)
+    assert _issue(browser, holding, holder, "id_card.housing_fund", proof).status_code == 200
+    again = _issue(browser, holding, holder, "id_card.housing_fund", proof)
+    assert again.status_code == 400
+    assert again.get_json()["error"] == "invalid_nonce"
+    # A proof over a fresh nonce by the same key is fine: one nonce per request, not per key.
+    assert _issue(browser, holding, holder, "id_card.age_check").status_code == 200
+    assert _releases(app, holding) == 2
+
+
+def test_an_unknown_or_expired_nonce_is_refused(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    made_up = holder.proof("a-nonce-the-provider-never-gave", holding.issuer)
+    assert _issue(browser, holding, holder, "id_card.full", made_up).get_json()["error"] == (
+        "invalid_nonce"
+    )
+    nonce = _nonce(browser, holding)
+    with app.app_context():  # the nonce outlives NONCE_TTL_SECONDS
+        row = db.session.get(SeenValue, nonce_key(nonce))
+        assert row is not None
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    expired = _issue(browser, holding, holder, "id_card.full", holder.proof(nonce, holding.issuer))
+    assert expired.status_code == 400
+    assert expired.get_json()["error"] == "invalid_nonce"
+    with (
+        app.app_context()
+    ):  # `idp db purge` removes spent-by-time nonces like other one-time values
+        purge_expired(now=time.time() + NONCE_TTL_SECONDS + PURGE_MARGIN_SECONDS + 1)
+        assert db.session.get(SeenValue, nonce_key(nonce)) is None
+
+
+def test_the_credential_is_bound_to_the_key_that_proved_itself(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    counter.refresh()
+    assert Failure.HOLDER_SIGNATURE in counter.verify(Holder().present(credential)).failures
+    assert counter.verify(holder.present(credential)).valid
+
+
+def test_a_nonce_needs_the_credentials_scope(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    other = make_client(app, scope="openid profile")
+    token = tokens_for(browser, other, holding.citizen, scope="openid profile")["access_token"]
+    assert browser.http.post("/credentials/nonce").status_code == 401
+    denied = browser.http.post("/credentials/nonce", headers={"Authorization": f"Bearer {token}"})
+    assert denied.status_code == 403
 
 
 def test_the_api_needs_the_right_token(
@@ -490,3 +639,145 @@ def test_certificates_carry_valid_gbt_36904_identifiers(
     parts = holding.identifier.split(".")
     assert parts[5] == "11100000000013338W011"
     assert parts[6] == app.extensions["yihao"].settings.issuer_code
+
+
+def _revoke_from(browser: Browser, page_path: str, identifier: str, **confirm: str) -> Any:
+    """What a citizen does on the account or wallet page: Revoke, then confirm on the next page."""
+    page = browser.get(page_path)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'value="{identifier}"' in html
+    back = "wallet" if page_path == "/wallet" else "account"
+    first = browser.http.post(
+        "/account/certificates/revoke",
+        data={"csrf_token": csrf_of(html), "identifier": identifier, "back": back},
+    )
+    if first.status_code != 200:
+        return first
+    assert "/account/certificates/revoke" in first.get_data(as_text=True)
+    return browser.http.post(
+        "/account/certificates/revoke",
+        data={
+            "csrf_token": csrf_of(first.get_data(as_text=True)),
+            "identifier": identifier,
+            "back": back,
+            "confirm": "yes",
+            **confirm,
+        },
+    )
+
+
+@pytest.mark.parametrize("page_path", ["/account", "/wallet"])
+def test_a_holder_revokes_their_own_certificate(
+    app: Flask,
+    browser: Browser,
+    wallet_rp: RegisteredClient,
+    counter: Counter,
+    page_path: str,
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    holder = Holder()
+    credential = _credential(browser, holding, holder, "id_card.housing_fund")
+    if page_path == "/wallet":  # the wallet is a client of its own: consent, then its page
+        consent = browser.follow(browser.get("/wallet"))
+        assert 'name="decision"' in consent.get_data(as_text=True)
+        assert browser.follow(browser.submit(consent, decision="allow")).status_code == 200
+    unconfirmed = _revoke_from(browser, page_path, holding.identifier)
+    with app.app_context():  # the confirmation page alone revokes nothing
+        assert find_by_identifier(holding.identifier).revoked_at is None  # type: ignore[union-attr]
+    done = _revoke_from(browser, page_path, holding.identifier, reason="key_compromise")
+    assert unconfirmed.status_code == 200
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"{page_path}?revoked=1")
+    with app.app_context():
+        certificate = find_by_identifier(holding.identifier)
+        assert certificate is not None and certificate.revoked_at is not None
+        assert (certificate.revoked_by, certificate.revoke_reason) == ("holder", "key_compromise")
+        person = db.session.get(Person, holding.citizen.person_id)
+        assert person is not None and certificate.revoked_by_id == person.public_id
+    counter.refresh()
+    assert counter.verify(holder.present(credential)).failures == (Failure.REVOKED,)
+    shown = CliRunner().invoke(
+        main, ["credentials", "show", holding.identifier, "--json"], env=_cli_env(app)
+    )
+    record = json.loads(shown.output)
+    assert record["revoked_by"] == "holder" and record["revoke_reason"] == "key_compromise"
+    assert record["revoked_at"]
+    # The new phone gets a fresh certificate of the same record version, under a new serial.
+    listing = browser.get("/credentials", headers={"Authorization": f"Bearer {holding.token}"})
+    (card,) = listing.get_json()["certificates"]
+    assert card["identifier"] != holding.identifier
+    assert card["identifier"].split(".")[-2] == holding.identifier.split(".")[-2]
+    renewed = Holding(holding.token, holding.citizen, card["identifier"], holding.issuer)
+    new_phone = Holder()
+    fresh = _credential(browser, renewed, new_phone, "id_card.housing_fund")
+    counter.refresh()
+    assert counter.verify(new_phone.present(fresh)).valid
+    # The page shows the revocation: by whom and when.
+    again = browser.get("/account").get_data(as_text=True)
+    assert "由您本人于" in again  # "revoked by you on <date>", in the default zh-CN
+
+
+def test_a_person_cannot_revoke_another_persons_certificate(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    victim = _holding(app, browser, wallet_rp, name="王秀英")
+    other_browser = Browser(app.test_client())
+    _holding(app, other_browser, wallet_rp, name="李四")
+    page = other_browser.get("/account").get_data(as_text=True)
+    assert victim.identifier not in page
+    for confirm in ({}, {"confirm": "yes", "reason": "key_compromise"}):
+        refused = other_browser.http.post(
+            "/account/certificates/revoke",
+            data={"csrf_token": csrf_of(page), "identifier": victim.identifier, **confirm},
+        )
+        assert refused.status_code == 404
+    with app.app_context():
+        certificate = find_by_identifier(victim.identifier)
+        assert certificate is not None and certificate.revoked_at is None
+
+
+def test_revoking_needs_a_signed_in_person_and_the_form_token(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    forged = browser.http.post(
+        "/account/certificates/revoke",
+        data={"identifier": holding.identifier, "confirm": "yes", "reason": "key_compromise"},
+    )
+    assert forged.status_code == 400  # no CSRF token
+    stranger = Browser(app.test_client())
+    signed_out = stranger.http.post(
+        "/account/certificates/revoke",
+        data={"identifier": holding.identifier, "confirm": "yes", "reason": "key_compromise"},
+    )
+    assert signed_out.status_code in (302, 400)
+    with app.app_context():
+        certificate = find_by_identifier(holding.identifier)
+        assert certificate is not None and certificate.revoked_at is None
+
+
+def test_the_revoke_api_records_the_client(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient
+) -> None:
+    holding = _holding(app, browser, wallet_rp)
+    admin = make_client(app, scope="credentials.revoke", grant_types=["client_credentials"])
+    response = browser.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": "credentials.revoke"},
+        auth=client_auth(admin),
+    )
+    token = response.get_json()["access_token"]
+    revoked = browser.http.post(
+        "/credentials/revoke",
+        json={"identifier": holding.identifier, "reason": "withdrawn"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert revoked.status_code == 200
+    with app.app_context():
+        certificate = find_by_identifier(holding.identifier)
+        assert certificate is not None
+        assert (certificate.revoked_by, certificate.revoked_by_id) == ("client", admin.client_id)
+        assert certificate.revoke_reason == "withdrawn"
+    # An operator's or a client's revocation stands: no fresh certificate replaces it.
+    listing = browser.get("/credentials", headers={"Authorization": f"Bearer {holding.token}"})
+    assert [c["identifier"] for c in listing.get_json()["certificates"]] == [holding.identifier]

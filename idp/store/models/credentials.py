@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.store.db import db, utcnow
@@ -73,11 +73,23 @@ class StatusList(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: At most one live certificate per record version. Revoked ones stay (the record of who revoked
+#: what), and after a holder's own revocation (a lost phone) the next request makes a fresh one.
+_LIVE = text("revoked_at IS NULL")
+
+
 class Certificate(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "certificates"
     __table_args__ = (
         UniqueConstraint("status_list_id", "status_index", name="uq_certificates_status_entry"),
-        UniqueConstraint("record_id", "version", name="uq_certificates_record_version"),
+        Index(
+            "uq_certificates_live_record_version",
+            "record_id",
+            "version",
+            unique=True,
+            sqlite_where=_LIVE,
+            postgresql_where=_LIVE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the GB/T 36904 serial
@@ -94,3 +106,7 @@ class Certificate(db.Model):  # type: ignore[name-defined,misc]
     status_index: Mapped[int] = mapped_column(Integer)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    #: Who revoked it (``idp.credentials.status.Revoker``): operator, client, holder or system,
+    #: and which one (the operator's login, the client_id, the person's public id).
+    revoked_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    revoked_by_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

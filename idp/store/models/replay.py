@@ -1,4 +1,5 @@
-"""One-time values seen recently (client-assertion ``jti``): a shared table so every node agrees."""
+"""One-time values: client-assertion ``jti`` seen recently, and issuance nonces handed out
+(``c_nonce:``, ``idp.credentials.openid4vci``); a shared table so every node agrees."""
 
 from __future__ import annotations
 

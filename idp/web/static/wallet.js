@@ -1,6 +1,8 @@
 // The wallet's holder side (docs/formats.md "Presentation"): a P-256 key made here with
 // WebCrypto, non-extractable, kept in IndexedDB; every 30 s it signs "YH1P" || step || credential
-// and the page shows [credential, step, signature] as base45 text in a QR code.
+// and the page shows [credential, step, signature] as base45 text in a QR code. To get the
+// credential it proves it holds the key (OpenID4VCI 1.0 Appendix F.1): a JWT over the provider's
+// one-time c_nonce, signed by the same key, so the provider binds no other key.
 'use strict';
 
 (() => {
@@ -83,6 +85,14 @@
     return new Uint8Array(await new Response(stream).arrayBuffer());
   }
 
+  function base64url(bytes) {
+    let binary = '';
+    for (const b of bytes) binary += String.fromCharCode(b);
+    return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  const jsonPart = (value) => base64url(new TextEncoder().encode(JSON.stringify(value)));
+
   function fromBase64url(text) {
     const b64 = text.replace(/-/g, '+').replace(/_/g, '/');
     return Uint8Array.from(atob(b64 + '==='.slice((b64.length + 3) % 4)), (c) => c.charCodeAt(0));
@@ -128,15 +138,36 @@
     if (step !== shownStep) draw(step).catch(fail);
   }
 
-  async function issue(identifier, profile) {
-    const jwk = await crypto.subtle.exportKey('jwk', holder.publicKey);
-    const response = await fetch('/credentials/issue', {
+  function api(path, body) {
+    return fetch(path, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + root.dataset.token },
-      body: JSON.stringify({
-        identifier, profile, holder_key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
-      }),
+      body: JSON.stringify(body || {}),
     });
+  }
+
+  // A compact JWS (RFC 7515 §7.1) signed by WebCrypto: ES256 signatures are r || s (RFC 7518
+  // §3.4), exactly what crypto.subtle.sign returns for ECDSA.
+  async function keyProof(nonce) {
+    const jwk = await crypto.subtle.exportKey('jwk', holder.publicKey);
+    const header = {
+      typ: 'openid4vci-proof+jwt', alg: 'ES256', jwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+    };
+    const claims = {
+      iss: root.dataset.clientId, aud: root.dataset.issuer, iat: Math.floor(Date.now() / 1000), nonce,
+    };
+    const signingInput = jsonPart(header) + '.' + jsonPart(claims);
+    const signature = new Uint8Array(await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' }, holder.privateKey, new TextEncoder().encode(signingInput)));
+    return signingInput + '.' + base64url(signature);
+  }
+
+  async function issue(identifier, profile) {
+    const nonced = await api('/credentials/nonce');
+    if (nonced.status === 401) { window.location.reload(); return null; }
+    if (!nonced.ok) throw new Error('nonce ' + nonced.status);
+    const proof = await keyProof((await nonced.json()).c_nonce);
+    const response = await api('/credentials/issue', { identifier, profile, proofs: { jwt: [proof] } });
     if (response.status === 401) { window.location.reload(); return null; }
     if (!response.ok) throw new Error('issue ' + response.status);
     return fromBase64url((await response.json()).credential);

@@ -191,6 +191,32 @@ def account_sessions() -> list[SessionRow]:
     ]
 
 
+def my_certificates(back: str = "account", live: bool = True) -> Any:
+    row = SimpleNamespace(
+        identifier="1.2.156.3005.2.X.Y.1.001.Z",
+        title="居民身份证",
+        holder="3301**********123X",
+        valid_until="2040-01-01",
+        revoked_at=None,
+        revoked_by=None,
+    )
+    past = SimpleNamespace(
+        identifier="1.2.156.3005.2.X.Y.2.001.Z",
+        title="居民身份证",
+        holder="3301**********123X",
+        valid_until=None,
+        revoked_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        revoked_by="您本人",
+    )
+    return SimpleNamespace(
+        live=[row] if live else [],
+        revoked=[past],
+        revoke_action="/account/certificates/revoke",
+        back=back,
+        just_revoked=True,
+    )
+
+
 ENTERPRISES = [
     Enterprise(1, "示例科技有限公司", "91330100********1X"),
     Enterprise(2, "示例贸易有限公司", "91330100********2Y"),
@@ -241,6 +267,7 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
             "sessions": account_sessions,
             "end_all_action": "/account/sessions/end-all",
             "logout_action": "/account/logout",
+            "certificates": my_certificates,
         },
         "我的数据使用记录",
         "Who used my data",
@@ -260,7 +287,28 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
         "Sign out of Yihao?",
     ),
     "logged_out.html": ({}, "您已退出登录", "You have signed out."),
-    "wallet.html": ({"cards": wallet_cards, "token": "t0ken"}, "我的电子证照", "My e-certificates"),
+    "wallet.html": (
+        {
+            "cards": wallet_cards,
+            "token": "t0ken",
+            "issuer": "https://id.example.gov.cn",
+            "client_id": "yihao-wallet",
+            "certificates": lambda: my_certificates("wallet"),
+        },
+        "我的电子证照",
+        "My e-certificates",
+    ),
+    "certificate_revoke.html": (
+        {
+            "certificate": lambda: my_certificates().live[0],
+            "reasons": [("key_compromise", "我的手机丢失或被盗"), ("unspecified", "不再需要")],
+            "back": "wallet",
+            "action": "/account/certificates/revoke",
+            "cancel": "/wallet",
+        },
+        "撤销这个证照吗？",
+        "Revoke this certificate?",
+    ),
 }
 
 
@@ -389,7 +437,10 @@ def test_page_renders_in_each_locale(render: Render, locale: tuple[str, str], na
 
 
 def test_every_template_is_covered() -> None:
-    on_disk = {p.name for p in TEMPLATES.glob("*.html")} - {"base.html"}
+    # Partials (``_*.html``) are covered by the pages that include them.
+    on_disk = {p.name for p in TEMPLATES.glob("*.html") if not p.name.startswith("_")} - {
+        "base.html"
+    }
     assert on_disk == set(PAGES)
 
 
@@ -512,8 +563,11 @@ def test_account_page(render: Render, locale: tuple[str, str]) -> None:
         "/account/consents/7/withdraw",
         "/account/sessions/ab12/end",  # the other device; this one signs out below
         "/account/sessions/end-all",
+        "/account/certificates/revoke",
         "/account/logout",
     ]
+    (revoke,) = [e for e in page.find("input", name="identifier")]
+    assert revoke.attrs["value"] == "1.2.156.3005.2.X.Y.1.001.Z"
     assert "3301**********123X" in html and "192.168.*.*" in html
     assert "Chrome Mobile · Android" in html and "Firefox · Windows" in html
     if locale[0] == "zh_Hans_CN":
@@ -534,6 +588,7 @@ def test_account_page_empty(render: Render, locale: tuple[str, str]) -> None:
         sessions=[],
         end_all_action="/account/sessions/end-all",
         logout_action="/account/logout",
+        certificates=my_certificates(live=False),
     )
     page = parse(html)
     assert not page.find("table")

@@ -5,7 +5,7 @@ a sequence that only grows (trust_list_versions), and keys can wait for an offli
 certificate (credential_key_requests).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-01 23:55:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -573,10 +573,12 @@ def test_an_unknown_or_expired_nonce_is_refused(
     expired = _issue(browser, holding, holder, "id_card.full", holder.proof(nonce, holding.issuer))
     assert expired.status_code == 400
     assert expired.get_json()["error"] == "invalid_nonce"
-    with (
-        app.app_context()
-    ):  # `idp db purge` removes spent-by-time nonces like other one-time values
-        purge_expired(now=time.time() + NONCE_TTL_SECONDS + PURGE_MARGIN_SECONDS + 1)
+    # `idp db purge` removes spent-by-time nonces like other one-time values
+    with app.app_context():
+        purge_expired(
+            app.extensions["yihao"].settings.session_ttl,
+            now=time.time() + NONCE_TTL_SECONDS + PURGE_MARGIN_SECONDS + 1,
+        )
         assert db.session.get(SeenValue, nonce_key(nonce)) is None
 
 

@@ -23,6 +23,12 @@ def csrf_of(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def origin_of(url: str) -> str:
+    """The origin a browser names for a page at ``url`` (scheme://host[:port])."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = (

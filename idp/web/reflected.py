@@ -36,5 +36,7 @@ def refuse_overlong(params: Mapping[str, str]) -> tuple[str, int] | None:
     name = overlong(params)
     if name is None:
         return None
-    message = _("The service sent a value that is too long (%(name)s). Go back and try again.")
-    return error_page(400, _("Invalid request"), message % {"name": name})
+    message = _(
+        "The service sent a value that is too long (%(name)s). Go back and try again.", name=name
+    )
+    return error_page(400, _("Invalid request"), message)

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from tests.e2e.conftest import REDIRECT_URI, Provider, run_idp
 from tests.e2e.pages import Watch
 from tests.support.browser import Authorization
-from tests.support.identities import new_uscc
+from tests.support.identities import new_id_number, new_uscc
 
 pytestmark = pytest.mark.e2e
 
@@ -62,23 +62,32 @@ def _answer_callback(route: Route) -> None:
 class EnterpriseClient:
     client_id: str
     enterprise: str
+    #: The enterprise's legal representative: a citizen of their own, so that the shared
+    #: citizen's enterprise choices in other modules stay as they expect.
+    representative: str
 
 
 @pytest.fixture(scope="module")
 def enterprise_client(shaped_provider: Provider) -> EnterpriseClient:
-    """An enterprise the citizen legally represents, and a service that asks for one."""
+    """An enterprise a citizen legally represents, and a service that asks for one."""
     provider = shaped_provider
+    number = new_id_number()
+    run_idp(
+        provider.env,
+        *("person", "add", "--id-number", number, "--name", "王五", "--password-stdin"),
+        stdin=provider.citizen_password + "\n",
+    )
     run_idp(
         provider.env,
         *("enterprise", "add", "--uscc", new_uscc(), "--name", ENTERPRISE_NAME),
-        *("--legal-rep-id-number", provider.citizen_number),
+        *("--legal-rep-id-number", number),
     )
     client = run_idp(
         provider.env,
         *("client", "add", "--name", ENTERPRISE_CLIENT, "--scope", "openid profile enterprise"),
         *("--redirect-uri", provider.redirect_uri),
     )
-    return EnterpriseClient(client["client_id"], ENTERPRISE_NAME)
+    return EnterpriseClient(client["client_id"], ENTERPRISE_NAME, number)
 
 
 def _authorize_url(provider: Provider, client_id: str, scope: str, **extra: str) -> str:
@@ -86,9 +95,9 @@ def _authorize_url(provider: Provider, client_id: str, scope: str, **extra: str)
     return f"{provider.issuer}/authorize?{request.query()}"
 
 
-def _log_in(page: Page, provider: Provider) -> None:
+def _log_in(page: Page, provider: Provider, number: str | None = None) -> None:
     expect(page.locator("#username")).to_be_visible()
-    page.locator("#username").fill(provider.citizen_number)
+    page.locator("#username").fill(number or provider.citizen_number)
     page.locator("#password").fill(provider.citizen_password)
     page.locator("form button[type=submit]").click()
 
@@ -124,7 +133,7 @@ def test_enterprise_choice(
     provider = shaped_provider
     url = _authorize_url(provider, enterprise_client.client_id, "openid profile enterprise")
     tab.page.goto(url)
-    _log_in(tab.page, provider)
+    _log_in(tab.page, provider, enterprise_client.representative)
     choice = tab.page.get_by_label(enterprise_client.enterprise)
     expect(choice).to_be_checked()
     tab.page.locator('button[name="decision"][value="allow"]').click()

@@ -13,11 +13,14 @@ from flask import Flask
 
 from idp.web.json_body import MAX_JSON_BYTES, MAX_JSON_DEPTH, nesting_depth
 from idp.web.reflected import MAX_ECHOED, MAX_PARAMETER
-from tests.conftest import Citizen, RegisteredClient, make_client
-from tests.integration.test_credentials import _admin_token
+from tests.conftest import Citizen, RegisteredClient
+from tests.integration import test_credentials
 from tests.support.browser import Authorization, Browser
 from tests.support.oidc import tokens_for
 
+#: The credential API's own fixtures: a client allowed the credentials scope, an operator token.
+wallet_rp = test_credentials.wallet_rp
+_admin_token = test_credentials._admin_token
 DEEP = 1000
 FORM = "application/x-www-form-urlencoded"
 BAD_BODIES = {
@@ -72,10 +75,9 @@ def _post_each(browser: Browser, path: str, token: str) -> None:
 
 
 def test_bad_bodies_to_the_issuance_api_are_400(
-    app: Flask, browser: Browser, citizen: Citizen
+    browser: Browser, citizen: Citizen, wallet_rp: RegisteredClient
 ) -> None:
-    rp = make_client(app, scope="openid credentials")
-    token = tokens_for(browser, rp, citizen, scope="openid credentials")["access_token"]
+    token = tokens_for(browser, wallet_rp, citizen, scope="openid credentials")["access_token"]
     _post_each(browser, "/credentials/issue", token)
 
 

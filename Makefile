@@ -7,7 +7,7 @@ SDK_VENV := .venv-sdk
 NODE_DIR   := tests/e2e/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: run certs test sdk-test lint translations chromium node-deps bench clean demo
+.PHONY: run certs test sdk-test lint translations chromium nginx node-deps bench clean demo
 
 $(STAMP): pyproject.toml clients/python/pyproject.toml clients/examples/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ lint: $(STAMP)
 chromium:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
+## Debian's nginx at /usr/sbin/nginx: the end-to-end tests run the provider behind it, terminating
+## TLS as in production (the tests start it themselves, unprivileged, from a config of their own)
+nginx:
+	test -x /usr/sbin/nginx || (apt-get update && apt-get install -y nginx)
+
 ## panva's openid-client (pinned by package-lock.json) for the Node.js interoperability test.
 ## Node.js 20 and npm are required: without them this fails rather than skipping the test.
 node-deps: $(NODE_STAMP)
@@ -64,7 +69,7 @@ sdk-test:
 
 ## Everything: lint, the SDK on its own, then unit, integration and end-to-end tests on SQLite
 ## and PostgreSQL
-test: $(STAMP) translations lint sdk-test chromium node-deps
+test: $(STAMP) translations lint sdk-test chromium nginx node-deps
 	$(BIN)/pytest
 
 ## The provider and the reference services (housing fund :8001, enrolment :8002, counter :8003)

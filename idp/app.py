@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask
-from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp.auth.session import sign_out
@@ -17,8 +16,10 @@ from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
 from idp.web import account, authorize, credentials_api, logout, my_certificates, oidc, wallet
+from idp.web.csrf import FormProtection
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
+from idp.web.headers import init_headers
 from idp.web.i18n import init_i18n
 
 
@@ -76,7 +77,7 @@ def serving_app() -> Flask:
 
 
 def _init_web(app: Flask) -> None:
-    csrf = CSRFProtect(app)
+    csrf = FormProtection(app)
     # Protocol endpoints are called by programs with their own authentication, not by forms.
     csrf.exempt(oidc.bp)
     csrf.exempt(authorize.authorize)
@@ -95,3 +96,4 @@ def _init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     init_i18n(app)
     init_errors(app)
+    init_headers(app)

@@ -53,6 +53,7 @@ from idp.store.subjects import enterprise_uscc
 from idp.web.errors import error_page
 from idp.web.i18n import remember_locale
 from idp.web.labels import SENSITIVE_SCOPES, claim_label, scope_label
+from idp.web.reflected import refuse_overlong
 
 bp = Blueprint("authorize", __name__)
 
@@ -71,7 +72,8 @@ def _server() -> YihaoServer:
 def authorize() -> Reply:
     # OIDC Core 3.1.2.1: the endpoint accepts GET and POST; ui_locales picks the page language.
     remember_locale(request.values.get("ui_locales"))
-    return _process(None, request.values.to_dict(flat=True), None)
+    params = request.values.to_dict(flat=True)
+    return refuse_overlong(params) or _process(None, params, None)
 
 
 @bp.route("/authorize/resume/<uid>")

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import current_token
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from yihao.wire.fields import CredentialType
 from yihao.wire.trust_list import MEDIA_TYPE as TRUST_LIST_MEDIA_TYPE
 
@@ -30,6 +30,7 @@ from idp.oauth.principal import Principal
 from idp.oauth.userinfo import protector
 from idp.services import services
 from idp.store.models import Token
+from idp.web.json_body import json_object
 
 bp = Blueprint("credentials_api", __name__)
 _guard = protector()
@@ -42,11 +43,6 @@ def _error(status: int, code: str, description: str) -> Response:
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _json_body() -> dict[str, Any] | None:
-    body = request.get_json(silent=True)
-    return body if isinstance(body, dict) else None
 
 
 @bp.route("/credentials/trust")
@@ -120,11 +116,9 @@ def nonce() -> Response:
 @bp.route("/credentials/issue", methods=["POST"])
 @_guard(ISSUE_SCOPE)  # type: ignore[untyped-decorator]
 def issue_credential() -> Response:
-    principal, body = _principal(), _json_body()
+    principal, body = _principal(), json_object()
     if principal is None:
         return _error(403, "insufficient_scope", "this token does not belong to a person")
-    if body is None:
-        return _error(400, "invalid_request", "send a JSON object")
     svc = services()
     held = next(
         (h for h in _held(principal) if h.certificate.identifier == body.get("identifier")), None
@@ -168,10 +162,10 @@ def _enterprise_of(principal: Principal, held: Held) -> int | None:
 @_guard(REVOKE_SCOPE)  # type: ignore[untyped-decorator]
 def revoke_certificate() -> Response:
     token: Token = current_token
-    body = _json_body()
+    body = json_object()
     if token.person_id is not None:
         return _error(403, "insufficient_scope", "revocation is for operator clients")
-    if body is None or not isinstance(body.get("identifier"), str):
+    if not isinstance(body.get("identifier"), str):
         return _error(400, "invalid_request", 'send {"identifier": ..., "reason": ...}')
     reason = str(body.get("reason") or "unspecified")
     if reason not in REASONS:

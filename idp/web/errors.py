@@ -10,6 +10,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from idp.web.json_body import JsonBodyError
+
 log = logging.getLogger(__name__)
 
 _API_PREFIXES = (
@@ -48,6 +50,14 @@ def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
     return error_page(status, exc.name, exc.description or "")
 
 
+def _json_body_error(exc: JsonBodyError) -> Response:
+    # RFC 6749 5.2 shape: only programs send JSON bodies.
+    body = jsonify(error="invalid_request", error_description=exc.description)
+    body.status_code = 400
+    body.headers["Cache-Control"] = "no-store"
+    return body
+
+
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
     return error_page(
         400, _("The form has expired"), _("Please go back, reload the page and try again.")
@@ -66,5 +76,6 @@ def _unexpected(exc: Exception) -> Response | tuple[str, int]:
 
 def init_errors(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(JsonBodyError, _json_body_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -7,6 +7,8 @@ from urllib.parse import urlencode
 from flask import Flask, request, session
 from flask_babel import Babel
 
+from idp.web.reflected import overlong
+
 SUPPORTED = {"zh-CN": "zh_Hans_CN", "en": "en"}
 DEFAULT = "zh-CN"
 
@@ -38,8 +40,10 @@ def current_locale() -> str:
 
 
 def lang_url(tag: str) -> str:
+    """This page in language ``tag``: its query again, unless a value is over-long (the page
+    refusing it must not echo it twice in its links)."""
     args = {k: v for k, v in request.args.items() if k not in ("lang", "ui_locales")}
-    return request.path + "?" + urlencode({**args, "lang": tag})
+    return request.path + "?" + urlencode({**({} if overlong(args) else args), "lang": tag})
 
 
 def init_i18n(app: Flask) -> None:

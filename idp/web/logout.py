@@ -13,14 +13,14 @@ from typing import Any
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.wrappers import Response
-from wtforms import ValidationError
 
 from idp.auth.session import current_login
 from idp.oauth.server import YihaoServer
 from idp.services import services
+from idp.web.csrf import protect_form
 from idp.web.errors import error_page
+from idp.web.reflected import refuse_overlong
 
 bp = Blueprint("logout", __name__)
 _PASS_THROUGH = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
@@ -29,6 +29,9 @@ _PASS_THROUGH = ("id_token_hint", "client_id", "post_logout_redirect_uri", "stat
 @bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Response | str | tuple[str, int]:
     server: YihaoServer = current_app.extensions["yihao_server"]
+    too_long = refuse_overlong(request.values.to_dict(flat=True))
+    if too_long:
+        return too_long
     try:
         validated = server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
@@ -46,11 +49,7 @@ def logout() -> Response | str | tuple[str, int]:
             hidden={**hidden, "confirm": "1"},
         )
     if confirmed:
-        try:
-            validate_csrf(request.form.get("csrf_token"))
-        except ValidationError as exc:
-            # The error page for a bad form, as for every other CSRF-checked form; not a 500.
-            raise CSRFError(str(exc)) from None
+        protect_form()  # token and origin, as for every other form; a bad one gets its page
     response: Response | None = server.create_endpoint_response("end_session", validated)
     return response or render_template("logged_out.html")
 

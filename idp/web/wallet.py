@@ -44,6 +44,7 @@ from idp.oauth.principal import Principal
 from idp.oauth.server import YihaoServer
 from idp.services import services
 from idp.web.errors import error_page
+from idp.web.json_body import json_object
 from idp.web.labels import field_label, field_value, localised
 from idp.web.my_certificates import certificate_rows
 
@@ -236,7 +237,7 @@ def qr_image() -> Response | tuple[str, int]:
     """The QR code as SVG, drawn with the ``qrcode`` package; the text was made on the phone."""
     if _login() is None:
         return error_page(401, _("Not signed in"), _("Please open the wallet again."))
-    text = str((request.get_json(silent=True) or {}).get("text", ""))
+    text = str(json_object().get("text", ""))
     if not text.startswith(PREFIX) or len(text) > MAX_TEXT or not set(text) <= _QR_ALPHABET:
         return error_page(400, _("Not a certificate code"), _("Please reload the wallet."))
     response = Response(svg(text), mimetype="image/svg+xml")

@@ -22,6 +22,7 @@ import requests
 from yihao.holder import Holder
 
 from tests.bench.server import REDIRECT_URI, Registered, Setup
+from tests.support.browser import origin_of
 
 TIMEOUT = 10.0
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -125,8 +126,12 @@ class Browser:
 
     def post(self, name: str, page: requests.Response, fields: dict[str, str]) -> requests.Response:
         url, data = _action(page), {"csrf_token": _csrf(page.text), **fields}
+        origin = {"Origin": origin_of(page.url)}
         return self._timed(
-            name, lambda: self.http.post(url, data=data, allow_redirects=False, timeout=TIMEOUT)
+            name,
+            lambda: self.http.post(
+                url, data=data, headers=origin, allow_redirects=False, timeout=TIMEOUT
+            ),
         )
 
     def login(self, setup: Setup, number: str, started: Started) -> str:

@@ -230,7 +230,8 @@ def _password_logins(ctx: Context) -> wrk.Load:
     records = wrk.write_records(
         ctx.work / "login.records",
         "POST",
-        {"Content-Type": "application/x-www-form-urlencoded"},
+        # A browser names the page's origin on every form post (idp/web/csrf.py checks it).
+        {"Content-Type": "application/x-www-form-urlencoded", "Origin": ctx.setup.issuer},
         flows.login_forms(ctx.setup),
     )
     # Every worker thread busy with a password check, and no more (each costs 19 MiB).

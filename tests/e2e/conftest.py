@@ -15,7 +15,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from idp.config import new_secret
 from tests.conftest import PASSWORD, _postgres_database
 from tests.support.identities import new_id_number
 from tests.support.processes import free_port, idp_executable
+from tests.support.tls import Certificates, make_certificates, nginx
 
 #: How long a server may take to answer its discovery document after start.
 START_TIMEOUT = 20.0
@@ -155,11 +156,25 @@ class Provider:
     instance_dir: Path
     #: IDP_CERTS_DIR: the development root CA (``root-ca.pem``) that counters pin.
     certs_dir: Path
+    #: ``verify`` for ``requests``: the fixture CA's file behind the TLS proxy, else True.
+    verify: str | bool = True
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """The CA file clients must trust for this shape, or None on plain HTTP."""
+        return self.verify if isinstance(self.verify, str) else None
+
+    def http(self) -> requests.Session:
+        """A ``requests`` session that trusts this provider's certificate (and no other CA)."""
+        session = requests.Session()
+        session.verify = self.verify
+        # Else REQUESTS_CA_BUNDLE and friends from the environment would override ``verify``.
+        session.trust_env = False
+        return session
 
 
-@pytest.fixture(scope="session")
-def e2e_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh database of the same kind as ``database_url``, used by the e2e server only."""
+def _fresh_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database of the same kind as ``database_url``."""
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path_factory.mktemp('e2e-sqlite') / 'yihao.db'}"
     else:
@@ -167,26 +182,25 @@ def e2e_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    instance = tmp_path_factory.mktemp("e2e-instance")
-    port = free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
-    env.update(
-        {
-            "IDP_ENV": "testing",
-            "IDP_DATABASE_URL": e2e_database_url,
-            "IDP_ISSUER": issuer,
-            "IDP_INSTANCE_DIR": str(instance),
-            "IDP_SECRET_KEY": new_secret(),
-            "IDP_DATA_KEY": new_secret(),
-            "IDP_INDEX_KEY": new_secret(),
-            "IDP_ARGON2_MEMORY_KIB": "1024",
-            "IDP_ARGON2_TIME_COST": "1",
-            "IDP_CERTS_DIR": str(instance / "certs"),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+def e2e_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The e2e server's database, separate from the one the integration tests use."""
+    yield from _fresh_database(database_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tls_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The TLS-proxied server's own database: each issuer registers the wallet at its own URL."""
+    yield from _fresh_database(database_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tls_certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """One throwaway CA and server certificate per run; Chromium is started pinning its key."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+def _set_up(env: dict[str, str], instance: Path) -> tuple[str, dict[str, Any]]:
+    """What an operator does before the first start; the citizen's number and the client."""
     run_idp(env, "db", "upgrade")
     run_idp(env, "certs", "init")
     number = new_id_number()
@@ -207,7 +221,40 @@ def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         *("--redirect-uri", REDIRECT_URI, "--post-logout-redirect-uri", POST_LOGOUT_URI),
     )
     assert client["client_id"] and client["client_secret"], client
-    with serving(env, port, instance / "server-a.log"):
+    return number, client
+
+
+@contextmanager
+def _running(
+    database_url: str, instance: Path, certificates: Certificates | None
+) -> Iterator[Provider]:
+    """``idp serve`` on a loopback port; with ``certificates``, behind nginx terminating TLS."""
+    port = free_port()
+    proxy_port = free_port() if certificates else None
+    issuer = f"https://127.0.0.1:{proxy_port}" if proxy_port else f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
+    env.update(
+        {
+            "IDP_ENV": "testing",
+            "IDP_DATABASE_URL": database_url,
+            "IDP_ISSUER": issuer,
+            "IDP_INSTANCE_DIR": str(instance),
+            "IDP_SECRET_KEY": new_secret(),
+            "IDP_DATA_KEY": new_secret(),
+            "IDP_INDEX_KEY": new_secret(),
+            "IDP_ARGON2_MEMORY_KIB": "1024",
+            "IDP_ARGON2_TIME_COST": "1",
+            "IDP_CERTS_DIR": str(instance / "certs"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if certificates:
+        env["IDP_PROXY_HOPS"] = "1"  # nginx is the one proxy in front
+    number, client = _set_up(env, instance)
+    with ExitStack() as stack:
+        node = stack.enter_context(serving(env, port, instance / "server-a.log"))
+        if certificates and proxy_port:
+            stack.enter_context(nginx(instance / "nginx", proxy_port, node.base_url, certificates))
         yield Provider(
             issuer=issuer,
             client_id=client["client_id"],
@@ -221,11 +268,41 @@ def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
             env=env,
             instance_dir=instance,
             certs_dir=instance / "certs",
+            verify=str(certificates.ca) if certificates else True,
         )
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
+def provider(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    """The provider on plain HTTP, straight from ``idp serve``."""
+    with _running(e2e_database_url, tmp_path_factory.mktemp("e2e-instance"), None) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def tls_provider(
+    tls_database_url: str, tmp_path_factory: pytest.TempPathFactory, tls_certificates: Certificates
+) -> Iterator[Provider]:
+    """The production shape: nginx terminating TLS, ``IDP_PROXY_HOPS=1``, an https issuer."""
+    instance = tmp_path_factory.mktemp("e2e-tls-instance")
+    with _running(tls_database_url, instance, tls_certificates) as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=["http", "https-nginx"])
+def shaped_provider(request: pytest.FixtureRequest, database_url: str) -> Provider:
+    """Each shape in turn: every browser flow over plain HTTP has its twin through the proxy.
+    (``database_url`` is named so that pytest parametrises over the databases here too.)"""
+    name = "provider" if request.param == "http" else "tls_provider"
+    found: Provider = request.getfixturevalue(name)
+    return found
+
+
+@pytest.fixture(scope="session")
+def chromium(tls_certificates: Certificates) -> Iterator[Browser]:
+    """Chromium accepting exactly the TLS proxy's key: Chromium takes no CA file on its command
+    line, so the fixture's server key is pinned by its SPKI hash instead (certificate errors for
+    any other key still fail)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's chromium package. "
@@ -234,7 +311,12 @@ def chromium() -> Iterator[Browser]:
         )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                *CHROMIUM_ARGS,
+                f"--ignore-certificate-errors-spki-list={tls_certificates.spki_sha256}",
+            ],
         )
         try:
             yield browser

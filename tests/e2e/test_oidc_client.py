@@ -25,7 +25,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from tests.e2e.conftest import DISCOVERY_PATH, HTTP_TIMEOUT, Provider, free_port, serving
-from tests.support.browser import csrf_of
+from tests.support.browser import csrf_of, origin_of
 
 pytestmark = pytest.mark.e2e
 
@@ -83,6 +83,7 @@ class UserAgent:
         return self.http.post(
             urljoin(response.url, html.unescape(action.group(1))),
             data={"csrf_token": csrf_of(response.text), **fields},
+            headers={"Origin": origin_of(response.url)},  # as a browser does on a form post
             allow_redirects=False,
             timeout=HTTP_TIMEOUT,
         )

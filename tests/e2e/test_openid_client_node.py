@@ -1,6 +1,7 @@
 """Interoperability with a certified relying-party library nobody here wrote: panva's
 ``openid-client`` 6.x (OpenID Certified) on Node.js, against a real ``idp serve``, on SQLite and
-PostgreSQL.
+PostgreSQL, on plain HTTP and behind nginx terminating TLS (Node trusts the fixture's CA through
+``NODE_EXTRA_CA_CERTS``).
 
 ``tests/e2e/node/rp.mjs`` is the relying party; every check of the provider's answers is the
 library's own: the discovery document's issuer, ``state``, the RFC 9207 ``iss`` response
@@ -17,6 +18,7 @@ tests never reach the network beyond loopback.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -52,6 +54,8 @@ class NodeClient:
     issuer: str
     client_id: str
     client_secret: str
+    #: The CA file Node must trust behind the TLS proxy (NODE_EXTRA_CA_CERTS), else None.
+    ca_bundle: str | None
 
 
 @dataclass(frozen=True)
@@ -81,10 +85,14 @@ def node_executable() -> str:
     return found
 
 
-def run_rp(*args: str) -> subprocess.CompletedProcess[str]:
+def run_rp(client: NodeClient, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if client.ca_bundle:  # behind the TLS proxy: trust the fixture's CA (and only it)
+        env["NODE_EXTRA_CA_CERTS"] = client.ca_bundle
     return subprocess.run(
         [node_executable(), str(RP_SCRIPT), *args],
         cwd=NODE_DIR,
+        env=env,
         capture_output=True,
         text=True,
         timeout=NODE_TIMEOUT,
@@ -92,16 +100,16 @@ def run_rp(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def rp_ok(*args: str) -> dict[str, Any]:
-    done = run_rp(*args)
+def rp_ok(client: NodeClient, *args: str) -> dict[str, Any]:
+    done = run_rp(client, *args)
     assert done.returncode == 0, f"rp.mjs {args[0]} exited {done.returncode}:\n{done.stderr}"
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
-def rp_fails(*args: str) -> str:
+def rp_fails(client: NodeClient, *args: str) -> str:
     """Run a command that must fail; its error message."""
-    done = run_rp(*args)
+    done = run_rp(client, *args)
     assert done.returncode == 1, (
         f"rp.mjs {args[0]} exited {done.returncode}, not 1:\n{done.stdout}\n{done.stderr}"
     )
@@ -110,7 +118,8 @@ def rp_fails(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def node_client(provider: Provider) -> NodeClient:
+def node_client(shaped_provider: Provider) -> NodeClient:
+    provider = shaped_provider
     node_executable()  # a missing Node.js or openid-client fails before anything else
     client = run_idp(
         provider.env,
@@ -119,7 +128,9 @@ def node_client(provider: Provider) -> NodeClient:
         *("--redirect-uri", REDIRECT_URI),
     )
     assert client["client_id"] and client["client_secret"], client
-    return NodeClient(provider.issuer, client["client_id"], client["client_secret"])
+    return NodeClient(
+        provider.issuer, client["client_id"], client["client_secret"], provider.ca_bundle
+    )
 
 
 @pytest.fixture
@@ -143,7 +154,9 @@ def _answer_callback(route: Route) -> None:
 
 
 def start(client: NodeClient) -> Started:
-    out = rp_ok("start", client.issuer, client.client_id, client.client_secret, REDIRECT_URI, SCOPE)
+    out = rp_ok(
+        client, "start", client.issuer, client.client_id, client.client_secret, REDIRECT_URI, SCOPE
+    )
     return Started(out["url"], out["state"], out["nonce"], out["verifier"])
 
 
@@ -189,14 +202,17 @@ def with_query(url: str, **changes: str | None) -> str:
 
 
 def test_openid_client_signs_in_reads_userinfo_and_refreshes(
-    provider: Provider, node_client: NodeClient, page: Page
+    shaped_provider: Provider, node_client: NodeClient, page: Page
 ) -> None:
+    provider = shaped_provider
     started = start(node_client)
     callback = sign_in(page, provider, started.url)
     params = dict(parse_qsl(urlsplit(callback).query))
     assert params["iss"] == provider.issuer and params["state"] == started.state, params
 
-    result = rp_ok(*finish(node_client, callback, started.state, started.nonce, started.verifier))
+    result = rp_ok(
+        node_client, *finish(node_client, callback, started.state, started.nonce, started.verifier)
+    )
 
     claims = result["claims"]
     assert isinstance(claims["sub"], str) and claims["sub"]
@@ -214,25 +230,28 @@ def test_openid_client_signs_in_reads_userinfo_and_refreshes(
 
 
 def test_openid_client_rejects_what_it_must(
-    provider: Provider, node_client: NodeClient, page: Page
+    shaped_provider: Provider, node_client: NodeClient, page: Page
 ) -> None:
+    provider = shaped_provider
     started = start(node_client)
     callback = sign_in(page, provider, started.url)
     good = (started.state, started.nonce, started.verifier)
 
     # Refused before the token request, so the code stays unspent: the RFC 9207 iss parameter,
     # which the provider's metadata makes mandatory, and state.
-    error = rp_fails(*finish(node_client, with_query(callback, iss=None), *good))
+    error = rp_fails(node_client, *finish(node_client, with_query(callback, iss=None), *good))
     assert '"iss"' in error and "missing" in error, error
     evil = with_query(callback, iss="http://127.0.0.1:1")
-    error = rp_fails(*finish(node_client, evil, *good))
+    error = rp_fails(node_client, *finish(node_client, evil, *good))
     assert '"iss"' in error, error
-    error = rp_fails(*finish(node_client, callback, "not-the-state", *good[1:]))
+    error = rp_fails(node_client, *finish(node_client, callback, "not-the-state", *good[1:]))
     assert '"state"' in error, error
 
     # A wrong nonce is found in the ID token, after the code has been redeemed.
-    error = rp_fails(*finish(node_client, callback, started.state, "not-the-nonce", *good[2:]))
+    error = rp_fails(
+        node_client, *finish(node_client, callback, started.state, "not-the-nonce", *good[2:])
+    )
     assert '"nonce"' in error, error
     # The code is one-time: with everything right, its second redemption is refused.
-    error = rp_fails(*finish(node_client, callback, *good))
+    error = rp_fails(node_client, *finish(node_client, callback, *good))
     assert "invalid_grant" in error, error

@@ -1,5 +1,5 @@
 """End to end: ``yihao.flask_rp`` in a tiny Flask app (driven by Flask's test client) whose
-``YihaoLogin`` talks to a real ``idp serve`` over loopback HTTP.
+``YihaoLogin`` talks to a real ``idp serve`` over loopback HTTP, and through nginx terminating TLS.
 
 The person's browser is two things here, as it would be one in life: Flask's test client for the
 relying service's pages, and ``requests`` (``Person``) for the provider's pages. The redirect to
@@ -44,9 +44,9 @@ SCOPES = "openid profile id_number"
 
 
 @pytest.fixture(scope="module")
-def client(provider: Provider) -> dict[str, Any]:
+def client(shaped_provider: Provider) -> dict[str, Any]:
     return run_idp(
-        provider.env,
+        shaped_provider.env,
         *("client", "add", "--name", "SDK Flask app", "--scope", SCOPES),
         *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
         *("--redirect-uri", CALLBACK, "--post-logout-redirect-uri", AFTER_LOGOUT),
@@ -58,11 +58,18 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> TokenStore:
     return MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "logins.db")
 
 
-def make_app(provider: Provider, client: dict[str, Any], store: TokenStore) -> Flask:
+def trust(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``YihaoLogin`` makes its own ``requests`` session, which reads the CA file from
+    ``REQUESTS_CA_BUNDLE``: the fixture's CA behind the TLS proxy, as an operator would set it."""
+    if provider.ca_bundle:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", provider.ca_bundle)
+
+
+def make_app(shaped_provider: Provider, client: dict[str, Any], store: TokenStore) -> Flask:
     app = Flask(__name__)
     app.secret_key = "test only"
     app.config.update(
-        YIHAO_ISSUER=provider.issuer,
+        YIHAO_ISSUER=shaped_provider.issuer,
         YIHAO_CLIENT_ID=client["client_id"],
         YIHAO_CLIENT_SECRET=client["client_secret"],
         YIHAO_SCOPE=SCOPES,
@@ -114,10 +121,17 @@ def sign_in(browser: FlaskClient, person: Person, page: str) -> str:
 
 
 def test_login_session_refresh_userinfo_and_logout(
-    provider: Provider, client: dict[str, Any], store: TokenStore
+    shaped_provider: Provider,
+    client: dict[str, Any],
+    store: TokenStore,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = make_app(provider, client, store)
-    browser, person = app.test_client(), Person(provider.citizen_number)
+    trust(shaped_provider, monkeypatch)
+    app = make_app(shaped_provider, client, store)
+    browser, person = (
+        app.test_client(),
+        Person(shaped_provider.citizen_number, http=shaped_provider.http()),
+    )
 
     to_login = browser.get("/private?x=1")
     assert to_login.status_code == 302 and to_login.headers["Location"].startswith("/login?")
@@ -133,9 +147,9 @@ def test_login_session_refresh_userinfo_and_logout(
     assert set(cookie) <= {"yihao.sid", "yihao.pending"} and not cookie.get("yihao.pending")
     key = store_key(cookie["yihao.sid"])
     stored = store.get(key)
-    assert stored is not None and stored.claims["id_number"] == provider.citizen_number
+    assert stored is not None and stored.claims["id_number"] == shaped_provider.citizen_number
     raw = json.dumps(cookie) + (browser.get_cookie("session").value or "")  # type: ignore[union-attr]
-    for secret in (provider.citizen_number, stored.tokens.access_token, CITIZEN_NAME):
+    for secret in (shaped_provider.citizen_number, stored.tokens.access_token, CITIZEN_NAME):
         assert secret not in raw
     assert stored.tokens.refresh_token is not None and stored.tokens.id_token is not None
     assert stored.tokens.refresh_token not in raw and stored.tokens.id_token not in raw
@@ -156,7 +170,7 @@ def test_login_session_refresh_userinfo_and_logout(
     bye = browser.get("/logout")
     assert bye.status_code == 302
     end_session = bye.headers["Location"]
-    assert end_session.startswith(provider.issuer + "/logout?")
+    assert end_session.startswith(shaped_provider.issuer + "/logout?")
     params = query_of(end_session)
     assert params["id_token_hint"] == stored.tokens.id_token
     assert params["post_logout_redirect_uri"] == AFTER_LOGOUT
@@ -182,9 +196,10 @@ def expire(store: TokenStore, key: str) -> None:
 
 
 def test_callbacks_that_were_not_started_here_are_refused(
-    provider: Provider, client: dict[str, Any]
+    shaped_provider: Provider, client: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = make_app(provider, client, MemoryStore())
+    trust(shaped_provider, monkeypatch)
+    app = make_app(shaped_provider, client, MemoryStore())
     browser = app.test_client()
     assert browser.get("/callback?code=x&state=unknown").status_code == 400
     to_provider = browser.get("/login?next=https://evil.example/")
@@ -199,7 +214,9 @@ def test_callbacks_that_were_not_started_here_are_refused(
     pending = session_of(app, browser)["yihao.pending"]
     assert len(pending) == 3 and "/again" in [entry["next"] for entry in pending.values()]
     state = query_of(browser.get("/login").headers["Location"])["state"]
-    denied = browser.get(f"/callback?state={state}&error=access_denied&iss={provider.issuer}")
+    denied = browser.get(
+        f"/callback?state={state}&error=access_denied&iss={shaped_provider.issuer}"
+    )
     assert denied.status_code == 403 and denied.mimetype == "text/plain"
     assert "yihao.sid" not in session_of(app, browser)
 

@@ -1,4 +1,5 @@
-"""End to end: the SDK's ``RelyingParty`` against a real ``idp serve`` on a loopback port.
+"""End to end: the SDK's ``RelyingParty`` against a real ``idp serve`` on a loopback port, on
+plain HTTP and behind nginx terminating TLS (``shaped_provider``).
 
 The citizen's browser is ``requests`` (``Person``): it follows the provider's redirects, fills in
 the login, enterprise and consent forms, and stops at the first redirect that leaves the
@@ -74,9 +75,9 @@ def register(env: dict[str, str], *args: str) -> Registered:
 
 
 @pytest.fixture(scope="module")
-def client(provider: Provider) -> Registered:
+def client(shaped_provider: Provider) -> Registered:
     return register(
-        provider.env,
+        shaped_provider.env,
         *("--name", "SDK relying party", "--scope", SCOPES),
         *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
         *("--redirect-uri", REDIRECT_URI, "--post-logout-redirect-uri", POST_LOGOUT_URI),
@@ -84,26 +85,29 @@ def client(provider: Provider) -> Registered:
 
 
 @pytest.fixture(scope="module")
-def enterprise(provider: Provider) -> str:
+def enterprise(shaped_provider: Provider) -> str:
     """An enterprise the e2e citizen represents; its USCC."""
     uscc = new_uscc()
     run_idp(
-        provider.env,
+        shaped_provider.env,
         *("enterprise", "add", "--uscc", uscc, "--name", ENTERPRISE_NAME),
-        *("--legal-rep-id-number", provider.citizen_number),
+        *("--legal-rep-id-number", shaped_provider.citizen_number),
     )
     return uscc
 
 
-def relying_party(provider: Provider, client: Registered, **options: Any) -> RelyingParty:
+def relying_party(shaped_provider: Provider, client: Registered, **options: Any) -> RelyingParty:
     options.setdefault("scope", "openid profile phone")
+    options.setdefault("session", shaped_provider.http())
     return RelyingParty(
-        provider.issuer, client.client_id, REDIRECT_URI, client.client_secret, **options
+        shaped_provider.issuer, client.client_id, REDIRECT_URI, client.client_secret, **options
     )
 
 
-def person(provider: Provider) -> Person:
-    return Person(provider.citizen_number, provider.citizen_password)
+def person(shaped_provider: Provider) -> Person:
+    return Person(
+        shaped_provider.citizen_number, shaped_provider.citizen_password, shaped_provider.http()
+    )
 
 
 def sign_in(rp: RelyingParty, browser: Person, **start: Any) -> tuple[AuthorizationStart, str]:
@@ -116,8 +120,10 @@ def login(rp: RelyingParty, browser: Person, **start: Any) -> Login:
     return rp.finish(callback, started)
 
 
-def test_sign_in_userinfo_refresh_revoke_and_logout(provider: Provider, client: Registered) -> None:
-    rp, browser = relying_party(provider, client), person(provider)
+def test_sign_in_userinfo_refresh_revoke_and_logout(
+    shaped_provider: Provider, client: Registered
+) -> None:
+    rp, browser = relying_party(shaped_provider, client), person(shaped_provider)
     started = rp.start(max_age=600)
     query = query_of(started.url)
     assert query["code_challenge_method"] == "S256" and query["max_age"] == "600"
@@ -170,9 +176,9 @@ def test_sign_in_userinfo_refresh_revoke_and_logout(provider: Provider, client: 
 
 
 def test_authorization_responses_are_checked_before_use(
-    provider: Provider, client: Registered
+    shaped_provider: Provider, client: Registered
 ) -> None:
-    rp, browser = relying_party(provider, client), person(provider)
+    rp, browser = relying_party(shaped_provider, client), person(shaped_provider)
     started, answer = sign_in(rp, browser, prompt="none")  # no session: an error response
     assert query_of(answer)["error"] == "login_required"
     cases: list[tuple[str | dict[str, str], AuthorizationStart, str]] = [
@@ -188,31 +194,34 @@ def test_authorization_responses_are_checked_before_use(
         assert caught.value.error == error
 
 
-def test_each_id_token_check_rejects_a_real_token(provider: Provider, client: Registered) -> None:
-    browser = person(provider)
-    rp = relying_party(provider, client)
+def test_each_id_token_check_rejects_a_real_token(
+    shaped_provider: Provider, client: Registered
+) -> None:
+    browser = person(shaped_provider)
+    rp = relying_party(shaped_provider, client)
 
     started, callback = sign_in(rp, browser)
     other_nonce = replace(started, nonce=rp.start().nonce)
     assert rejection(lambda: rp.finish(callback, other_nonce)) is IdTokenReason.NONCE
 
-    late = relying_party(provider, client, clock=lambda: time.time() + 3600)
+    late = relying_party(shaped_provider, client, clock=lambda: time.time() + 3600)
     assert rejection(lambda: login(late, browser)) is IdTokenReason.EXPIRED
 
-    early = relying_party(provider, client, clock=lambda: time.time() - 3600)
+    early = relying_party(shaped_provider, client, clock=lambda: time.time() - 3600)
     assert rejection(lambda: login(early, browser)) is IdTokenReason.ISSUED_AT
 
     # max_age=60 with a clock 400 s ahead: the token is still valid, the sign-in too old.
-    ahead = relying_party(provider, client, clock=lambda: time.time() + 400)
+    ahead = relying_party(shaped_provider, client, clock=lambda: time.time() + 400)
     assert rejection(lambda: login(ahead, browser, max_age=60)) is IdTokenReason.AUTH_TIME
 
     # Another client's relying party: a real token, but not for us.
     theirs = RelyingParty(
-        provider.issuer,
-        provider.client_id,
-        provider.redirect_uri,
-        provider.client_secret,
-        provider.scope,
+        shaped_provider.issuer,
+        shaped_provider.client_id,
+        shaped_provider.redirect_uri,
+        shaped_provider.client_secret,
+        shaped_provider.scope,
+        session=shaped_provider.http(),
     )
     id_token = login(theirs, browser).tokens.id_token
     assert id_token is not None
@@ -226,9 +235,9 @@ def rejection(call: Callable[[], object]) -> IdTokenReason:
 
 
 def test_an_enterprise_login_names_the_person_acting(
-    provider: Provider, client: Registered, enterprise: str
+    shaped_provider: Provider, client: Registered, enterprise: str
 ) -> None:
-    rp, browser = relying_party(provider, client), person(provider)
+    rp, browser = relying_party(shaped_provider, client), person(shaped_provider)
     as_person = login(rp, browser).subject
     signed_in = login(rp, browser, scope="openid profile enterprise")
     subject = signed_in.subject
@@ -240,12 +249,14 @@ def test_an_enterprise_login_names_the_person_acting(
     assert "gender" not in signed_in.claims  # the top level never carries the person's claims
 
 
-def test_discovery_is_cached_and_checked(provider: Provider, client: Registered) -> None:
+def test_discovery_is_cached_and_checked(shaped_provider: Provider, client: Registered) -> None:
     fetched: list[str] = []
-    http = requests.Session()
+    http = shaped_provider.http()
     http.hooks["response"].append(lambda response, *a, **k: fetched.append(response.url))
     now = [time.time()]
-    rp = relying_party(provider, client, session=http, discovery_ttl=300, clock=lambda: now[0])
+    rp = relying_party(
+        shaped_provider, client, session=http, discovery_ttl=300, clock=lambda: now[0]
+    )
     rp.start()
     rp.start()
     assert len(fetched) == 1
@@ -254,20 +265,22 @@ def test_discovery_is_cached_and_checked(provider: Provider, client: Registered)
     assert len(fetched) == 2
     assert rp.metadata.iss_parameter_supported and "RS256" in rp.metadata.id_token_algs
 
-    impostor = RelyingParty(provider.issuer + "/", client.client_id, REDIRECT_URI)
+    impostor = RelyingParty(
+        shaped_provider.issuer + "/", client.client_id, REDIRECT_URI, session=shaped_provider.http()
+    )
     with pytest.raises(DiscoveryError):  # OIDC Discovery 4.3: the issuer must match exactly
         impostor.start()
 
 
-def test_a_public_client_with_es256_id_tokens(provider: Provider) -> None:
+def test_a_public_client_with_es256_id_tokens(shaped_provider: Provider) -> None:
     public = register(
-        provider.env,
+        shaped_provider.env,
         *("--name", "SDK public client", "--public", "--id-token-alg", "ES256"),
         *("--scope", "openid profile", "--redirect-uri", REDIRECT_URI),
     )
     assert public.client_secret is None
-    rp = relying_party(provider, public, scope="openid profile")
-    signed_in = login(rp, person(provider))
+    rp = relying_party(shaped_provider, public, scope="openid profile")
+    signed_in = login(rp, person(shaped_provider))
     assert signed_in.tokens.id_token is not None
     assert header_of(signed_in.tokens.id_token)["alg"] == "ES256"
     assert signed_in.subject.name == CITIZEN_NAME

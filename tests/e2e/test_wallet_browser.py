@@ -1,6 +1,7 @@
 """End to end in a real browser: Playwright drives Debian's Chromium (``/usr/bin/chromium``,
-installed by ``make chromium``) through the wallet page of a real ``idp serve``, and a counter
-reads the QR code off the screenshot and verifies it offline with the SDK.
+installed by ``make chromium``) through the wallet page of a real ``idp serve``, on plain HTTP
+and behind nginx terminating TLS, and a counter reads the QR code off the screenshot and
+verifies it offline with the SDK.
 
 The page's clock is Playwright's fake clock, started at the real time and moved forward past the
 next 30-second step, so the re-signing of the code is seen in seconds rather than half a minute.
@@ -27,6 +28,7 @@ from yihao.wire.presentation import decode_presentation
 from yihao.wire.qrtext import from_text
 
 from tests.e2e.conftest import Provider
+from tests.e2e.pages import Watch
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +82,8 @@ class PageClock:
 def _counter(provider: Provider, clock: PageClock) -> Verifier:
     root = (provider.certs_dir / ROOT_CERT).read_bytes()
     verifier = Verifier(TrustAnchors.from_pem(root), clock=clock)
-    verifier.refresh(provider.issuer + "/credentials/trust")  # real HTTP to the loopback server
+    # Real HTTP(S) to the loopback server, trusting the proxy's CA in the TLS shape.
+    verifier.refresh(provider.issuer + "/credentials/trust", session=provider.http())
     return verifier
 
 
@@ -118,18 +121,16 @@ def _assert_valid(result: Result, provider: Provider, step: int) -> None:
 
 
 def test_the_wallet_shows_a_code_a_counter_verifies(
-    provider: Provider, chromium: Browser, tmp_path: Path
+    shaped_provider: Provider, chromium: Browser, tmp_path: Path
 ) -> None:
+    provider = shaped_provider
     context = chromium.new_context(
         locale="zh-CN", viewport={"width": 390, "height": 844}, device_scale_factor=2
     )
     context.set_default_timeout(STEP_TIMEOUT_MS)
-    errors: list[str] = []
     try:
         page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("response", lambda r: _record_failure(errors, r.status, r.url))
-        page.on("console", lambda m: _record_console(errors, m.type, m.text))
+        watch = Watch(page)
         issued: list[str] = []
         page.on("request", lambda r: _record_issue(issued, r.url))
         clock = PageClock()
@@ -187,20 +188,22 @@ def test_the_wallet_shows_a_code_a_counter_verifies(
         _assert_valid(counter.verify_image(second_png), provider, second_step)
         expect(page.locator("#countdown")).to_have_text(re.compile(r"\d+\s*秒"))
         expect(page.locator("#wallet-status")).to_have_text("")
-        assert not errors, errors
+        assert not watch.errors, watch.errors
     finally:
         context.close()
 
 
 def test_a_citizen_revokes_a_lost_phones_certificate_in_the_wallet(
-    provider: Provider, chromium: Browser
+    shaped_provider: Provider, chromium: Browser
 ) -> None:
     """The wallet's "My certificates": revoke, confirm with a reason, and the code stops passing;
     the page then offers a fresh certificate for the new phone."""
+    provider = shaped_provider
     context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
     context.set_default_timeout(STEP_TIMEOUT_MS)
     try:
         page = context.new_page()
+        watch = Watch(page)
         _sign_in(page, provider)
         choice = page.locator(f'#purpose option[value$="|{PROFILE}"]').get_attribute("value")
         assert choice is not None
@@ -222,6 +225,7 @@ def test_a_citizen_revokes_a_lost_phones_certificate_in_the_wallet(
         fresh = page.locator(f'#purpose option[value$="|{PROFILE}"]').get_attribute("value")
         assert fresh is not None and not fresh.startswith(identifier + "|")
         assert _refused_as_revoked(provider, lost_phones_code)
+        assert not watch.errors, watch.errors
     finally:
         context.close()
 
@@ -236,18 +240,6 @@ def _refused_as_revoked(provider: Provider, code: bytes) -> bool:
             return True
         time.sleep(1)
     return False
-
-
-def _record_failure(errors: list[str], status: int, url: str) -> None:
-    # The browser asks for /favicon.ico on its own; the provider has none.
-    if status >= 400 and urlsplit(url).path != "/favicon.ico":
-        errors.append(f"{status} {url}")
-
-
-def _record_console(errors: list[str], kind: str, text: str) -> None:
-    # A failed request is logged as "Failed to load resource"; _record_failure has its URL.
-    if kind == "error" and not text.startswith("Failed to load resource"):
-        errors.append(text)
 
 
 def _record_issue(issued: list[str], url: str) -> None:

@@ -14,6 +14,7 @@ from flask import Flask
 from idp.app import create_app
 from idp.config import Settings
 from idp.sessions.store import SessionRecord, SessionStore, digest_of, seal, unseal
+from idp.web.reflected import MAX_ECHOED
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client
 from tests.support.browser import Authorization, Browser, csrf_of
 from tests.support.oidc import id_token_claims, tokens_for
@@ -109,7 +110,7 @@ def test_the_cookie_is_an_opaque_id_and_the_store_holds_neither_it_nor_the_hint(
     store_app: Flask, person: Citizen, client: RegisteredClient
 ) -> None:
     browser = _browser(store_app)
-    long_state = "s" * 6000  # once pushed the signed cookie past 4 KB
+    long_state = "s" * MAX_ECHOED  # the longest state accepted; a signed cookie grew by all of it
     request = Authorization(
         client.client_id, client.redirect_uri, extra={"login_hint": person.number}
     )

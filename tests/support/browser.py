@@ -23,6 +23,12 @@ def csrf_of(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def origin_of(url: str) -> str:
+    """The origin a browser names for a page at ``url`` (scheme://host[:port])."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = (
@@ -64,9 +70,15 @@ def location_params(response: TestResponse) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+#: The test app's issuer origin, which a browser names in ``Origin`` on every form post.
+ORIGIN = "http://localhost"
+
+
 class Browser:
     def __init__(self, client: FlaskClient) -> None:
         self.http = client
+        # As a browser does (Fetch, "append a request Origin header"); GETs carry it harmlessly.
+        self.http.environ_base["HTTP_ORIGIN"] = ORIGIN
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
         return self.http.get(url, **kwargs)

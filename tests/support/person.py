@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from tests.conftest import PASSWORD
-from tests.support.browser import csrf_of
+from tests.support.browser import csrf_of, origin_of
 
 HTTP_TIMEOUT = 10.0
 FORM_ACTION = re.compile(r'<form[^>]*action="([^"]+)"')
@@ -22,10 +22,13 @@ MAX_STEPS = 12
 class Person:
     """The citizen at a browser: signs in, chooses the first enterprise offered, consents."""
 
-    def __init__(self, number: str, password: str = PASSWORD) -> None:
+    def __init__(
+        self, number: str, password: str = PASSWORD, http: requests.Session | None = None
+    ) -> None:
         self.number = number
         self.password = password
-        self.http = requests.Session()
+        #: ``Provider.http()`` behind the TLS proxy: a session trusting the fixture's CA.
+        self.http = http or requests.Session()
 
     def get(self, url: str) -> requests.Response:
         return self.http.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
@@ -61,6 +64,8 @@ class Person:
         return self.http.post(
             urljoin(page.url, html.unescape(action.group(1))),
             data={"csrf_token": csrf_of(page.text), **fields},
+            # As a browser names the page's origin on every form post.
+            headers={"Origin": origin_of(page.url)},
             allow_redirects=False,
             timeout=HTTP_TIMEOUT,
         )

@@ -1,0 +1,60 @@
+"""The provider behind nginx terminating TLS, seen from the wire: what the proxy forwards makes
+the provider see the https origin (``IDP_PROXY_HOPS=1``), so its pages carry HSTS, a form post
+from the page's own origin is accepted without any Referer, and one naming another origin is
+refused despite its valid token. The plain-HTTP twin shows the same rule without the proxy."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.e2e.conftest import Provider
+from tests.support.browser import Authorization, csrf_of
+from tests.support.person import FORM_ACTION, HTTP_TIMEOUT
+
+pytestmark = pytest.mark.e2e
+
+
+def _login_page(provider: Provider, http: requests.Session) -> requests.Response:
+    query = Authorization(provider.client_id, provider.redirect_uri, scope=provider.scope).query()
+    page = http.get(f"{provider.issuer}/authorize?{query}", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200 and 'name="password"' in page.text, page.text[:300]
+    return page
+
+
+def _post(
+    provider: Provider, http: requests.Session, page: requests.Response, origin: str
+) -> requests.Response:
+    action = FORM_ACTION.search(page.text)
+    assert action is not None
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "username": provider.citizen_number,
+        "password": provider.citizen_password,
+    }
+    return http.post(
+        provider.issuer + action.group(1),
+        data=form,
+        headers={"Origin": origin},  # and no Referer at all
+        allow_redirects=False,
+        timeout=HTTP_TIMEOUT,
+    )
+
+
+def test_the_origin_rule_and_headers_through_each_shape(shaped_provider: Provider) -> None:
+    provider = shaped_provider
+    http = provider.http()
+    page = _login_page(provider, http)
+    secure = provider.issuer.startswith("https://")
+    assert ("Strict-Transport-Security" in page.headers) is secure
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+
+    refused = _post(provider, http, page, "https://evil.example")
+    assert refused.status_code == 400, refused.status_code
+    other_scheme = provider.issuer.replace("https://", "http://") if secure else "https://x"
+    assert _post(provider, http, page, other_scheme).status_code == 400
+
+    accepted = _post(provider, http, _login_page(provider, http), provider.issuer)
+    assert accepted.status_code == 302, accepted.text[:300]
+    assert accepted.headers["Location"].startswith("/authorize/resume/")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import cbor2
 import pytest
-from sdk_world import Clock, World
+from sdk_world import Clock, World, make_issuer
 from yihao.pki import generate_root
 from yihao.verifier import Verifier
 from yihao.wire.cose import loads_exact
@@ -100,3 +103,13 @@ def test_garbage_is_refused(world: World, data: bytes) -> None:
 def test_a_json_object_is_not_a_trust_list(world: World) -> None:
     with pytest.raises(TrustListError):
         Verifier(world.anchors).load_trust_list(world.trust_document())  # type: ignore[arg-type]
+
+
+def test_keys_certified_just_now_verify_on_a_clock_a_minute_behind(world: World) -> None:
+    """A counter whose clock runs behind still trusts a key rotated a moment ago: certificates
+    start a little before they are made (yihao.pki.CLOCK_SKEW)."""
+    made = int(time.time())
+    fresh = make_issuer(world.root_key, world.root)
+    trust_signer = make_issuer(world.root_key, world.root, trust_list=True)
+    behind = replace(world, issuer=fresh, trust_signer=trust_signer, now=made - 60)
+    assert behind.verifier().verify(behind.text()).valid

@@ -34,7 +34,7 @@ def generate_root(
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
         ]
     )
-    not_before = (not_before or _now()).replace(microsecond=0)
+    not_before = (not_before or _default_start()).replace(microsecond=0)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -204,7 +204,7 @@ def _end_entity(
     not_before: datetime | None,
     extra: tuple[x509.ExtensionType, ...],
 ) -> x509.Certificate:
-    start = (not_before or _now()).replace(microsecond=0)
+    start = (not_before or _default_start()).replace(microsecond=0)
     end = min(start + timedelta(days=valid_days), root_cert.not_valid_after_utc)
     builder = (
         x509.CertificateBuilder()
@@ -253,5 +253,11 @@ def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False) 
     )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+#: New certificates start this long before they are made: a counter whose clock runs a little
+#: behind would otherwise refuse a freshly rotated issuer key, and every list it signs, until its
+#: clock caught up (certificate authorities backdate for the same reason).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _default_start() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0) - CLOCK_SKEW

@@ -224,14 +224,9 @@ def _set_up(env: dict[str, str], instance: Path) -> tuple[str, dict[str, Any]]:
     return number, client
 
 
-@contextmanager
-def _running(
-    database_url: str, instance: Path, certificates: Certificates | None
-) -> Iterator[Provider]:
-    """``idp serve`` on a loopback port; with ``certificates``, behind nginx terminating TLS."""
-    port = free_port()
-    proxy_port = free_port() if certificates else None
-    issuer = f"https://127.0.0.1:{proxy_port}" if proxy_port else f"http://127.0.0.1:{port}"
+def provider_env(database_url: str, issuer: str, instance: Path) -> dict[str, str]:
+    """The environment of a provider under test: this one's, without any IDP_* of the caller's,
+    in testing mode with fresh secrets and a cheap Argon2id, its files under ``instance``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
     env.update(
         {
@@ -248,6 +243,18 @@ def _running(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    return env
+
+
+@contextmanager
+def _running(
+    database_url: str, instance: Path, certificates: Certificates | None
+) -> Iterator[Provider]:
+    """``idp serve`` on a loopback port; with ``certificates``, behind nginx terminating TLS."""
+    port = free_port()
+    proxy_port = free_port() if certificates else None
+    issuer = f"https://127.0.0.1:{proxy_port}" if proxy_port else f"http://127.0.0.1:{port}"
+    env = provider_env(database_url, issuer, instance)
     if certificates:
         env["IDP_PROXY_HOPS"] = "1"  # nginx is the one proxy in front
     number, client = _set_up(env, instance)

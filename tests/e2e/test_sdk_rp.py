@@ -9,7 +9,6 @@ relying service. The redirect URIs are never contacted.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -32,12 +31,12 @@ from yihao.oidc import (
     UserInfoError,
 )
 
-from idp.config import new_secret
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import (
     CITIZEN_NAME,
     Provider,
     free_port,
+    provider_env,
     run_idp,
     serving,
 )
@@ -307,22 +306,8 @@ def isolated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Isolated]:
     Both workers must publish the new key before either signs with it."""
     instance = tmp_path_factory.mktemp("sdk-rotation")
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
-    env.update(
-        {
-            "IDP_ENV": "testing",
-            "IDP_DATABASE_URL": f"sqlite:///{instance / 'yihao.db'}",
-            "IDP_ISSUER": f"http://127.0.0.1:{port}",
-            "IDP_INSTANCE_DIR": str(instance),
-            "IDP_SECRET_KEY": new_secret(),
-            "IDP_DATA_KEY": new_secret(),
-            "IDP_INDEX_KEY": new_secret(),
-            "IDP_ARGON2_MEMORY_KIB": "1024",
-            "IDP_ARGON2_TIME_COST": "1",
-            "IDP_CERTS_DIR": str(instance / "certs"),
-            "IDP_KEY_CACHE_SECONDS": "1",
-        }
-    )
+    env = provider_env(f"sqlite:///{instance / 'yihao.db'}", f"http://127.0.0.1:{port}", instance)
+    env["IDP_KEY_CACHE_SECONDS"] = "1"
     run_idp(env, "db", "upgrade")
     number = new_id_number()
     run_idp(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import requests
 from flask import Flask
 from joserfc import jwt
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from idp.oauth.claims import subject_of
 from idp.oauth.principal import Principal
@@ -45,6 +45,15 @@ LEASE = 60
 POLL_SECONDS = 1.0
 
 
+#: The codes issued in one login session: whom it involved, and the grants to revoke.
+SESSION_CODES = select(
+    AuthorizationCode.client_id, AuthorizationCode.enterprise_id, AuthorizationCode.grant_id
+).where(
+    AuthorizationCode.session_id == bindparam("sid"),
+    AuthorizationCode.person_id == bindparam("person_id"),
+)
+
+
 @dataclass(frozen=True)
 class _Participant:
     client_id: str
@@ -54,12 +63,7 @@ class _Participant:
 def session_ended(svc: Services, person_id: int, sid: str) -> int:
     """Revoke the session's tokens and queue a logout token for each client with a back-channel
     URI that got tokens in it; returns how many were queued."""
-    code = AuthorizationCode
-    rows = db.session.execute(
-        select(code.client_id, code.enterprise_id, code.grant_id).where(
-            code.session_id == sid, code.person_id == person_id
-        )
-    ).all()
+    rows = db.session.execute(SESSION_CODES, {"sid": sid, "person_id": person_id}).all()
     for grant_id in {row.grant_id for row in rows}:
         revoke_grant(grant_id)
     participants = {_Participant(row.client_id, row.enterprise_id) for row in rows}

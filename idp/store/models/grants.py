@@ -28,7 +28,8 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     scope: Mapped[str] = mapped_column(String(500))
     nonce: Mapped[str | None] = mapped_column(String(255), nullable=True)
     auth_time: Mapped[int] = mapped_column(Integer)
-    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Ending a login session finds the codes issued in it (Back-Channel Logout 1.0 2.1).
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[int] = mapped_column(Integer)

@@ -45,11 +45,13 @@ def sign_in(person: Person) -> None:
     current[INTERACTIONS] = pending
 
 
-def current_login(max_age_seconds: int) -> LoginSession | None:
+def current_login() -> LoginSession | None:
+    """Who is signed in on this browser. The record expires by itself, but ``IDP_SESSION_TTL``
+    is checked again so that a lowered lifetime applies to sessions opened before the change."""
     record = _session().record
     if record is None or record.person_id is None or record.auth_time is None:
         return None
-    if time.time() - record.auth_time > max_age_seconds:
+    if time.time() - record.auth_time > services().settings.session_ttl:
         return None
     person = db.session.get(Person, record.person_id)
     if person is None or person.disabled_at is not None:

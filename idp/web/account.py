@@ -73,13 +73,9 @@ def _client_names(client_ids: set[str]) -> dict[str, str]:
     return {c.client_id: c.name for c in rows}
 
 
-def _login() -> LoginSession | None:
-    return current_login(services().settings.session_ttl)
-
-
 @bp.route("/account")
 def account() -> str | Response:
-    login = _login()
+    login = current_login()
     if login is None:
         return redirect(url_for("account.signed_out"))
     record = read_person(services().cipher, login.person)
@@ -118,7 +114,7 @@ def account() -> str | Response:
 
 @bp.route("/account/consents/<int:consent_id>/withdraw", methods=["POST"])
 def withdraw(consent_id: int) -> Response:
-    login = _login()
+    login = current_login()
     if login is not None:
         withdraw_consent(login.person.id, consent_id)
     return redirect(url_for("account.account"))
@@ -126,7 +122,7 @@ def withdraw(consent_id: int) -> Response:
 
 @bp.route("/account/sessions/<sid>/end", methods=["POST"])
 def end_session(sid: str) -> Response:
-    login = _login()
+    login = current_login()
     if login is not None and is_sid(sid):
         end_sessions(login.person.id, sid)
     return redirect(url_for("account.account"))
@@ -135,7 +131,7 @@ def end_session(sid: str) -> Response:
 @bp.route("/account/sessions/end-all", methods=["POST"])
 def end_all_sessions() -> Response:
     """Sign out everywhere: every session of this person, this one included."""
-    login = _login()
+    login = current_login()
     if login is not None:
         end_sessions(login.person.id, None)
     return redirect(url_for("account.signed_out"))

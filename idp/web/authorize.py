@@ -108,7 +108,7 @@ def _process(uid: str | None, params: dict[str, str], prepared: OAuth2Request | 
             _("Invalid return address"),
             _("The service asked to return to an address it has not registered."),
         )
-    login = current_login(services().settings.session_ttl)
+    login = current_login()
     grant = None
     try:
         grant = _server().get_consent_grant(request=prepared, end_user=_principal(login))
@@ -279,7 +279,7 @@ def interaction(uid: str) -> Reply:
     step = pending.get("step")
     if step == "login":
         return _login_step(uid, pending, client)
-    login = current_login(services().settings.session_ttl)
+    login = current_login()
     if login is None:
         return _start(uid, pending["params"], "login")
     if step == "enterprise":

@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 
 from idp.auth.session import current_login
 from idp.oauth.server import YihaoServer
-from idp.services import services
 from idp.web.csrf import protect_form
 from idp.web.errors import error_page
 from idp.web.reflected import refuse_overlong
@@ -57,5 +56,5 @@ def logout() -> Response | str | tuple[str, int]:
 def _needs_confirmation(validated: Any) -> bool:
     if validated.needs_confirmation:  # no id_token_hint
         return True
-    login = current_login(services().settings.session_ttl)
+    login = current_login()
     return login is not None and validated.id_token_claims.get("sid") != login.sid

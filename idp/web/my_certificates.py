@@ -115,13 +115,9 @@ def certificate_rows(login: LoginSession, back: str) -> MyCertificates:
     )
 
 
-def _login() -> LoginSession | None:
-    return current_login(services().settings.session_ttl)
-
-
 @bp.route("/account/certificates/revoke", methods=["POST"])
 def revoke_mine() -> Response | str | tuple[str, int]:
-    login = _login()
+    login = current_login()
     if login is None:
         return redirect(url_for("account.signed_out"))
     back = request.form.get("back", "account")

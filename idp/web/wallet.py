@@ -80,10 +80,6 @@ class _Card:
     purposes: list[_Purpose]
 
 
-def _login() -> LoginSession | None:
-    return current_login(services().settings.session_ttl)
-
-
 def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -164,7 +160,7 @@ def _card(held: Held) -> _Card:
 
 @bp.route("/wallet")
 def wallet() -> str | Response:
-    login = _login()
+    login = current_login()
     token = _token(login) if login else None
     if login is None or token is None:
         return _start_authorization()
@@ -217,7 +213,7 @@ def _complete() -> str | Response | tuple[str, int]:
     state, code = request.args.get("state", ""), request.args.get("code")
     if not isinstance(pending, dict) or not hmac.compare_digest(str(pending["state"]), state):
         return error_page(400, _("The sign-in has expired"), _("Please open the wallet again."))
-    login = _login()
+    login = current_login()
     # RFC 9207 2.4: the response must come from this issuer.
     if request.args.get("iss") != services().settings.issuer or code is None or login is None:
         return error_page(403, _("Not signed in"), _("The wallet needs you to sign in and agree."))
@@ -235,7 +231,7 @@ def _complete() -> str | Response | tuple[str, int]:
 @bp.route("/wallet/qr", methods=["POST"])
 def qr_image() -> Response | tuple[str, int]:
     """The QR code as SVG, drawn with the ``qrcode`` package; the text was made on the phone."""
-    if _login() is None:
+    if current_login() is None:
         return error_page(401, _("Not signed in"), _("Please open the wallet again."))
     text = str(json_object().get("text", ""))
     if not text.startswith(PREFIX) or len(text) > MAX_TEXT or not set(text) <= _QR_ALPHABET:

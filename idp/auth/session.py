@@ -8,6 +8,7 @@ interactions are kept in the same record, each for at most ``interaction_ttl``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from idp.store.db import db
 from idp.store.models import Person
 
 INTERACTIONS = "interactions"
+#: The session's authentication methods (RFC 8176 ``amr`` values), in the sealed contents.
+AMR = "amr"
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,8 @@ class LoginSession:
     person: Person
     auth_time: int
     sid: str
+    #: How the person proved who they are, as RFC 8176 ``amr`` values ("pwd", "otp", "hwk"...).
+    amr: tuple[str, ...]
 
 
 def _session() -> ServerSession:
@@ -35,14 +40,19 @@ def _session() -> ServerSession:
     return session
 
 
-def sign_in(person: Person) -> None:
-    # A new id and a new sid on every sign-in, against session fixation; interactions carry on.
+def sign_in(person: Person, amr: Sequence[str]) -> None:
+    """Start a signed-in session for ``person``, authenticated by the ``amr`` methods.
+
+    A new id and a new sid on every sign-in (a step-up included), against session fixation;
+    pending interactions carry on.
+    """
     pending = interactions()
     now = int(time.time())
     current = _session()
     current.renew(person.id, now, now + services().settings.session_ttl)
     current.clear()
     current[INTERACTIONS] = pending
+    current[AMR] = list(amr)
 
 
 def current_login() -> LoginSession | None:
@@ -56,7 +66,7 @@ def current_login() -> LoginSession | None:
     person = db.session.get(Person, record.person_id)
     if person is None or person.disabled_at is not None:
         return None
-    return LoginSession(person, record.auth_time, record.sid)
+    return LoginSession(person, record.auth_time, record.sid, tuple(_session().get(AMR, ())))
 
 
 def sign_out() -> None:

@@ -323,7 +323,7 @@ def _login_step(uid: str, pending: dict[str, Any], client: Client) -> Reply:
             client_name=client.name,
         )
         return page, _LOGIN_STATUS.get(outcome, 401)
-    sign_in(outcome)
+    sign_in(outcome, ("pwd",))
     interactions()[uid]["logged_in"] = True
     return _resume(uid)
 

@@ -44,14 +44,9 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
             return super().get_authorization_grant(request)
         except ValueError:
             # Authlib passes an unknown response_type as the error description, which OAuth2Error
-            # refuses when it holds characters RFC 6749 4.1.2.1 forbids there: same error, plain.
-            client = self.query_client(request.payload.client_id or "")
-            requested = request.payload.redirect_uri
-            redirect_uri = None
-            if client is not None:
-                verified = requested if client.check_redirect_uri(requested or "") else None
-                redirect_uri = verified if requested else client.get_default_redirect_uri()
-            raise UnsupportedResponseTypeError("unknown", redirect_uri=redirect_uri) from None
+            # refuses when it holds characters RFC 6749 4.1.2.1 forbids there: same error, plain
+            # (it goes to the redirect URI the interaction's steps verified).
+            raise UnsupportedResponseTypeError("unknown") from None
 
     def authenticate_client(
         self, request: OAuth2Request, methods: list[str], endpoint: str = "token"

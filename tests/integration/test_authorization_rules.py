@@ -221,6 +221,18 @@ def test_prompt_login_asks_again_despite_a_session(
     assert done.status_code == 302 and "code" in location_params(done)
 
 
+def test_prompt_login_is_not_satisfied_by_the_session_it_asked_about(
+    browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    # OIDC Core 3.1.2.1: only a new sign-in (a new sid) answers prompt=login; resuming the
+    # request with the old session shows the login page again instead of issuing a code.
+    login(browser, rp, citizen)
+    asked = authorize_raw(browser, rp, prompt="login").headers["Location"]
+    uid = asked.rsplit("/", 1)[-1]
+    resumed = browser.follow(browser.get(f"/authorize/resume/{uid}"))
+    assert is_login_page(resumed)
+
+
 def test_prompt_consent_asks_again_despite_remembered_consent(
     browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:

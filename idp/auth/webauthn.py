@@ -38,8 +38,12 @@ from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.parse_authentication_credential_json import (
     parse_authentication_credential_json,
 )
+from webauthn.helpers.parse_registration_credential_json import (
+    parse_registration_credential_json,
+)
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
     PublicKeyCredentialDescriptor,
     ResidentKeyRequirement,
     UserVerificationRequirement,
@@ -61,6 +65,7 @@ MAX_NAME = 64
 _REGISTRATION = "webauthn_registration"
 _AUTHENTICATION = "webauthn_authentication"
 _USER_HANDLE_PURPOSE = "webauthn-user-handle"
+_TRANSPORTS = frozenset(t.value for t in AuthenticatorTransport)
 
 
 class PasskeyFailure(StrEnum):
@@ -131,12 +136,15 @@ def registration_options(rp: RelyingParty, person: Person, display_name: str) ->
             user_verification=UserVerificationRequirement.REQUIRED,
         ),
         # 5.4.3: the authenticator refuses to make a second credential for the same account.
-        exclude_credentials=[
-            PublicKeyCredentialDescriptor(id=p.credential_id) for p in passkeys_of(person.id)
-        ],
+        exclude_credentials=[_descriptor(p) for p in passkeys_of(person.id)],
     )
     _remember(_REGISTRATION, options.challenge)
     return options_to_json_dict(options)
+
+
+def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    transports = [AuthenticatorTransport(t) for t in passkey.transports.split() if t in _TRANSPORTS]
+    return PublicKeyCredentialDescriptor(id=passkey.credential_id, transports=transports or None)
 
 
 def register(
@@ -149,8 +157,9 @@ def register(
     if len(passkeys_of(person.id)) >= MAX_PASSKEYS:
         return PasskeyFailure.TOO_MANY
     try:
+        parsed = parse_registration_credential_json(credential)
         verified = verify_registration_response(
-            credential=credential,
+            credential=parsed,
             expected_challenge=challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
@@ -164,7 +173,8 @@ def register(
         public_key=verified.credential_public_key,
         sign_count=verified.sign_count,
         name=name[:MAX_NAME],
-        transports=" ".join(_transports(credential))[:100],
+        # 5.2.1 getTransports(): hints for the browser when it is asked for this credential.
+        transports=" ".join(t.value for t in parsed.response.transports or []),
         aaguid=verified.aaguid,
     )
     db.session.add(passkey)
@@ -174,14 +184,6 @@ def register(
         db.session.rollback()
         return PasskeyFailure.DUPLICATE
     return passkey
-
-
-def _transports(credential: dict[str, Any]) -> list[str]:
-    response = credential.get("response")
-    found = response.get("transports") if isinstance(response, dict) else None
-    return (
-        [t for t in found if isinstance(t, str) and t.isalpha()] if isinstance(found, list) else []
-    )
 
 
 def authentication_options(rp: RelyingParty) -> dict[str, Any]:

@@ -69,10 +69,25 @@ def relying_party() -> RelyingParty | None:
     return None
 
 
+@dataclass(frozen=True)
+class SignInLinks:
+    options: str
+    verify: str
+
+
 @bp.app_context_processor
-def _availability() -> dict[str, bool]:
-    # The sign-in page offers the passkey button only where passkeys can work.
-    return {"passkeys_available": relying_party() is not None}
+def _sign_in_links() -> dict[str, SignInLinks]:
+    """``passkey_sign_in`` for ``_passkey_sign_in.html`` on the interaction's pages (the login
+    page), where passkeys can work; ``idp.web.authorize`` need not know about them."""
+    uid = (request.view_args or {}).get("uid")
+    if request.endpoint != "authorize.interaction" or uid is None or relying_party() is None:
+        return {}
+    return {
+        "passkey_sign_in": SignInLinks(
+            url_for("passkeys.sign_in_options", uid=uid),
+            url_for("passkeys.sign_in_with_passkey", uid=uid),
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -133,32 +148,44 @@ def _credential(body: dict[str, Any]) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
-@bp.route("/account/passkeys/options", methods=["POST"])
-def new_passkey_options() -> Response | tuple[Response, int]:
+@dataclass(frozen=True)
+class _Adding:
+    login: LoginSession
+    rp: RelyingParty
+
+
+def _adding() -> _Adding | tuple[Response, int]:
+    """Who is adding a passkey, or the JSON refusal: nobody signed in, or no passkeys here."""
     login, rp = current_login(), relying_party()
     if login is None:
         return _not_signed_in()
     if rp is None:
         return _unavailable()
-    name = read_person(services().cipher, login.person).name
-    return jsonify(registration_options(rp, login.person, name))
+    return _Adding(login, rp)
+
+
+@bp.route("/account/passkeys/options", methods=["POST"])
+def new_passkey_options() -> Response | tuple[Response, int]:
+    adding = _adding()
+    if not isinstance(adding, _Adding):
+        return adding
+    person = adding.login.person
+    name = read_person(services().cipher, person).name
+    return jsonify(registration_options(adding.rp, person, name))
 
 
 @bp.route("/account/passkeys", methods=["POST"])
 def add_passkey() -> Response | tuple[Response, int]:
-    login, rp = current_login(), relying_party()
-    if login is None:
-        return _not_signed_in()
-    if rp is None:
-        return _unavailable()
+    adding = _adding()
+    if not isinstance(adding, _Adding):
+        return adding
     body = json_object()
     name = " ".join(str(body.get("name", "")).split())[:MAX_NAME] or _("Passkey")
-    outcome = register(rp, login.person, _credential(body), name)
+    person = adding.login.person
+    outcome = register(adding.rp, person, _credential(body), name)
     if isinstance(outcome, PasskeyFailure):
         return _failed(outcome)
-    security_event(
-        SecurityEvent.FACTOR_ADDED, login.person.id, factor="passkey", passkey=outcome.id
-    )
+    security_event(SecurityEvent.FACTOR_ADDED, person.id, factor="passkey", passkey=outcome.id)
     return jsonify(redirect=url_for("account.account", passkey="added"))
 
 

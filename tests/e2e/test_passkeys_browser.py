@@ -17,17 +17,16 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, CDPSession, Page, Route, expect
+from playwright.sync_api import Browser, CDPSession, Page, expect
 
 from tests.e2e.conftest import HTTP_TIMEOUT, REDIRECT_URI, Provider, run_idp
-from tests.e2e.pages import Watch
+from tests.e2e.pages import CALLBACK_BODY, Watch, phone_context
 from tests.support.browser import Authorization
 from tests.support.identities import new_id_number
 
 pytestmark = pytest.mark.e2e
 
 STEP_TIMEOUT_MS = 15_000
-CALLBACK_BODY = "callback reached"
 PASSKEY_NAME = "我的测试手机"
 #: Chromium's virtual authenticator as a phone's platform authenticator with its screen lock.
 AUTHENTICATOR = {
@@ -48,18 +47,14 @@ class Tab:
     authenticator_id: str
 
     def credentials(self) -> list[dict[str, Any]]:
-        found = self.cdp.send(
-            "WebAuthn.getCredentials", {"authenticatorId": self.authenticator_id}
-        )
+        found = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": self.authenticator_id})
         credentials: list[dict[str, Any]] = found["credentials"]
         return credentials
 
 
 @pytest.fixture
 def tab(chromium: Browser, named_provider: Provider) -> Iterator[Tab]:
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    context.route(_is_callback, _answer_callback)
+    context = phone_context(chromium, REDIRECT_URI, STEP_TIMEOUT_MS)
     try:
         page = context.new_page()
         cdp = context.new_cdp_session(page)
@@ -72,10 +67,6 @@ def tab(chromium: Browser, named_provider: Provider) -> Iterator[Tab]:
 
 def _is_callback(url: str) -> bool:
     return url.startswith(REDIRECT_URI + "?")
-
-
-def _answer_callback(route: Route) -> None:
-    route.fulfill(status=200, content_type="text/plain", body=CALLBACK_BODY)
 
 
 def _start_sign_in(page: Page, provider: Provider) -> None:
@@ -170,8 +161,8 @@ def _replay(page: Page, provider: Provider, body: str) -> requests.Response:
     """POST ``body`` to the passkey endpoint of the sign-in now on ``page``, as the page would
     (its cookie, its CSRF token, its origin)."""
     widget = page.locator("#passkey-sign-in")
-    verify = widget.get_attribute("data-verify") or ""
-    csrf = widget.get_attribute("data-csrf") or ""
+    verify = widget.get_attribute("action") or ""
+    csrf = widget.locator("input[name=csrf_token]").get_attribute("value") or ""
     # A fresh challenge is waiting, as after a click; the old assertion does not answer it.
     options = page.evaluate(
         """async ([url, csrf]) => (await fetch(url, {method: 'POST', headers: {

@@ -126,8 +126,12 @@ def test_a_citizen_adds_lists_and_removes_passkeys(
     assert "我的 手机" in page
     # The next registration excludes the one this person has.
     options = _post(browser, "/account/passkeys/options", _account_csrf(browser)).get_json()
-    assert [d["id"] for d in options["excludeCredentials"]] == [
-        b64url(authenticator.credentials[0].id)
+    assert options["excludeCredentials"] == [
+        {
+            "id": b64url(authenticator.credentials[0].id),
+            "type": "public-key",
+            "transports": ["internal", "hybrid"],
+        }
     ]
     with app.app_context():
         passkey = db.session.query(Passkey).filter_by(person_id=holder.person_id).one()
@@ -139,6 +143,26 @@ def test_a_citizen_adds_lists_and_removes_passkeys(
     assert removed.status_code == 302 and removed.headers["Location"].endswith("passkey=removed")
     with app.app_context():
         assert db.session.get(Passkey, passkey_id) is None
+
+
+def test_a_malformed_registration_is_a_clear_refusal(
+    app: Flask, holder: Citizen, rp: RegisteredClient
+) -> None:
+    browser = _signed_in(app, holder, rp)
+    csrf = _account_csrf(browser)
+    for body in ({"credential": "x"}, {"credential": {"id": 1}}, {"name": ["x"]}):
+        _post(browser, "/account/passkeys/options", csrf)
+        refused = _post(browser, "/account/passkeys", csrf, body)
+        assert refused.status_code == 400 and refused.get_json()["error"] == "invalid"
+    # Transports the browser should never send are dropped; a name of another type is text.
+    options = _post(browser, "/account/passkeys/options", csrf).get_json()
+    credential = SoftAuthenticator().create(options, ORIGIN)
+    credential["response"]["transports"] = [["usb"], {"x": 1}, 7, "warp-drive", "usb"]
+    added = _post(browser, "/account/passkeys", csrf, {"name": 5, "credential": credential})
+    assert added.status_code == 200
+    with app.app_context():
+        passkey = db.session.query(Passkey).filter_by(person_id=holder.person_id).one()
+        assert passkey.transports == "usb" and passkey.name == "5"
 
 
 def test_one_person_cannot_remove_anothers_passkey(

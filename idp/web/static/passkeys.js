@@ -68,6 +68,8 @@
     return { ok: response.ok, data };
   }
 
+  const csrfOf = (form) => form.elements.csrf_token.value;
+
   // A refusal from the server carries its own message; the browser's own errors (the person
   // cancelled, or the authenticator said no) are NotAllowedError, InvalidStateError and the like.
   async function ceremony(root, statusLine, run) {
@@ -92,10 +94,10 @@
     adding.addEventListener('submit', (event) => {
       event.preventDefault();
       ceremony(adding, status, async () => {
-        const options = await post(adding.dataset.options, adding.dataset.csrf);
+        const options = await post(adding.dataset.options, csrfOf(adding));
         if (!options.ok) return options;
         const credential = await navigator.credentials.create({ publicKey: creationOptions(options.data) });
-        return post(adding.dataset.register, adding.dataset.csrf, {
+        return post(adding.action, csrfOf(adding), {
           name: document.getElementById('passkey-name').value,
           credential: credentialJSON(credential),
         });
@@ -107,12 +109,13 @@
   if (signIn) {
     signIn.hidden = false;
     const status = document.getElementById('passkey-sign-in-status');
-    document.getElementById('passkey-sign-in-button').addEventListener('click', () => {
+    signIn.addEventListener('submit', (event) => {
+      event.preventDefault();
       ceremony(signIn, status, async () => {
-        const options = await post(signIn.dataset.options, signIn.dataset.csrf);
+        const options = await post(signIn.dataset.options, csrfOf(signIn));
         if (!options.ok) return options;
         const credential = await navigator.credentials.get({ publicKey: requestOptions(options.data) });
-        return post(signIn.dataset.verify, signIn.dataset.csrf, { credential: credentialJSON(credential) });
+        return post(signIn.action, csrfOf(signIn), { credential: credentialJSON(credential) });
       });
     });
   }

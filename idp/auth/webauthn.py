@@ -116,7 +116,7 @@ def _take(kind: str) -> bytes | None:
 def passkeys_of(person_id: int) -> list[Passkey]:
     return list(
         db.session.scalars(
-            select(Passkey).where(Passkey.person_id == person_id).order_by(Passkey.created_at)
+            select(Passkey).where(Passkey.person_id == person_id).order_by(Passkey.id)
         )
     )
 

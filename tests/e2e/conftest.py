@@ -248,12 +248,13 @@ def provider_env(database_url: str, issuer: str, instance: Path) -> dict[str, st
 
 @contextmanager
 def _running(
-    database_url: str, instance: Path, certificates: Certificates | None
+    database_url: str, instance: Path, certificates: Certificates | None, host: str = "127.0.0.1"
 ) -> Iterator[Provider]:
-    """``idp serve`` on a loopback port; with ``certificates``, behind nginx terminating TLS."""
+    """``idp serve`` on a loopback port; with ``certificates``, behind nginx terminating TLS.
+    ``host`` is the issuer's host name for the same loopback address."""
     port = free_port()
     proxy_port = free_port() if certificates else None
-    issuer = f"https://127.0.0.1:{proxy_port}" if proxy_port else f"http://127.0.0.1:{port}"
+    issuer = f"https://{host}:{proxy_port}" if proxy_port else f"http://{host}:{port}"
     env = provider_env(database_url, issuer, instance)
     if certificates:
         env["IDP_PROXY_HOPS"] = "1"  # nginx is the one proxy in front
@@ -303,6 +304,23 @@ def shaped_provider(request: pytest.FixtureRequest, database_url: str) -> Provid
     name = "provider" if request.param == "http" else "tls_provider"
     found: Provider = request.getfixturevalue(name)
     return found
+
+
+@pytest.fixture(scope="session", params=["http", "https-nginx"])
+def named_provider(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    tls_certificates: Certificates,
+) -> Iterator[Provider]:
+    """Like ``shaped_provider``, with the issuer on ``localhost`` instead of ``127.0.0.1``:
+    WebAuthn refuses an IP address as RP ID (L3 5.1.2), so the passkey tests need a host name
+    (the TLS certificate covers it, and ``http://localhost`` is a secure context in Chromium)."""
+    certificates = tls_certificates if request.param == "https-nginx" else None
+    for url in _fresh_database(database_url, tmp_path_factory):
+        instance = tmp_path_factory.mktemp("e2e-localhost-instance")
+        with _running(url, instance, certificates, host="localhost") as running:
+            yield running
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,29 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 #: Chromium logs CSP violations to the console; this makes sure each one is an error there too.
 _REPORT_CSP = """document.addEventListener('securitypolicyviolation', (e) => {
   console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
 });"""
+
+
+#: What the browser shows at a relying service's redirect URI (never contacted).
+CALLBACK_BODY = "callback reached"
+
+
+def phone_context(chromium: Browser, redirect_uri: str, timeout_ms: int) -> BrowserContext:
+    """A phone-sized, Chinese-speaking browser context; its requests to ``redirect_uri`` are
+    answered inside Playwright, so the relying service need not exist."""
+    context = chromium.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+    context.set_default_timeout(timeout_ms)
+
+    def answer(route: Route) -> None:
+        route.fulfill(status=200, content_type="text/plain", body=CALLBACK_BODY)
+
+    context.route(lambda url: url.startswith(redirect_uri + "?"), answer)
+    return context
 
 
 class Watch:

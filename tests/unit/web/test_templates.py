@@ -237,9 +237,35 @@ def wallet_cards() -> list[Any]:
     ]
 
 
+def my_passkeys(available: bool = True, rows: bool = True) -> Any:
+    row = SimpleNamespace(
+        name="我的手机",
+        created_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        last_used_at=None,
+        remove_action="/account/passkeys/3/remove",
+    )
+    return SimpleNamespace(
+        available=available,
+        rows=[row] if rows else [],
+        options_action="/account/passkeys/options",
+        register_action="/account/passkeys",
+        changed="added",
+    )
+
+
+PASSKEY_SIGN_IN = SimpleNamespace(
+    options="/interaction/x/passkey/options", verify="/interaction/x/passkey"
+)
+
 PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
     "login.html": (
-        {"action": "/authorize/x", "username": "", "error": None, "client_name": "不动产登记"},
+        {
+            "action": "/authorize/x",
+            "username": "",
+            "error": None,
+            "client_name": "不动产登记",
+            "passkey_sign_in": PASSKEY_SIGN_IN,
+        },
         "登录",
         "Sign in",
     ),
@@ -268,6 +294,7 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
             "end_all_action": "/account/sessions/end-all",
             "logout_action": "/account/logout",
             "certificates": my_certificates,
+            "passkeys": my_passkeys,
         },
         "我的数据使用记录",
         "Who used my data",
@@ -444,6 +471,22 @@ def test_every_template_is_covered() -> None:
     assert on_disk == set(PAGES)
 
 
+def test_passkeys_on_the_account_and_login_pages(render: Render) -> None:
+    account = parse(render("account.html", **{**PAGES["account.html"][0], "passkeys": my_passkeys}))
+    (adding,) = [f for f in account.forms if f.attrs.get("id") == "passkey-add"]
+    assert "hidden" in adding.attrs and adding.attrs["data-options"] == "/account/passkeys/options"
+    (name,) = account.find("input", name="name")
+    assert name.attrs["id"] == "passkey-name" and name.attrs["maxlength"] == "64"
+    scripts = [s.attrs.get("src") for s in account.find("script")]
+    assert scripts == ["/static/passkeys.js"]
+    login = render("login.html", action="/authorize/x", username="", error=None, client_name=None)
+    assert "passkey" not in login  # without passkey_sign_in (an IP-address issuer): no button
+    shown = parse(render("login.html", **PAGES["login.html"][0]))
+    (signing_in,) = [f for f in shown.forms if f.attrs.get("id") == "passkey-sign-in"]
+    assert signing_in.attrs["action"] == "/interaction/x/passkey" and "hidden" in signing_in.attrs
+    assert [s.attrs.get("src") for s in shown.find("script")] == ["/static/passkeys.js"]
+
+
 def test_login_fields(render: Render, locale: tuple[str, str]) -> None:
     html = render("login.html", action="/authorize/x", username="", error=None, client_name=None)
     page = parse(html)
@@ -563,6 +606,8 @@ def test_account_page(render: Render, locale: tuple[str, str]) -> None:
         "/account/consents/7/withdraw",
         "/account/sessions/ab12/end",  # the other device; this one signs out below
         "/account/sessions/end-all",
+        "/account/passkeys/3/remove",
+        "/account/passkeys",
         "/account/certificates/revoke",
         "/account/logout",
     ]
@@ -589,6 +634,7 @@ def test_account_page_empty(render: Render, locale: tuple[str, str]) -> None:
         end_all_action="/account/sessions/end-all",
         logout_action="/account/logout",
         certificates=my_certificates(live=False),
+        passkeys=my_passkeys(available=False, rows=False),
     )
     page = parse(html)
     assert not page.find("table")

@@ -15,7 +15,18 @@ from idp.sessions.flask_session import ServerSessionInterface, store_for
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
-from idp.web import account, authorize, credentials_api, logout, my_certificates, oidc, wallet
+from idp.web import (
+    account,
+    authorize,
+    credentials_api,
+    logout,
+    my_certificates,
+    oidc,
+    password,
+    register,
+    sms_outbox,
+    wallet,
+)
 from idp.web.csrf import FormProtection
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
@@ -91,6 +102,9 @@ def _init_web(app: Flask) -> None:
         logout.bp,
         credentials_api.bp,
         wallet.bp,
+        register.bp,
+        password.bp,
+        sms_outbox.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -31,6 +31,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "IDP_ISSUER": "https://id.example.gov.cn",
         "IDP_DATABASE_URL": "postgresql://yihao@db.internal/yihao",
         "IDP_ISSUER_CODE": new_uscc(),
+        "IDP_SMS_GATEWAY_URL": "https://sms.example.gov.cn/send",
         "IDP_PROXY_HOPS": "1",
         **{name: new_secret() for name in SECRET_VARS},
     }

@@ -12,6 +12,7 @@ from idp.store.models.credentials import (
 )
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
+from idp.store.models.one_time_codes import OneTimeCode, SmsOutboxMessage
 from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
 from idp.store.models.sessions import LogoutDelivery, SessionRow
@@ -26,6 +27,7 @@ __all__ = [
     "IssuerKey",
     "KeyRequest",
     "LogoutDelivery",
+    "OneTimeCode",
     "Person",
     "RegistryHolder",
     "RegistryRecord",
@@ -34,6 +36,7 @@ __all__ = [
     "SeenValue",
     "SessionRow",
     "SigningKey",
+    "SmsOutboxMessage",
     "StatusList",
     "Token",
     "TrustListVersion",

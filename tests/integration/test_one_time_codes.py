@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select, text, update
 
@@ -28,8 +27,6 @@ from idp.auth.one_time_codes import (
     read_code,
     redeem,
 )
-from idp.cli import main
-from idp.config import new_secret
 from idp.credentials.registries import RowError, parse_row
 from idp.notify.sms import GatewaySender, SmsError
 from idp.services import services
@@ -257,47 +254,6 @@ def test_a_failing_gateway_gives_a_page_not_a_500(app: Flask, gateway: str) -> N
     finally:
         app.extensions["yihao"] = svc
     assert _Gateway.received and _Gateway.received[0]["mobile"] == on_record.mobile
-
-
-# -- the counter's command --------------------------------------------------------------------
-
-
-@pytest.fixture()
-def runner(tmp_path: Path) -> CliRunner:
-    env = {
-        "IDP_INSTANCE_DIR": str(tmp_path),
-        "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "IDP_SECRET_KEY": new_secret(),
-        "IDP_DATA_KEY": new_secret(),
-        "IDP_INDEX_KEY": new_secret(),
-        "IDP_ARGON2_MEMORY_KIB": "1024",
-        "IDP_ARGON2_TIME_COST": "1",
-    }
-    cli = CliRunner(env=env)
-    assert cli.invoke(main, ["db", "upgrade", "--json"]).exit_code == 0
-    return cli
-
-
-def test_activation_code_needs_a_registry_record(runner: CliRunner, tmp_path: Path) -> None:
-    number = new_id_number()
-    refused = runner.invoke(main, ["person", "activation-code", number])
-    assert refused.exit_code == 2 and "no record" in refused.output and number not in refused.output
-    export = tmp_path / "ids.csv"
-    cells = id_card_cells(number, "赵敏", "13912345678")
-    export.write_text(",".join(cells) + "\n" + ",".join(cells.values()) + "\n", encoding="utf-8")
-    assert runner.invoke(main, ["registry", "import", "resident_id", str(export)]).exit_code == 0
-    issued = runner.invoke(main, ["person", "activation-code", number, "--json"])
-    assert issued.exit_code == 0, issued.output
-    shown = json.loads(issued.output)
-    assert shown["purpose"] == "register" and read_code(shown["activation_code"]) is not None
-    assert number not in issued.output
-
-
-def test_person_add_applies_the_password_rules(runner: CliRunner) -> None:
-    args = ["person", "add", "--id-number", new_id_number(), "--name", "周九", "--password-stdin"]
-    common = runner.invoke(main, args, input="password123\n")
-    assert common.exit_code == 2 and "common" in common.output
-    assert runner.invoke(main, args, input="lantern orchid quay\n").exit_code == 0
 
 
 # -- the migration ----------------------------------------------------------------------------

@@ -23,6 +23,9 @@ from idp.web import (
     my_certificates,
     oidc,
     passkeys,
+    password,
+    register,
+    sms_outbox,
     wallet,
 )
 from idp.web.csrf import FormProtection
@@ -101,6 +104,9 @@ def _init_web(app: Flask) -> None:
         credentials_api.bp,
         wallet.bp,
         passkeys.bp,
+        register.bp,
+        password.bp,
+        sms_outbox.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

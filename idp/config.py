@@ -213,6 +213,13 @@ SETTINGS: dict[str, Var] = {
     "IDP_STATUS_LIST_TTL": Var(3600, 60, DAY),
     "IDP_STATUS_LIST_VALIDITY": Var(DAY, 3600, 7 * DAY),
     "IDP_CATALOGUE_FILE": Var(),
+    "IDP_SMS_GATEWAY_URL": Var(""),
+    "IDP_SMS_GATEWAY_TIMEOUT": Var(5, 1, 30),
+    "IDP_SMS_CODE_TTL": Var(300, 60, 900),
+    "IDP_ACTIVATION_CODE_TTL": Var(DAY, 600, 3 * DAY),
+    "IDP_ONE_TIME_CODE_ATTEMPTS": Var(5, 1, 10),
+    "IDP_SMS_PER_NUMBER_HOURLY": Var(5, 1, 30),
+    "IDP_SMS_PER_ADDRESS_HOURLY": Var(20, 1, 1000),
 }
 
 #: 32 bytes from a random generator hold ~30 distinct byte values; fewer than this many in
@@ -276,6 +283,14 @@ class Settings:
     status_list_ttl: int
     status_list_validity: int
     catalogue: Mapping[str, Any]
+    #: The SMS gateway's URL; empty: the development outbox table (``idp.notify.sms``).
+    sms_gateway_url: str
+    sms_gateway_timeout: int
+    sms_code_ttl: int
+    activation_code_ttl: int
+    one_time_code_attempts: int
+    sms_per_number_hourly: int
+    sms_per_address_hourly: int
 
     @property
     def production(self) -> bool:
@@ -330,6 +345,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         status_list_ttl=_int(env, "IDP_STATUS_LIST_TTL"),
         status_list_validity=_int(env, "IDP_STATUS_LIST_VALIDITY"),
         catalogue=_catalogue(env.get("IDP_CATALOGUE_FILE")),
+        sms_gateway_url=_gateway_url(_text(env, "IDP_SMS_GATEWAY_URL")),
+        sms_gateway_timeout=_int(env, "IDP_SMS_GATEWAY_TIMEOUT"),
+        sms_code_ttl=_int(env, "IDP_SMS_CODE_TTL"),
+        activation_code_ttl=_int(env, "IDP_ACTIVATION_CODE_TTL"),
+        one_time_code_attempts=_int(env, "IDP_ONE_TIME_CODE_ATTEMPTS"),
+        sms_per_number_hourly=_int(env, "IDP_SMS_PER_NUMBER_HOURLY"),
+        sms_per_address_hourly=_int(env, "IDP_SMS_PER_ADDRESS_HOURLY"),
     )
     if settings.production:
         refuse_unsafe_production(env, settings)
@@ -350,6 +372,7 @@ def refuse_unsafe_production(env: Mapping[str, str], settings: Settings) -> None
         lambda: _unsafe_database(settings.database_url, _int(env, "IDP_ALLOW_SQLITE")),
         lambda: _below_production_floor(env),
         lambda: _weak_argon2(settings.argon2),
+        lambda: _sms_outbox(settings.sms_gateway_url),
     )
     for check in checks:
         problem = check()
@@ -426,6 +449,21 @@ def _weak_argon2(params: Argon2Params) -> str | None:
         "Argon2id weaker than OWASP's options: IDP_ARGON2_MEMORY_KIB x IDP_ARGON2_TIME_COST "
         f"must be at least {OWASP_ARGON2_MEMORY_X_TIME}"
     )
+
+
+def _sms_outbox(gateway_url: str) -> str | None:
+    if not gateway_url:
+        return "the development SMS outbox: set IDP_SMS_GATEWAY_URL to the SMS gateway"
+    url = urlsplit(gateway_url)
+    if url.scheme == "https" or _is_loopback(url.hostname or ""):
+        return None
+    return "an http:// IDP_SMS_GATEWAY_URL: codes must not cross the network in clear"
+
+
+def _gateway_url(value: str) -> str:
+    if value and not (value.startswith(("https://", "http://")) and urlsplit(value).hostname):
+        raise ConfigError("IDP_SMS_GATEWAY_URL must be an http(s) URL, or empty for the outbox")
+    return value
 
 
 def _status_list_size(env: Mapping[str, str]) -> int:

@@ -23,6 +23,9 @@ CITIZENS = (
     ("360426199101010071", "李明", "13800000002", "江西省九江市德安县宝塔路8号"),
     ("44011320141005001X", "陈小宇", None, "广东省广州市番禺区市桥街2号"),
 )
+#: In the population registry (with mobile 13800000004) but without an account: she registers
+#: herself at /register, with the code the development outbox (/dev/sms-outbox) shows.
+UNREGISTERED = ("110108198503150026", "赵敏")
 ENTERPRISE = ("91110000600037341L", "北京一号通行科技有限公司", "360426199101010071")
 DEMO_CLIENT = "演示服务 Demo service"
 
@@ -52,6 +55,7 @@ def seed() -> dict[str, Any]:
         "password": DEMO_PASSWORD,
         "enterprise": uscc,
         "new": created,
+        "can_register": " ".join(UNREGISTERED),
         "registries": _demo_registries(),
         **client_info,
     }

@@ -6,12 +6,15 @@ import sys
 
 import click
 
+from idp.auth.one_time_codes import Purpose, format_activation_code, issue_activation_code
+from idp.auth.password_rules import password_problem, personal_words
 from idp.auth.session import end_sessions
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.identifiers import mask_identifier, parse_resident_id, parse_uscc
 from idp.oauth.tokens import revoke_person
 from idp.services import services
 from idp.store.db import db, utcnow
+from idp.store.registry import find_record
 from idp.store.subjects import (
     Contact,
     add_enterprise,
@@ -19,6 +22,7 @@ from idp.store.subjects import (
     change_representative,
     find_enterprise,
     find_person,
+    person_index,
 )
 
 
@@ -46,8 +50,9 @@ def person_add(
     """Register a person; the password is read from standard input, never from the command line."""
     rid = parse_resident_id(id_number)
     password = sys.stdin.readline().rstrip("\n")
-    if len(password) < 8:
-        raise click.BadParameter("password must have at least 8 characters")
+    problem = password_problem(password, personal_words(rid.number))
+    if problem is not None:
+        raise click.BadParameter(f"the password is refused ({problem}): {PASSWORD_RULE}")
     if not name.strip():
         raise click.BadParameter("name must not be empty")
     with app_context():
@@ -62,6 +67,36 @@ def person_add(
                 "person": person.public_id,
                 "id_number": rid.masked,
                 "document_type": str(rid.document_type),
+            },
+            as_json,
+        )
+
+
+PASSWORD_RULE = "8 to 128 characters, not a common password, without the number or birth date"
+
+
+@person_group.command("activation-code")
+@click.argument("id_number")
+@json_option
+@operator_command
+def person_activation_code(id_number: str, as_json: bool) -> None:
+    """Print a one-time activation code for a citizen at the counter, after checking their
+    identity card: it registers them (when the population registry has their record) or resets
+    their password (when they have an account). Shown once, stored only as a digest."""
+    rid = parse_resident_id(id_number)
+    with app_context():
+        svc = services()
+        registered = find_person(svc.cipher, rid.number) is not None
+        if not registered and find_record(svc.cipher, "resident_id", rid.number) is None:
+            raise click.BadParameter(f"the population registry has no record of {rid.masked}")
+        purpose = Purpose.RESET if registered else Purpose.REGISTER
+        code = issue_activation_code(svc, purpose, person_index(svc.cipher, rid.number))
+        emit(
+            {
+                "id_number": rid.masked,
+                "purpose": purpose.value,
+                "activation_code": format_activation_code(code),
+                "valid_seconds": svc.settings.activation_code_ttl,
             },
             as_json,
         )

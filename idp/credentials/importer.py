@@ -111,15 +111,18 @@ def _read_lines(path: Path) -> list[_Line]:
 
 
 def _layout(spec: RegistryKind, header: list[str]) -> _Layout:
-    """Extra columns are ignored (exports carry more than we need); missing ones are fatal."""
+    """Extra columns are ignored (exports carry more than we need); missing ones are fatal,
+    except optional ones (a registry that keeps no mobile numbers)."""
     names = [name.strip() for name in header]
     missing = [column for column in spec.columns if column not in names]
     if missing:
         raise ImportFileError(f"the header lacks column(s) {', '.join(missing)} for {spec.name}")
-    repeated = sorted({column for column in spec.columns if names.count(column) > 1})
+    known = spec.columns + spec.optional_columns
+    repeated = sorted({column for column in known if names.count(column) > 1})
     if repeated:
         raise ImportFileError(f"the header repeats column(s) {', '.join(repeated)}")
-    return _Layout({column: names.index(column) for column in spec.columns}, len(names))
+    present = spec.columns + tuple(c for c in spec.optional_columns if c in names)
+    return _Layout({column: names.index(column) for column in present}, len(names))
 
 
 def _import_line(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
@@ -25,6 +25,7 @@ from idp.identifiers import (
     InvalidIdentifier,
     ResidentId,
     mask_identifier,
+    parse_mobile,
     parse_resident_id,
     parse_uscc,
 )
@@ -73,7 +74,9 @@ class Holder:
 class RegistryRow:
     """One validated row: natural key, holders and data in the wire's JSON forms.
 
-    ``repr`` shows only the masked key, so that logging a row cannot leak the data.
+    ``mobile`` is the population registry's mobile number on record: it proves possession at
+    self-registration (``idp.auth.registration``) and never goes on a certificate, so it is kept
+    out of ``data``. ``repr`` shows only the masked key, so that logging a row cannot leak the data.
     """
 
     kind: str
@@ -81,6 +84,7 @@ class RegistryRow:
     key_masked: str
     holders: tuple[Holder, ...]
     data: dict[str, Any]
+    mobile: str | None = None
 
     def __repr__(self) -> str:
         return f"RegistryRow({self.kind}, {self.key_masked!r})"
@@ -88,19 +92,22 @@ class RegistryRow:
 
 @dataclass(frozen=True)
 class RegistryKind:
-    """A registry: the certificate it feeds, its natural-key column and its CSV columns."""
+    """A registry: the certificate it feeds, its natural-key column and its CSV columns
+    (``optional_columns`` may be missing from a file's header; their cells then read empty)."""
 
     name: str
     credential_type: CredentialType
     key_column: str
     columns: tuple[str, ...]
     build: Callable[[Cells], RegistryRow]
+    optional_columns: tuple[str, ...] = ()
 
 
 def parse_row(kind: str, cells: Cells) -> RegistryRow:
     """Validate one row (column -> raw cell) of the named registry; RowError says what is wrong."""
     spec = registry_kind(kind)
-    stripped = {column: (cells.get(column) or "").strip() for column in spec.columns}
+    columns = spec.columns + spec.optional_columns
+    stripped = {column: (cells.get(column) or "").strip() for column in columns}
     row = spec.build(stripped)
     _require_wire_forms(row.data)
     return row
@@ -128,7 +135,8 @@ def _resident_id_row(cells: Cells) -> RegistryRow:
         "valid_from": valid_from.isoformat(),
         "valid_until": valid_until.isoformat() if valid_until else None,
     }
-    return _person_row("resident_id", rid, data)
+    row = _person_row("resident_id", rid, data)
+    return replace(row, mobile=_optional_mobile(cells, "mobile"))
 
 
 def _household_row(cells: Cells) -> RegistryRow:
@@ -209,6 +217,7 @@ KINDS: dict[str, RegistryKind] = {
                 "valid_until",
             ),
             _resident_id_row,
+            optional_columns=("mobile",),
         ),
         RegistryKind(
             "household",
@@ -280,6 +289,15 @@ def _text_list(cells: Cells, column: str) -> list[str]:
     if not all(items):
         raise RowError(column, f"has an empty entry between {_LIST_SEPARATOR!r} separators")
     return [_checked_text(column, item) for item in items]
+
+
+def _optional_mobile(cells: Cells, column: str) -> str | None:
+    if not cells[column]:
+        return None
+    try:
+        return parse_mobile(cells[column])
+    except InvalidIdentifier:
+        raise RowError(column, "is not a mainland mobile number (11 digits, 13x-19x)") from None
 
 
 def _date(cells: Cells, column: str) -> date:

@@ -17,6 +17,7 @@ from .gb11643 import (
 from .gb32100 import Uscc, parse_uscc
 from .iso7064 import mod_11_2_check_character, mod_37_36_check_character
 from .masking import mask_identifier
+from .mobile import mask_mobile, parse_mobile
 
 __all__ = [
     "DocumentType",
@@ -26,9 +27,11 @@ __all__ = [
     "Sex",
     "Uscc",
     "mask_identifier",
+    "mask_mobile",
     "mod_11_2_check_character",
     "mod_37_36_check_character",
     "normalise_resident_id",
+    "parse_mobile",
     "parse_resident_id",
     "parse_uscc",
     "region_name",

@@ -1,6 +1,6 @@
 """Deleting rows that can no longer decide anything: expired codes, tokens and login sessions,
-one-time values past their lifetime, logout tokens delivered or given up, and revocation markers
-of grants with nothing left.
+one-time values and one-time codes (SMS, activation) past their lifetime, development outbox
+messages, logout tokens delivered or given up, and revocation markers of grants with nothing left.
 
 Every sign-in adds a code and tokens, so without this the tables and their indexes grow for ever.
 A row goes only ``PURGE_MARGIN_SECONDS`` after its last use is gone: a used code still revokes its
@@ -23,9 +23,11 @@ from idp.store.db import db
 from idp.store.models import (
     AuthorizationCode,
     LogoutDelivery,
+    OneTimeCode,
     RevokedGrant,
     SeenValue,
     SessionRow,
+    SmsOutboxMessage,
     Token,
 )
 
@@ -58,6 +60,9 @@ def purge_expired(
         # An expired session opens nothing, so it goes at once (Redis expires its own).
         "sessions": _delete(SessionRow.digest, SessionRow.expires_at <= moment, batch),
         "logout_deliveries": _delete(LogoutDelivery.id, delivery_done, batch),
+        # Past the margin a code can neither be used nor count against an hour's SMS sends.
+        "one_time_codes": _delete(OneTimeCode.id, OneTimeCode.expires_at < cutoff_at, batch),
+        "sms_outbox": _delete(SmsOutboxMessage.id, SmsOutboxMessage.created_at < cutoff_at, batch),
     }
     # A marker is needed while a code or token of its grant could still be used or issued.
     orphaned = and_(

@@ -24,6 +24,7 @@ from idp.store.models import RegistryHolder, RegistryRecord
 from idp.store.subjects import enterprise_index, person_index
 
 _DATA = "registry_records.data"
+_MOBILE = "registry_records.mobile"
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -54,6 +55,9 @@ class RecordSource(Protocol):
     @property
     def data(self) -> Mapping[str, Any]: ...
 
+    @property
+    def mobile(self) -> str | None: ...
+
 
 def upsert_record(cipher: FieldCipher, row: RecordSource) -> Outcome:
     """Add or refresh one record with its holders, in the caller's transaction (not committed)."""
@@ -69,9 +73,25 @@ def upsert_record(cipher: FieldCipher, row: RecordSource) -> Outcome:
             # Records imported before the index existed (migration 0004) get it on re-import.
             record.group_index = group
             db.session.flush()
-        return "unchanged"
+        # No certificate carries the mobile number, so a new one is no new record version.
+        return "unchanged" if _set_mobile(cipher, record, row.mobile) else "updated"
     _update(cipher, record, row, holders, group)
     return "updated"
+
+
+def read_mobile(cipher: FieldCipher, record: RegistryRecord) -> str | None:
+    """The mobile number on record, or None when the registry has none."""
+    return cipher.decrypt(record.mobile_cipher, _MOBILE) if record.mobile_cipher else None
+
+
+def _set_mobile(cipher: FieldCipher, record: RegistryRecord, mobile: str | None) -> bool:
+    """Store ``mobile`` on the record; True when it was already the one on record."""
+    if read_mobile(cipher, record) == mobile:
+        return True
+    record.mobile_cipher = _seal_mobile(cipher, mobile)
+    record.updated_at = utcnow()
+    db.session.flush()
+    return False
 
 
 def find_record(cipher: FieldCipher, kind: str, key: str) -> RegistryRecord | None:
@@ -127,6 +147,7 @@ def _create(cipher: FieldCipher, row: RecordSource, holders: set[str], group: st
             key_masked=row.key_masked,
             group_index=group,
             data_cipher=_seal(cipher, row.data),
+            mobile_cipher=_seal_mobile(cipher, row.mobile),
             version=1,
             holders=[RegistryHolder(holder_index=index) for index in sorted(holders)],
         )
@@ -142,6 +163,7 @@ def _update(
     group: str | None,
 ) -> None:
     record.data_cipher = _seal(cipher, row.data)
+    record.mobile_cipher = _seal_mobile(cipher, row.mobile)
     record.group_index = group
     record.version += 1
     record.updated_at = utcnow()
@@ -167,6 +189,10 @@ def _group_index(cipher: FieldCipher, kind: str, data: Mapping[str, Any]) -> str
     if kind != "household":
         return None
     return household_number_index(cipher, str(data["household_number"]))
+
+
+def _seal_mobile(cipher: FieldCipher, mobile: str | None) -> bytes | None:
+    return cipher.encrypt(mobile, _MOBILE) if mobile else None
 
 
 def _key_index(cipher: FieldCipher, kind: str, key: str) -> str:

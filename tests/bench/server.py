@@ -145,6 +145,7 @@ def server_env(work: Path, database_url: str, port: int) -> dict[str, str]:
             "IDP_DATA_KEY": new_secret(),
             "IDP_INDEX_KEY": new_secret(),
             "IDP_ISSUER_CODE": new_uscc(),
+            "IDP_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",  # never called: no one registers
             "IDP_ALLOW_SQLITE": "1",
             "PYTHONUNBUFFERED": "1",
         }

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from idp.auth.one_time_codes import read_code
 from idp.cli import main
 from idp.config import new_secret
 from tests.support.identities import new_id_number, new_uscc
+from tests.support.registry import id_card_cells
 
 
 @pytest.fixture()
@@ -224,5 +226,45 @@ def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
     kinds = {"codes", "tokens", "seen_values", "sessions", "logout_deliveries", "revoked_grants"}
+    kinds |= {"one_time_codes", "sms_outbox"}
     assert set(counts) == kinds
     assert all(isinstance(n, int) for n in counts.values())
+
+
+def test_activation_code_needs_a_registry_record(run: CliRunner, tmp_path: Path) -> None:
+    number = new_id_number()
+    refused = call(run, "person", "activation-code", number)
+    assert refused.exit_code == 2 and "no record" in refused.output and number not in refused.output
+    export = tmp_path / "ids.csv"
+    cells = id_card_cells(number, "赵敏", "13912345678")
+    export.write_text(",".join(cells) + "\n" + ",".join(cells.values()) + "\n", encoding="utf-8")
+    assert call(run, "registry", "import", "resident_id", str(export)).exit_code == 0
+    issued = call(run, "person", "activation-code", number, "--json")
+    assert issued.exit_code == 0, issued.output
+    shown = json.loads(issued.output)
+    assert shown["purpose"] == "register" and read_code(shown["activation_code"]) is not None
+    assert number not in issued.output
+    # Once registered, the counter's code resets the password instead.
+    assert (
+        call(
+            run,
+            "person",
+            "add",
+            "--id-number",
+            number,
+            "--name",
+            "赵敏",
+            "--password-stdin",
+            stdin="lantern orchid quay\n",
+        ).exit_code
+        == 0
+    )
+    again = json.loads(call(run, "person", "activation-code", number, "--json").output)
+    assert again["purpose"] == "reset"
+
+
+def test_person_add_applies_the_password_rules(run: CliRunner) -> None:
+    args = ["person", "add", "--id-number", new_id_number(), "--name", "周九", "--password-stdin"]
+    common = call(run, *args, stdin="password123\n")
+    assert common.exit_code == 2 and "common" in common.output
+    assert call(run, *args, stdin="lantern orchid quay\n").exit_code == 0

@@ -26,6 +26,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "IDP_DATABASE_URL": f"sqlite:///{tmp_path / 'yihao.db'}",
             "IDP_ALLOW_SQLITE": "1",
             "IDP_ISSUER_CODE": new_uscc(),
+            "IDP_SMS_GATEWAY_URL": "https://sms.example.gov.cn/send",
             "IDP_CERTS_DIR": str(tmp_path / "certs"),
             **{name: new_secret() for name in SECRET_VARS},
             **overrides,

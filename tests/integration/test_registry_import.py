@@ -313,7 +313,7 @@ def test_demo_seed_loads_the_demo_registries_once(ctx: Flask) -> None:
     seed()
     again = seed()["registries"]
     assert again == {
-        "resident_id": {"created": 0, "updated": 0, "unchanged": 3, "rejected": 0},
+        "resident_id": {"created": 0, "updated": 0, "unchanged": 4, "rejected": 0},
         "household": {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0},
         "property": {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0},
         "business": {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0},

@@ -31,6 +31,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "IDP_ISSUER": "https://id.example.gov.cn",
         "IDP_DATABASE_URL": "postgresql://yihao@db.internal/yihao",
         "IDP_ISSUER_CODE": new_uscc(),
+        "IDP_SMS_GATEWAY_URL": "https://sms.example.gov.cn/send",
         "IDP_PROXY_HOPS": "1",
         **{name: new_secret() for name in SECRET_VARS},
     }
@@ -72,6 +73,8 @@ def test_a_good_production_configuration_loads(tmp_path: Path) -> None:
         ({"IDP_ARGON2_MEMORY_KIB": "1"}, "IDP_ARGON2_MEMORY_KIB must be from 1024"),
         ({"IDP_ARGON2_MEMORY_KIB": "4096"}, "IDP_ARGON2_MEMORY_KIB below 7168"),
         ({"IDP_ARGON2_MEMORY_KIB": "7168", "IDP_ARGON2_TIME_COST": "1"}, "Argon2id weaker"),
+        ({"IDP_SMS_GATEWAY_URL": ""}, "development SMS outbox"),
+        ({"IDP_SMS_GATEWAY_URL": "http://sms.internal/send"}, "http:// IDP_SMS_GATEWAY_URL"),
     ],
     ids=[
         "short-secret",
@@ -88,6 +91,8 @@ def test_a_good_production_configuration_loads(tmp_path: Path) -> None:
         "argon2-traceback",
         "argon2-below-owasp",
         "argon2-product-below-owasp",
+        "sms-outbox",
+        "sms-gateway-in-clear",
     ],
 )
 def test_production_refuses(tmp_path: Path, overrides: dict[str, str], message: str) -> None:

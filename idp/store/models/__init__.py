@@ -12,6 +12,7 @@ from idp.store.models.credentials import (
 )
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
+from idp.store.models.one_time_codes import OneTimeCode, SmsOutboxMessage
 from idp.store.models.passkeys import Passkey
 from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
@@ -27,6 +28,7 @@ __all__ = [
     "IssuerKey",
     "KeyRequest",
     "LogoutDelivery",
+    "OneTimeCode",
     "Passkey",
     "Person",
     "RegistryHolder",
@@ -36,6 +38,7 @@ __all__ = [
     "SeenValue",
     "SessionRow",
     "SigningKey",
+    "SmsOutboxMessage",
     "StatusList",
     "Token",
     "TrustListVersion",

@@ -29,6 +29,9 @@ class RegistryRecord(db.Model):  # type: ignore[name-defined,misc]
     #: Keyed index of the household number for kind ``household``; NULL for every other kind.
     group_index: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     data_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The population registry's mobile number on record (kind ``resident_id``), encrypted like
+    #: ``data`` but apart from it: it proves possession at registration, and is on no certificate.
+    mobile_cipher: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

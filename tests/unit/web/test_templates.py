@@ -325,6 +325,38 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
         "我的电子证照",
         "My e-certificates",
     ),
+    "register_start.html": (
+        {
+            "page": {"title": "身份证实名注册", "lead": "请输入", "submit": "创建账户"},
+            "action": "/register",
+            "interaction": "",
+            "number": "",
+            "error": None,
+            "sign_in_url": None,
+            "recover_url": "/recover",
+            "already_registered": False,
+        },
+        "姓名",
+        "As printed on your identity card",
+    ),
+    "register_finish.html": (
+        {
+            "page": {"title": "身份证实名注册", "lead": "请输入", "submit": "创建账户"},
+            "mobile": "138****5678",
+            "sent_to": "138****5678",
+            "send_action": "/register/send",
+            "action": "/register/finish",
+            "error": None,
+        },
+        "发送验证码",
+        "Send the code",
+    ),
+    "password_change.html": (
+        {"action": "/account/password", "cancel": "/account", "error": None},
+        "当前密码",
+        "Current password",
+    ),
+    "sms_outbox.html": ({"messages": []}, "短信发件箱", "SMS outbox (development)"),
     "certificate_revoke.html": (
         {
             "certificate": lambda: my_certificates().live[0],

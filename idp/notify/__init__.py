@@ -1,0 +1,1 @@
+"""Messages to citizens outside the browser (SMS), behind one pluggable sender."""

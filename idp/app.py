@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from idp.auth.events import init_security_log
 from idp.auth.session import sign_out
 from idp.config import Settings, load_settings
 from idp.oauth.backchannel_logout import Deliverer
@@ -72,6 +73,7 @@ def serving_app() -> Flask:
     """The application as ``idp serve`` runs it in each worker process: with the thread that
     delivers this provider's back-channel logout tokens off the request path."""
     app = create_app()
+    init_security_log()
     Deliverer(app).start()
     return app
 

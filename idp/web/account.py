@@ -19,6 +19,7 @@ from idp.store.models import Client
 from idp.store.subjects import read_person
 from idp.web.labels import channel_label, claim_label, scope_label
 from idp.web.my_certificates import certificate_rows
+from idp.web.sign_in_history import sign_in_rows
 
 bp = Blueprint("account", __name__)
 
@@ -109,6 +110,7 @@ def account() -> str | Response:
         end_all_action=url_for("account.end_all_sessions"),
         logout_action=url_for("account.logout"),
         certificates=certificate_rows(login, "account"),
+        sign_ins=sign_in_rows(login),
     )
 
 

@@ -16,6 +16,7 @@ from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
 from idp.store.models.sessions import LogoutDelivery, SessionRow
 from idp.store.models.subjects import Enterprise, Person
+from idp.store.models.throttle import SignInEntry, ThrottleCounter
 
 __all__ = [
     "AuthorizationCode",
@@ -33,8 +34,10 @@ __all__ = [
     "RevokedGrant",
     "SeenValue",
     "SessionRow",
+    "SignInEntry",
     "SigningKey",
     "StatusList",
+    "ThrottleCounter",
     "Token",
     "TrustListVersion",
 ]

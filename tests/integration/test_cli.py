@@ -224,5 +224,6 @@ def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
     kinds = {"codes", "tokens", "seen_values", "sessions", "logout_deliveries", "revoked_grants"}
+    kinds |= {"throttle_counters", "sign_in_history"}
     assert set(counts) == kinds
     assert all(isinstance(n, int) for n in counts.values())

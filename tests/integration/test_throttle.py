@@ -8,19 +8,22 @@ import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
+from sqlalchemy import create_engine, inspect
 
-from idp.app import create_app
+from idp.app import create_app, database_uri
 from idp.config import Settings
 from idp.store.db import db
+from idp.store.migrate import downgrade, upgrade
 from idp.store.models import SignInEntry, ThrottleCounter
 from idp.store.purge import purge_expired
 from idp.throttle.counters import Counters
 from idp.throttle.policy import ADDRESS_WINDOW_MS, Attempt, LoginThrottle, Refusal, now_ms
-from tests.conftest import RegisteredClient, make_citizen
+from tests.conftest import RegisteredClient, _postgres_database, make_citizen
 from tests.support.browser import Authorization, Browser
 from tests.support.identities import new_id_number
 
@@ -240,3 +243,18 @@ def test_purge_removes_expired_counters_and_old_history(
         counts = purge_expired(3600, now=old.at.timestamp() + 91 * 86400, history_days=90)
         assert counts["throttle_counters"] >= 1 and counts["sign_in_history"] >= 1
         assert db.session.query(SignInEntry).filter_by(person_id=citizen.person_id).count() == 0
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_the_migration_goes_down_and_up_again(kind: str, tmp_path: Path) -> None:
+    urls = iter([f"sqlite:///{tmp_path / 'm.db'}"]) if kind == "sqlite" else _postgres_database()
+    for url in urls:
+        uri = database_uri(url)
+        upgrade(uri)
+        downgrade(uri, "0009")
+        columns = {c["name"] for c in inspect(create_engine(uri)).get_columns("persons")}
+        assert {"failed_logins", "locked_until"} <= columns
+        upgrade(uri)
+        engine = create_engine(uri)
+        assert {"throttle_counters", "sign_in_history"} <= set(inspect(engine).get_table_names())
+        engine.dispose()

@@ -96,9 +96,10 @@ class LoginThrottle:
         return _refusal(until, now) if until > now else attempt
 
     def _until(self, found: Count | None, free: int) -> int:
-        if found is None:
-            return 0
-        return found.last_ms + delay_ms(found.count, free, self.policy.max_delay)
+        delay = delay_ms(found.count, free, self.policy.max_delay) if found else 0
+        # No delay, no wait: a failure recorded by another request after this one read the clock
+        # must not refuse it.
+        return found.last_ms + delay if found and delay else 0
 
     def failed(self, attempt: Attempt) -> int:
         """Count a wrong password; the account's failures so far."""

@@ -135,6 +135,16 @@ def test_free_failures_then_a_growing_delay_for_that_address_only(throttled_app:
         assert throttle.counters.peek([f"account:{account}"], now_ms()) == {}
 
 
+def test_a_failure_recorded_meanwhile_refuses_nobody_below_the_free_count(
+    throttled_app: Flask,
+) -> None:
+    throttle, account, address = _throttle(throttled_app), _address(), _address()
+    with throttled_app.app_context():
+        # Another worker's failure, stamped after this request read the clock.
+        throttle.counters.add(f"account:{account}", 1, 60_000, now_ms() + 500, sliding=True)
+        assert isinstance(throttle.admit(account, address, recognised=False), Attempt)
+
+
 def test_many_addresses_slow_the_account_but_not_where_its_owner_signed_in(
     throttled_app: Flask,
 ) -> None:

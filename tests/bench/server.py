@@ -146,6 +146,8 @@ def server_env(work: Path, database_url: str, port: int) -> dict[str, str]:
             "IDP_INDEX_KEY": new_secret(),
             "IDP_ISSUER_CODE": new_uscc(),
             "IDP_ALLOW_SQLITE": "1",
+            # The flood figure names client addresses in X-Forwarded-For, as nginx would.
+            "IDP_PROXY_HOPS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

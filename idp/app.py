@@ -17,6 +17,7 @@ from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
 from idp.web import account, authorize, credentials_api, logout, my_certificates, oidc, wallet
+from idp.web.address_gate import AddressGate
 from idp.web.csrf import FormProtection
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
@@ -49,6 +50,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=settings.session_ttl,
         TESTING=settings.environment == "testing",
     )
+    db.init_app(app)
+    svc = Services.build(settings)
+    app.extensions["yihao"] = svc
+    # Inside ProxyFix, so that it sees the client address ProxyFix derives.
+    app.wsgi_app = AddressGate(app, svc)  # type: ignore[method-assign]
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -56,9 +62,6 @@ def create_app(settings: Settings | None = None) -> Flask:
             x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops,
         )
-    db.init_app(app)
-    svc = Services.build(settings)
-    app.extensions["yihao"] = svc
     app.extensions["yihao_sessions"] = store_for(settings)
     app.session_interface = ServerSessionInterface(
         app.extensions["yihao_sessions"], settings.interaction_ttl

@@ -95,6 +95,15 @@ class LoginThrottle:
             until = max(until, account)
         return _refusal(until, now) if until > now else attempt
 
+    def address_refusal(self, address: str) -> Refusal | None:
+        """Refused without counting: this address has used up its minute (checked in front of
+        the application, ``idp.web.address_gate``)."""
+        now = now_ms()
+        window = self.counters.peek([address_key(address)], now).get(address_key(address))
+        if window is None or window.count < self.policy.address_limit:
+            return None
+        return _refusal(window.expires_ms, now)
+
     def _until(self, found: Count | None, free: int) -> int:
         delay = delay_ms(found.count, free, self.policy.max_delay) if found else 0
         # No delay, no wait: a failure recorded by another request after this one read the clock

@@ -17,11 +17,13 @@ from sqlalchemy import create_engine, inspect
 
 from idp.app import create_app, database_uri
 from idp.config import Settings
+from idp.services import services
 from idp.store.db import db
 from idp.store.migrate import downgrade, upgrade
 from idp.store.models import SignInEntry, ThrottleCounter
 from idp.store.purge import purge_expired
 from idp.throttle.counters import Counters
+from idp.throttle.keys import address_digest
 from idp.throttle.policy import ADDRESS_WINDOW_MS, Attempt, LoginThrottle, Refusal, now_ms
 from tests.conftest import RegisteredClient, _postgres_database, make_citizen
 from tests.support.browser import Authorization, Browser
@@ -268,3 +270,19 @@ def test_the_migration_goes_down_and_up_again(kind: str, tmp_path: Path) -> None
         engine = create_engine(uri)
         assert {"throttle_counters", "sign_in_history"} <= set(inspect(engine).get_table_names())
         engine.dispose()
+
+
+def test_an_address_over_its_limit_is_refused_before_the_application(
+    throttled_app: Flask,
+) -> None:
+    flooder = _random_address()
+    browser = _browser(throttled_app, flooder)
+    with throttled_app.app_context():
+        throttle = _throttle(throttled_app)
+        digest = address_digest(services().cipher, flooder)
+        for _ in range(throttle.policy.address_limit):
+            throttle.admit(_address(), digest, recognised=False)
+    # No session, no CSRF token, no form: refused all the same, so nothing behind was reached.
+    answer = browser.http.post("/interaction/whatever")
+    assert answer.status_code == 429 and int(answer.headers["Retry-After"]) >= 1
+    assert _browser(throttled_app, _random_address()).http.post("/interaction/x").status_code != 429

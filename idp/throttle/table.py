@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from idp.store.db import db
+from idp.store.db import autocommit_single_statement, db
 from idp.store.models import ThrottleCounter
 from idp.throttle.counters import Count
 
@@ -48,6 +48,9 @@ class TableCounters:
         return Count(count, last_ms, expires_ms)
 
     def peek(self, keys: Sequence[str], now_ms: int) -> dict[str, Count]:
+        # One SELECT on its own needs no BEGIN and COMMIT (the address gate runs it on every
+        # refusal of a flood).
+        autocommit_single_statement()
         rows = db.session.execute(
             select(_TABLE).where(_TABLE.c.key.in_(keys), _TABLE.c.expires_ms > now_ms)
         ).all()

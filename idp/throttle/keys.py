@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from idp.sessions.devices import client_address
 from idp.store.crypto import FieldCipher
 
 _ADDRESS = "throttle.address"
@@ -13,12 +14,9 @@ _ADDRESS = "throttle.address"
 def client_of(address: str | None) -> str:
     """The part of an address one client controls: an IPv4 address, an IPv6 /64 (RFC 6177: the
     least a site is given, so one customer can spread over all of it)."""
-    try:
-        parsed = ipaddress.ip_address(address or "")
-    except ValueError:
+    parsed = client_address(address)
+    if parsed is None:
         return ""
-    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
-        parsed = parsed.ipv4_mapped
     if isinstance(parsed, ipaddress.IPv4Address):
         return str(parsed)
     return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))

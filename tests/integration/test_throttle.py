@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import redis
 from flask import Flask
 from sqlalchemy import create_engine, inspect
 
@@ -28,8 +27,8 @@ from idp.throttle.policy import ADDRESS_WINDOW_MS, Attempt, LoginThrottle, Refus
 from tests.conftest import RegisteredClient, _postgres_database, make_citizen
 from tests.support.browser import Authorization, Browser
 from tests.support.identities import new_id_number
+from tests.support.redis_prefix import REDIS_URL, redis_prefix
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 WRONG = "not the password"
 
 
@@ -42,16 +41,8 @@ def throttled_app(
     if request.param == "database":
         yield app
         return
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    prefix = f"yihao-test-{secrets.token_hex(6)}:"
-    yield create_app(replace(settings, redis_url=REDIS_URL, session_key_prefix=prefix))
-    keys = list(connection.scan_iter(prefix + "*"))
-    if keys:
-        connection.delete(*keys)
+    with redis_prefix() as prefix:
+        yield create_app(replace(settings, redis_url=REDIS_URL, session_key_prefix=prefix))
 
 
 def _counters(app: Flask) -> Counters:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from idp.auth.events import init_security_log
 from idp.auth.session import sign_out
 from idp.config import Settings, load_settings
 from idp.oauth.backchannel_logout import Deliverer
@@ -28,6 +29,7 @@ from idp.web import (
     sms_outbox,
     wallet,
 )
+from idp.web.address_gate import AddressGate
 from idp.web.csrf import FormProtection
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
@@ -60,6 +62,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=settings.session_ttl,
         TESTING=settings.environment == "testing",
     )
+    db.init_app(app)
+    svc = Services.build(settings)
+    app.extensions["yihao"] = svc
+    # Inside ProxyFix, so that it sees the client address ProxyFix derives.
+    app.wsgi_app = AddressGate(app, svc)  # type: ignore[method-assign]
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,
@@ -67,9 +74,6 @@ def create_app(settings: Settings | None = None) -> Flask:
             x_proto=settings.proxy_hops,
             x_host=settings.proxy_hops,
         )
-    db.init_app(app)
-    svc = Services.build(settings)
-    app.extensions["yihao"] = svc
     app.extensions["yihao_sessions"] = store_for(settings)
     app.session_interface = ServerSessionInterface(
         app.extensions["yihao_sessions"], settings.interaction_ttl
@@ -84,6 +88,7 @@ def serving_app() -> Flask:
     """The application as ``idp serve`` runs it in each worker process: with the thread that
     delivers this provider's back-channel logout tokens off the request path."""
     app = create_app()
+    init_security_log()
     Deliverer(app).start()
     return app
 

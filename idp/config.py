@@ -197,13 +197,19 @@ SETTINGS: dict[str, Var] = {
     "IDP_SESSION_KEY_PREFIX": Var("yihao:"),
     "IDP_INTERACTION_TTL": Var(1800, 60, DAY),
     "IDP_KEY_CACHE_SECONDS": Var(30, 1, 300),
-    "IDP_LOGIN_MAX_FAILURES": Var(5, 1, 20),
-    "IDP_LOGIN_LOCKOUT_SECONDS": Var(300, 60, DAY),
+    "IDP_LOGIN_FREE_FAILURES": Var(5, 1, 20),
+    "IDP_LOGIN_ACCOUNT_FREE_FAILURES": Var(100, 10, 100_000),
+    "IDP_LOGIN_MAX_DELAY": Var(300, 1, DAY),
+    "IDP_LOGIN_ADDRESS_LIMIT": Var(30, 1, 100_000),
+    "IDP_LOGIN_FAILURE_MEMORY": Var(DAY, 60, 30 * DAY),
+    "IDP_REDIS_URL": Var(""),
+    "IDP_SIGN_IN_HISTORY_DAYS": Var(90, 1, 3650),
     "IDP_PROXY_HOPS": Var(0, 0, 5),
     "IDP_ARGON2_MEMORY_KIB": Var(19_456, 1024, 4 * 1024 * 1024, production_low=7168),
     "IDP_ARGON2_TIME_COST": Var(2, 1, 10),
     "IDP_ARGON2_PARALLELISM": Var(1, 1, 16),
     "IDP_ARGON2_CONCURRENT": Var(1, 1, 64),
+    "IDP_ARGON2_QUEUE": Var(8, 0, 1024),
     "IDP_CERTS_DIR": Var(),
     "IDP_ISSUER_NAME": Var(DEFAULT_ISSUER_NAME),
     "IDP_ISSUER_CODE": Var(DEFAULT_ISSUER_CODE),
@@ -246,6 +252,8 @@ class Argon2Params:
     parallelism: int = _int_default("IDP_ARGON2_PARALLELISM")
     # hashes at once per process: each holds memory_kib while it runs
     concurrent: int = _int_default("IDP_ARGON2_CONCURRENT")
+    # hashes that may wait for one of those per process; a request beyond them is refused
+    queue: int = _int_default("IDP_ARGON2_QUEUE")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,8 +278,17 @@ class Settings:
     session_key_prefix: str
     interaction_ttl: int
     key_cache_seconds: int
-    login_max_failures: int
-    login_lockout_seconds: int
+    #: idp.throttle.policy: wrong passwords per account and address before delays start,
+    #: per account from anywhere, the longest delay, attempts per address a minute, and how long
+    #: a failure is remembered
+    login_free_failures: int
+    login_account_free_failures: int
+    login_max_delay: int
+    login_address_limit: int
+    login_failure_memory: int
+    #: "" (throttling counters in the database) or a redis:// URL
+    redis_url: str
+    sign_in_history_days: int
     proxy_hops: int
     argon2: Argon2Params
     certs_dir: Path
@@ -327,14 +344,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_key_prefix=_text(env, "IDP_SESSION_KEY_PREFIX"),
         interaction_ttl=_int(env, "IDP_INTERACTION_TTL"),
         key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS"),
-        login_max_failures=_int(env, "IDP_LOGIN_MAX_FAILURES"),
-        login_lockout_seconds=_int(env, "IDP_LOGIN_LOCKOUT_SECONDS"),
+        login_free_failures=_int(env, "IDP_LOGIN_FREE_FAILURES"),
+        login_account_free_failures=_int(env, "IDP_LOGIN_ACCOUNT_FREE_FAILURES"),
+        login_max_delay=_int(env, "IDP_LOGIN_MAX_DELAY"),
+        login_address_limit=_int(env, "IDP_LOGIN_ADDRESS_LIMIT"),
+        login_failure_memory=_int(env, "IDP_LOGIN_FAILURE_MEMORY"),
+        redis_url=_redis_url(_text(env, "IDP_REDIS_URL")),
+        sign_in_history_days=_int(env, "IDP_SIGN_IN_HISTORY_DAYS"),
         proxy_hops=_int(env, "IDP_PROXY_HOPS"),
         argon2=Argon2Params(
             memory_kib=_int(env, "IDP_ARGON2_MEMORY_KIB"),
             time_cost=_int(env, "IDP_ARGON2_TIME_COST"),
             parallelism=_int(env, "IDP_ARGON2_PARALLELISM"),
             concurrent=_int(env, "IDP_ARGON2_CONCURRENT"),
+            queue=_int(env, "IDP_ARGON2_QUEUE"),
         ),
         certs_dir=Path(env.get("IDP_CERTS_DIR") or Path.cwd() / "certs"),
         issuer_name=_issuer_name(_text(env, "IDP_ISSUER_NAME")),
@@ -503,6 +526,12 @@ def _issuer(value: str) -> str:
 def _session_store(value: str) -> str:
     if value != "database" and not value.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("IDP_SESSION_STORE must be database or a redis:// (rediss://) URL")
+    return value
+
+
+def _redis_url(value: str) -> str:
+    if value and not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("IDP_REDIS_URL must be empty or a redis:// (rediss://, unix://) URL")
     return value
 
 

@@ -11,13 +11,16 @@ from datetime import timedelta
 
 from flask import current_app
 
-from idp.auth.login import LoginPolicy
 from idp.auth.passwords import Passwords
 from idp.config import ConfigError, Settings
 from idp.credentials.profiles import Catalogue, CatalogueError, load_catalogue
 from idp.keys.issuer import TRUST_LIST, IssuerKeys
 from idp.keys.ring import KeyRing
 from idp.store.crypto import FieldCipher
+from idp.throttle.counters import Counters
+from idp.throttle.policy import LoginThrottle, ThrottlePolicy
+from idp.throttle.redis_counters import RedisCounters
+from idp.throttle.table import TableCounters
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class Services:
     issuer: IssuerKeys
     trust_signer: IssuerKeys
     catalogue: Catalogue
-    login_policy: LoginPolicy
+    throttle: LoginThrottle
     pairwise_key: bytes
 
     @classmethod
@@ -46,11 +49,25 @@ class Services:
             issuer=IssuerKeys(cipher, settings.key_cache_seconds),
             trust_signer=IssuerKeys(cipher, settings.key_cache_seconds, TRUST_LIST),
             catalogue=_catalogue(settings),
-            login_policy=LoginPolicy(
-                settings.login_max_failures, timedelta(seconds=settings.login_lockout_seconds)
-            ),
+            throttle=LoginThrottle(_counters(settings), _throttle_policy(settings)),
             pairwise_key=cipher.derive("oidc-pairwise-subject"),
         )
+
+
+def _counters(settings: Settings) -> Counters:
+    if settings.redis_url:
+        return RedisCounters(settings.redis_url, settings.session_key_prefix)
+    return TableCounters()
+
+
+def _throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free_failures=settings.login_free_failures,
+        account_free_failures=settings.login_account_free_failures,
+        max_delay=settings.login_max_delay,
+        address_limit=settings.login_address_limit,
+        memory=settings.login_failure_memory,
+    )
 
 
 def _catalogue(settings: Settings) -> Catalogue:

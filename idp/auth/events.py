@@ -2,7 +2,9 @@
 as structured log records, for the operator's log pipeline.
 
 A record names the person by row id and the client address masked, never by identity number:
-the log is read by more people than the database is.
+the log is read by more people than the database is. A sign-in or failed sign-in of a known
+person, logged with ``method=`` ("password", "passkey", ...), is also written to their sign-in
+history (``idp.auth.history``), so whoever adds a way of signing in only logs its events.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from enum import StrEnum
 
 from flask import has_request_context, request
 
+from idp.auth import history
 from idp.sessions.devices import mask_address
 
 log = logging.getLogger("idp.security")
@@ -29,6 +32,10 @@ class SecurityEvent(StrEnum):
     REGISTERED = "registered"
 
 
+#: The events the account page's sign-in history lists (see idp.auth.history for THROTTLED).
+HISTORY_EVENTS = (SecurityEvent.SIGNED_IN, SecurityEvent.SIGN_IN_FAILED)
+
+
 def security_event(
     event: SecurityEvent, person_id: int | None = None, **details: str | int | None
 ) -> None:
@@ -38,3 +45,16 @@ def security_event(
         record["address"] = mask_address(request.remote_addr)
     record.update(details)
     log.info(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    if person_id is not None and event in HISTORY_EVENTS and has_request_context():
+        history.record(person_id, event.value, str(details.get("method") or "password"))
+
+
+def init_security_log() -> None:
+    """Security events to standard error, one JSON object a line, for the server's log pipeline
+    (``idp serve`` runs without an access log, so nothing else there names a request)."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("security %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False

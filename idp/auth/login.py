@@ -1,68 +1,97 @@
-"""Checking a username and password, with a per-account lockout after repeated failures.
+"""Checking a username and password, throttled (``idp.throttle``) before any hash is computed.
 
 The username is a resident identity number: enterprises have no password of their own, their
-legal representative signs in and then picks the enterprise to act for.
+legal representative signs in and then picks the enterprise to act for. Every well-formed number
+takes the same path, registered or not: the throttle keys on the number's HMAC index, an unknown
+number is checked against a decoy hash, and the sign-in history is asked about it too, so status,
+page and timing say nothing about who is registered. Only the password path is throttled; other
+ways of signing in (passkeys) neither consult nor feed these counters.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
-from idp.auth.passwords import Passwords
+from idp.auth import history
+from idp.auth.events import SecurityEvent, security_event
+from idp.auth.passwords import Passwords, PasswordsBusy
 from idp.identifiers import InvalidIdentifier, parse_resident_id
 from idp.store.crypto import FieldCipher
-from idp.store.db import db, utcnow
+from idp.store.db import db
 from idp.store.models import Person
-from idp.store.subjects import find_person
+from idp.store.subjects import find_person, person_index
+from idp.throttle.keys import address_digest
+from idp.throttle.policy import Attempt, LoginThrottle, Refusal
+
+METHOD = "password"
+#: Seconds to come back after ``PasswordsBusy``: a hash takes tens of milliseconds.
+BUSY_RETRY_AFTER = 1
 
 
 class LoginFailure(StrEnum):
     MALFORMED = "malformed"
     BAD_CREDENTIALS = "bad_credentials"
-    LOCKED = "locked"
     DISABLED = "disabled"
 
 
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int
-    lockout: timedelta
-
-
 def authenticate(
-    cipher: FieldCipher, passwords: Passwords, policy: LoginPolicy, username: str, password: str
-) -> Person | LoginFailure:
+    cipher: FieldCipher,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    username: str,
+    password: str,
+    address: str | None,
+) -> Person | LoginFailure | Refusal:
     try:
         number = parse_resident_id(username).number
     except InvalidIdentifier:
         return LoginFailure.MALFORMED
     person = find_person(cipher, number)
-    if person is not None and person.locked_until and person.locked_until > utcnow():
-        return LoginFailure.LOCKED
-    if not passwords.verify(person.password_hash if person else None, password):
-        if person is not None:
-            _record_failure(person, policy)
+    digest = address_digest(cipher, address)
+    known_here = history.signed_in_from(person.id if person else None, digest)
+    admitted = throttle.admit(person_index(cipher, number), digest, known_here)
+    if isinstance(admitted, Refusal):
+        return _refused(person, admitted)
+    try:
+        matched = passwords.verify(person.password_hash if person else None, password)
+    except PasswordsBusy:
+        return _refused(person, Refusal(BUSY_RETRY_AFTER))
+    if not matched:
+        failures = throttle.failed(admitted)
+        security_event(
+            SecurityEvent.SIGN_IN_FAILED,
+            person.id if person else None,
+            method=METHOD,
+            failures=failures,
+        )
         return LoginFailure.BAD_CREDENTIALS
     assert person is not None
-    _record_success(person, passwords, password)
+    _succeeded(person, passwords, password, throttle, admitted)
     # Said only after the right password, so it tells nothing to someone guessing numbers.
     return LoginFailure.DISABLED if person.disabled_at is not None else person
 
 
-def _record_failure(person: Person, policy: LoginPolicy) -> None:
-    person.failed_logins += 1
-    if person.failed_logins >= policy.max_failures:
-        person.locked_until = utcnow() + policy.lockout
-        person.failed_logins = 0
-    db.session.commit()
+def _refused(person: Person | None, refusal: Refusal) -> Refusal:
+    security_event(
+        SecurityEvent.THROTTLED,
+        person.id if person else None,
+        method=METHOD,
+        retry_after=refusal.retry_after,
+    )
+    return refusal
 
 
-def _record_success(person: Person, passwords: Passwords, password: str) -> None:
-    if person.failed_logins or person.locked_until:
-        person.failed_logins = 0
-        person.locked_until = None
+def _succeeded(
+    person: Person, passwords: Passwords, password: str, throttle: LoginThrottle, attempt: Attempt
+) -> None:
+    throttle.succeeded(attempt)
+    if person.disabled_at is None:
+        security_event(SecurityEvent.SIGNED_IN, person.id, method=METHOD)
+    else:
+        security_event(SecurityEvent.SIGN_IN_FAILED, person.id, method=METHOD, reason="disabled")
     if passwords.needs_rehash(person.password_hash):
-        person.password_hash = passwords.hash(password)
-    db.session.commit()
+        try:
+            person.password_hash = passwords.hash(password)
+        except PasswordsBusy:
+            return  # upgraded at a quieter sign-in
+        db.session.commit()

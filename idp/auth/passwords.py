@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from idp.config import Argon2Params
+
+T = TypeVar("T")
+
+
+class PasswordsBusy(Exception):
+    """More hashes are running and waiting in this worker than ``IDP_ARGON2_QUEUE`` allows: the
+    request is refused at once, so a flood cannot stack up minutes of hashing in front of the
+    real users, and the caller answers 429 without hashing."""
 
 
 class Passwords:
@@ -15,11 +26,13 @@ class Passwords:
     what a thread used in that thread's arena: with every request thread hashing, a worker grew
     to ~175 MiB. So hashes run on a small pool of ``params.concurrent`` threads (one by default:
     a worker per core, and a second hash on the same core adds no throughput) and only those
-    threads' arenas ever hold Argon2 memory; other sign-ins wait their turn."""
+    threads' arenas ever hold Argon2 memory; other sign-ins wait their turn, at most
+    ``params.queue`` of them (``PasswordsBusy`` beyond that)."""
 
     def __init__(self, params: Argon2Params) -> None:
         # Threads start on first use, so a server that forks workers after building this has none.
         self._pool = ThreadPoolExecutor(params.concurrent, thread_name_prefix="argon2")
+        self._admitted = threading.BoundedSemaphore(params.concurrent + params.queue)
         self._hasher = PasswordHasher(
             time_cost=params.time_cost,
             memory_cost=params.memory_kib,
@@ -30,13 +43,20 @@ class Passwords:
         # wrong password and response timing does not reveal who is registered.
         self._decoy = self._hasher.hash("decoy password, never matches")
 
+    def _run(self, work: Callable[..., T], *args: str) -> T:
+        if not self._admitted.acquire(blocking=False):
+            raise PasswordsBusy
+        try:
+            return self._pool.submit(work, *args).result()
+        finally:
+            self._admitted.release()
+
     def hash(self, password: str) -> str:
-        return self._pool.submit(self._hasher.hash, password).result()
+        return self._run(self._hasher.hash, password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         try:
-            check = self._pool.submit(self._hasher.verify, stored or self._decoy, password)
-            matched = check.result()
+            matched = self._run(self._hasher.verify, stored or self._decoy, password)
         except (VerificationError, InvalidHashError):
             return False
         return matched and stored is not None

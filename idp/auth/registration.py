@@ -182,7 +182,6 @@ def _reset(claimant: Claimant, password_hash: str, channel: str) -> Person:
     person = db.session.get(Person, claimant.person_id)
     assert person is not None  # persons are disabled, never deleted
     person.password_hash = password_hash
-    person.failed_logins, person.locked_until = 0, None
     db.session.commit()
     security_event(SecurityEvent.PASSWORD_RESET, person.id, proof=channel)
     return person

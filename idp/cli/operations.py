@@ -44,7 +44,10 @@ def db_upgrade(as_json: bool) -> None:
 def db_purge(as_json: bool) -> None:
     """Delete expired codes, tokens, sessions and one-time values once they stop mattering."""
     with app_context():
-        emit(purge_expired(services().settings.session_ttl), as_json)
+        settings = services().settings
+        emit(
+            purge_expired(settings.session_ttl, history_days=settings.sign_in_history_days), as_json
+        )
 
 
 @main.group("demo")

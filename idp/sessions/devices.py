@@ -20,14 +20,22 @@ def describe_device(user_agent: str) -> str:
     return (browser or system)[:DEVICE_LENGTH]
 
 
-def mask_address(address: str | None) -> str:
-    """192.168.*.* for IPv4, the /48 prefix for IPv6: enough to recognise a network, not a host."""
+def client_address(address: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a request came from, an IPv4-mapped IPv6 one as IPv4; None if it is none."""
     try:
         parsed = ipaddress.ip_address(address or "")
     except ValueError:
-        return ""
+        return None
     if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped:
-        parsed = parsed.ipv4_mapped
+        return parsed.ipv4_mapped
+    return parsed
+
+
+def mask_address(address: str | None) -> str:
+    """192.168.*.* for IPv4, the /48 prefix for IPv6: enough to recognise a network, not a host."""
+    parsed = client_address(address)
+    if parsed is None:
+        return ""
     if isinstance(parsed, ipaddress.IPv4Address):
         first, second, _third, _fourth = str(parsed).split(".")
         return f"{first}.{second}.*.*"

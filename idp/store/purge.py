@@ -1,6 +1,7 @@
 """Deleting rows that can no longer decide anything: expired codes, tokens and login sessions,
 one-time values and one-time codes (SMS, activation) past their lifetime, development outbox
-messages, logout tokens delivered or given up, and revocation markers of grants with nothing left.
+messages, logout tokens delivered or given up, revocation markers of grants with nothing left,
+throttling counters past their expiry and sign-in history older than ``IDP_SIGN_IN_HISTORY_DAYS``.
 
 Every sign-in adds a code and tokens, so without this the tables and their indexes grow for ever.
 A row goes only ``PURGE_MARGIN_SECONDS`` after its last use is gone: a used code still revokes its
@@ -27,7 +28,9 @@ from idp.store.models import (
     RevokedGrant,
     SeenValue,
     SessionRow,
+    SignInEntry,
     SmsOutboxMessage,
+    ThrottleCounter,
     Token,
 )
 
@@ -37,13 +40,17 @@ PURGE_BATCH = 5000
 
 
 def purge_expired(
-    session_ttl: int, now: float | None = None, batch: int = PURGE_BATCH
+    session_ttl: int,
+    now: float | None = None,
+    batch: int = PURGE_BATCH,
+    history_days: int = 90,
 ) -> dict[str, int]:
     """Delete what has expired; returns how many rows of each kind went. ``session_ttl`` is the
-    longest a login session lives (``IDP_SESSION_TTL``)."""
+    longest a login session lives (``IDP_SESSION_TTL``), ``history_days`` how long sign-in
+    history is kept (``IDP_SIGN_IN_HISTORY_DAYS``)."""
     moment = int(now if now is not None else time.time())
     cutoff = moment - PURGE_MARGIN_SECONDS
-    cutoff_at = datetime.fromtimestamp(cutoff, UTC).replace(tzinfo=None)  # naive UTC, as stored
+    cutoff_at = _naive(cutoff)
     token_dead = and_(
         Token.issued_at + Token.expires_in < cutoff,
         or_(Token.refresh_expires_at.is_(None), Token.refresh_expires_at < cutoff),
@@ -63,6 +70,13 @@ def purge_expired(
         # Past the margin a code can neither be used nor count against an hour's SMS sends.
         "one_time_codes": _delete(OneTimeCode.id, OneTimeCode.expires_at < cutoff_at, batch),
         "sms_outbox": _delete(SmsOutboxMessage.id, SmsOutboxMessage.created_at < cutoff_at, batch),
+        # A counter past its expiry counts nothing any more (Redis expires its own).
+        "throttle_counters": _delete(
+            ThrottleCounter.key, ThrottleCounter.expires_ms <= moment * 1000, batch
+        ),
+        "sign_in_history": _delete(
+            SignInEntry.id, SignInEntry.at < _naive(moment - history_days * 24 * 3600), batch
+        ),
     }
     # A marker is needed while a code or token of its grant could still be used or issued.
     orphaned = and_(
@@ -71,6 +85,10 @@ def purge_expired(
     )
     counts["revoked_grants"] = _delete(RevokedGrant.grant_id, orphaned, batch)
     return counts
+
+
+def _naive(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)  # naive UTC, as stored
 
 
 def _delete(key: Any, condition: ColumnElement[bool], batch: int) -> int:

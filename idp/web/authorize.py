@@ -31,8 +31,9 @@ from idp.oauth.authorization.steps import (
 from idp.oauth.claims import PERSONAL_SCOPES, SCOPE_CLAIMS
 from idp.oauth.server import query_client
 from idp.services import services
-from idp.store.models import Client
+from idp.store.models import Client, Person
 from idp.store.subjects import enterprise_uscc
+from idp.throttle.policy import Refusal as Throttled
 from idp.web.errors import error_page
 from idp.web.i18n import remember_locale
 from idp.web.labels import SENSITIVE_SCOPES, claim_label, scope_label
@@ -103,10 +104,10 @@ def _resume(uid: str) -> WerkzeugResponse:
 _LOGIN_MESSAGES = {
     LoginFailure.MALFORMED: _l("Enter a valid 18-character resident identity number."),
     LoginFailure.BAD_CREDENTIALS: _l("The identity number or password is not correct."),
-    LoginFailure.LOCKED: _l("Too many failed attempts. Try again in a few minutes."),
     LoginFailure.DISABLED: _l("This account has been disabled. Please contact the service desk."),
 }
-_LOGIN_STATUS = {LoginFailure.LOCKED: 429, LoginFailure.DISABLED: 403}
+_LOGIN_STATUS = {LoginFailure.DISABLED: 403}
+_THROTTLED = _l("Too many attempts. Wait a moment, then try again.")
 
 
 def _login_page(found: Interaction, client: Client) -> Reply:
@@ -118,17 +119,21 @@ def _login_page(found: Interaction, client: Client) -> Reply:
         )
     svc = services()
     username = request.form.get("username", "")
+    password = request.form.get("password", "")
     outcome = authenticate(
-        svc.cipher, svc.passwords, svc.login_policy, username, request.form.get("password", "")
+        svc.cipher, svc.passwords, svc.throttle, username, password, request.remote_addr
     )
-    if isinstance(outcome, LoginFailure):
+    if not isinstance(outcome, Person):
+        message = _THROTTLED if isinstance(outcome, Throttled) else _LOGIN_MESSAGES[outcome]
         page = render_template(
             "login.html",
             action=action,
             username=username[:18],
-            error=str(_LOGIN_MESSAGES[outcome]),
+            error=str(message),
             client_name=client.name,
         )
+        if isinstance(outcome, Throttled):  # the same page for every number, RFC 6585 4
+            return Response(page, 429, {"Retry-After": str(outcome.retry_after)})
         return page, _LOGIN_STATUS.get(outcome, 401)
     sign_in(outcome, ("pwd",))
     return _resume(found.uid)

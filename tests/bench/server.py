@@ -147,6 +147,8 @@ def server_env(work: Path, database_url: str, port: int) -> dict[str, str]:
             "IDP_ISSUER_CODE": new_uscc(),
             "IDP_SMS_GATEWAY_URL": "http://127.0.0.1:9/sms",  # never called: no one registers
             "IDP_ALLOW_SQLITE": "1",
+            # The flood figure names client addresses in X-Forwarded-For, as nginx would.
+            "IDP_PROXY_HOPS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )

@@ -117,6 +117,8 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
             "logout_deliveries",
             "one_time_codes",
             "sms_outbox",
+            "throttle_counters",
+            "sign_in_history",
             "revoked_grants",
         ),
         0,

@@ -99,7 +99,7 @@ def test_register_with_the_sms_code_creates_the_account_and_signs_in(
         assert (record.name, record.contact.phone) == (on_record.name, on_record.mobile)
         assert (
             authenticate(
-                svc.cipher, svc.passwords, svc.login_policy, on_record.number, NEW_PASSWORD
+                svc.cipher, svc.passwords, svc.throttle, on_record.number, NEW_PASSWORD, "127.0.0.1"
             )
             == person
         )
@@ -222,9 +222,11 @@ def test_reset_with_a_counter_code_ends_every_session(
     with app.app_context():
         svc = services()
         new = authenticate(
-            svc.cipher, svc.passwords, svc.login_policy, citizen.number, NEW_PASSWORD
+            svc.cipher, svc.passwords, svc.throttle, citizen.number, NEW_PASSWORD, "127.0.0.1"
         )
-        old = authenticate(svc.cipher, svc.passwords, svc.login_policy, citizen.number, PASSWORD)
+        old = authenticate(
+            svc.cipher, svc.passwords, svc.throttle, citizen.number, PASSWORD, "127.0.0.1"
+        )
         assert not isinstance(new, LoginFailure) and isinstance(old, LoginFailure)
     # the code was used: a second reset with it fails
     start(browser, "/recover", citizen.number, "钱七")

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-import redis
 from flask import Flask
 
 from idp.app import create_app
@@ -18,8 +17,8 @@ from idp.web.reflected import MAX_ECHOED
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client
 from tests.support.browser import Authorization, Browser, csrf_of
 from tests.support.oidc import id_token_claims, tokens_for
+from tests.support.redis_prefix import REDIS_URL, redis_prefix
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 COOKIE = "yihao_session"
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -34,16 +33,8 @@ def store_app(request: pytest.FixtureRequest, app: Flask, settings: Settings) ->
     if request.param == "database":
         yield app
         return
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    prefix = f"yihao-test-{secrets.token_hex(6)}:"
-    yield create_app(replace(settings, session_store=REDIS_URL, session_key_prefix=prefix))
-    keys = list(connection.scan_iter(prefix + "*"))
-    if keys:
-        connection.delete(*keys)
+    with redis_prefix() as prefix:
+        yield create_app(replace(settings, session_store=REDIS_URL, session_key_prefix=prefix))
 
 
 def _store(app: Flask) -> SessionStore:

@@ -68,7 +68,7 @@ def test_a_good_production_configuration_loads(tmp_path: Path) -> None:
         ({"IDP_DATABASE_URL": "sqlite:////var/lib/yihao/yihao.db"}, "SQLite"),
         ({"IDP_DATABASE_URL": "sqlite://", "IDP_ALLOW_SQLITE": "1"}, "in-memory"),
         ({"IDP_SESSION_TTL": str(10 * 365 * 24 * 3600)}, "IDP_SESSION_TTL must be from"),
-        ({"IDP_LOGIN_MAX_FAILURES": "1000000"}, "IDP_LOGIN_MAX_FAILURES must be from"),
+        ({"IDP_LOGIN_FREE_FAILURES": "1000000"}, "IDP_LOGIN_FREE_FAILURES must be from"),
         ({"IDP_PROXY_HOP": "1"}, r"IDP_PROXY_HOP \(did you mean IDP_PROXY_HOPS\?\)"),
         ({"IDP_ARGON2_MEMORY_KIB": "1"}, "IDP_ARGON2_MEMORY_KIB must be from 1024"),
         ({"IDP_ARGON2_MEMORY_KIB": "4096"}, "IDP_ARGON2_MEMORY_KIB below 7168"),

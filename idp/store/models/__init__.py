@@ -18,6 +18,7 @@ from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
 from idp.store.models.sessions import LogoutDelivery, SessionRow
 from idp.store.models.subjects import Enterprise, Person
+from idp.store.models.throttle import SignInEntry, ThrottleCounter
 
 __all__ = [
     "AuthorizationCode",
@@ -37,9 +38,11 @@ __all__ = [
     "RevokedGrant",
     "SeenValue",
     "SessionRow",
+    "SignInEntry",
     "SigningKey",
     "SmsOutboxMessage",
     "StatusList",
+    "ThrottleCounter",
     "Token",
     "TrustListVersion",
 ]

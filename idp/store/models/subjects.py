@@ -32,8 +32,6 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     name_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     contact_cipher: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(nullable=True)
     #: Set by an operator (``idp person disable``): no sign-in, every session ended.
     disabled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,59 @@
+"""throttling counters and sign-in history
+
+Failures are counted in throttle_counters by one atomic statement each (idp.throttle) instead of
+the persons row's failed_logins / locked_until, which were read, hashed over, then overwritten
+(racy) and locked the owner out (a weapon): both columns go. sign_in_history holds what the
+account page shows.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-02 14:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0010'
+down_revision = '0009'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('throttle_counters',
+    sa.Column('key', sa.String(length=160), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('last_ms', sa.BigInteger(), nullable=False),
+    sa.Column('expires_ms', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_throttle_counters'))
+    )
+    with op.batch_alter_table('throttle_counters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_throttle_counters_expires_ms'), ['expires_ms'], unique=False)
+    op.create_table('sign_in_history',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.Column('method', sa.String(length=24), nullable=False),
+    sa.Column('result', sa.String(length=24), nullable=False),
+    sa.Column('address_masked', sa.String(length=64), nullable=False),
+    sa.Column('address_digest', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_sign_in_history_person_id_persons'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_history'))
+    )
+    with op.batch_alter_table('sign_in_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sign_in_history_at'), ['at'], unique=False)
+        batch_op.create_index('ix_sign_in_history_person_at', ['person_id', 'at'], unique=False)
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_column('locked_until')
+        batch_op.drop_column('failed_logins')
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+    op.drop_table('sign_in_history')
+    op.drop_table('throttle_counters')

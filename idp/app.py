@@ -23,6 +23,7 @@ from idp.web import (
     my_certificates,
     oidc,
     passkeys,
+    second_factor,
     wallet,
 )
 from idp.web.csrf import FormProtection
@@ -101,6 +102,7 @@ def _init_web(app: Flask) -> None:
         credentials_api.bp,
         wallet.bp,
         passkeys.bp,
+        second_factor.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

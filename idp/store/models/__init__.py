@@ -10,6 +10,7 @@ from idp.store.models.credentials import (
     StatusList,
     TrustListVersion,
 )
+from idp.store.models.factors import RecoveryCode, TotpFactor
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
 from idp.store.models.passkeys import Passkey
@@ -29,6 +30,7 @@ __all__ = [
     "LogoutDelivery",
     "Passkey",
     "Person",
+    "RecoveryCode",
     "RegistryHolder",
     "RegistryRecord",
     "Release",
@@ -38,5 +40,6 @@ __all__ = [
     "SigningKey",
     "StatusList",
     "Token",
+    "TotpFactor",
     "TrustListVersion",
 ]

@@ -1,4 +1,5 @@
-"""The authenticator app (TOTP) on the account page: turning it on, and off again.
+"""The authenticator app (TOTP): turning it on and off on the account page, and the interaction's
+pages that ask for a code (``idp.oauth.authorization.step_up`` decides when).
 
 Turning it on shows the secret once, as a QR code drawn inline as SVG (the page's CSP allows no
 ``data:`` image, and a served image would be one more URL holding a secret) and as text, and asks
@@ -19,8 +20,13 @@ from werkzeug.wrappers import Response
 from yihao.qr import svg
 
 from idp.auth import recovery_codes, rfc6238
-from idp.auth.session import LoginSession, current_login, sign_out
+from idp.auth.session import LoginSession, current_login, sign_in, sign_out
+from idp.oauth.assurance import AMR_PASSWORD_AND_TOTP, PASSKEY
+from idp.oauth.authorization import step_up
+from idp.oauth.authorization.state import Interaction
 from idp.services import services
+from idp.store.models import Client
+from idp.web.errors import error_page
 
 bp = Blueprint("second_factor", __name__)
 #: Wrong codes a signed-in session may send to the account page before it is signed out.
@@ -119,3 +125,47 @@ def remove() -> Reply:
     session[_FAILURES] = failures
     error = _("That code is not right. Enter the newest code from your app, or a recovery code.")
     return render_template("totp_remove.html", error=error, **page), 400
+
+
+# --------------------------------------------------------------------------- the interaction
+
+
+def _resume(found: Interaction) -> Response:
+    return redirect(url_for("authorize.resume", uid=found.uid))
+
+
+def second_factor_page(found: Interaction, client: Client) -> Reply:
+    """A code from the app or a recovery code, after the password or to step up."""
+    person = step_up.awaiting_second_factor(found)
+    if person is None:
+        return _resume(found)  # the steps ask again for what is missing
+    action = url_for("authorize.interaction", uid=found.uid)
+    if request.method == "GET":
+        return render_template("totp_prompt.html", action=action, client_name=client.name)
+    answer = step_up.give_code(found, person, _code())
+    if answer is step_up.CodeAnswer.RIGHT:
+        sign_in(person, AMR_PASSWORD_AND_TOTP)
+        return _resume(found)
+    if answer is step_up.CodeAnswer.ENDED:
+        sign_out()
+        return error_page(
+            400, _("Too many wrong codes"), _("Go back to the service and sign in again.")
+        )
+    error = _("That code is not right. Enter the newest code from your app, or a recovery code.")
+    page = render_template("totp_prompt.html", action=action, client_name=client.name, error=error)
+    return page, 400
+
+
+def step_up_page(found: Interaction, client: Client, login: LoginSession) -> Reply:
+    """The service asks for more than this account can give now: say what, and offer the way
+    back to the service (which then hears ``unmet_authentication_requirements``)."""
+    if request.method == "POST":
+        step_up.give_up(found)
+        return _resume(found)
+    return render_template(
+        "step_up.html",
+        action=url_for("authorize.interaction", uid=found.uid),
+        client_name=client.name,
+        passkey=step_up.needed_level(found, client) is PASSKEY,
+        account=url_for("account.account"),
+    )

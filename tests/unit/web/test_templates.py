@@ -331,6 +331,25 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
         "应用中的验证码或恢复码",
         "Code from the app, or a recovery code",
     ),
+    "totp_prompt.html": (
+        {
+            "action": "/interaction/x",
+            "client_name": "不动产登记",
+            "error": "That code is not right.",
+        },
+        "输入身份验证器应用中的验证码",
+        "Enter a code from your authenticator app",
+    ),
+    "step_up.html": (
+        {
+            "action": "/interaction/x",
+            "client_name": "不动产登记",
+            "passkey": False,
+            "account": "/account",
+        },
+        "要求您分两步登录",
+        "asks you to sign in with two steps",
+    ),
     "error.html": (
         {"status": 400, "title": "请求无效", "message": "请返回原服务页面重新办理。"},
         "错误代码",

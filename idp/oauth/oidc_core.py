@@ -20,7 +20,7 @@ from idp.oauth.principal import Principal
 from idp.services import services
 from idp.store.audit import record_release
 from idp.store.db import db
-from idp.store.models import AuthorizationCode, Client
+from idp.store.models import AuthorizationCode, Client, Token
 
 #: The length of ``authorization_codes.nonce``.
 MAX_NONCE_LENGTH = 255
@@ -53,6 +53,13 @@ NONCE_HELD = (
 
 class _IDTokens(OpenIDToken):  # type: ignore[misc]
     """Signing, the standard claims and the release audit, for the code and the refresh grant."""
+
+    def get_authorization_code_claims(self, code: AuthorizationCode | Token) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_authorization_code_claims(code)
+        # Back-Channel Logout 1.0 section 2.1 (and Front-Channel 3): the login session's id.
+        if code.session_id:
+            claims["sid"] = code.session_id
+        return claims
 
     def resolve_client_private_key(self, client: Client) -> Any:
         return services().keys.signing_key(self.get_client_algorithm(client))[1]
@@ -89,13 +96,6 @@ class OpenIDConnect(_IDTokens, OpenIDCode):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(require_nonce=False)
 
-    def get_authorization_code_claims(self, code: AuthorizationCode) -> dict[str, Any]:
-        claims: dict[str, Any] = super().get_authorization_code_claims(code)
-        # Back-Channel Logout 1.0 section 2.1 (and Front-Channel 3): the login session's id.
-        if code.session_id:
-            claims["sid"] = code.session_id
-        return claims
-
     def validate_openid_authorization_request(self, grant: Any, redirect_uri: Any) -> None:
         # The nonce is stored with the code (255 characters); PostgreSQL refuses NUL in text.
         nonce = grant.request.payload.data.get("nonce")
@@ -111,9 +111,9 @@ class OpenIDConnect(_IDTokens, OpenIDCode):  # type: ignore[misc]
 
 class RefreshIDToken(_IDTokens):
     """OIDC Core 12.2: a refresh of an ``openid`` grant gets a new ID token about the same sign-in
-    (``auth_time``, ``acr``, ``amr`` from the token row) and without a nonce. It names the subject
-    only: the claims were released with the first ID token, and UserInfo serves them afresh, so
-    a refresh every few minutes does not release (and record) them again."""
+    (``auth_time``, ``acr``, ``amr`` and ``sid`` from the token row) and without a nonce. It names
+    the subject only: the claims were released with the first ID token, and UserInfo serves them
+    afresh, so a refresh every few minutes does not release (and record) them again."""
 
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         claims: dict[str, Any] = super().get_compatible_claims(request)

@@ -138,6 +138,7 @@ def save_token(
         "auth_time": source.auth_time if source else None,
         "acr": source.acr if source else None,
         "amr": source.amr if source else None,
+        "session_id": source.session_id if source else None,
         "issued_at": now,
         "expires_in": int(token["expires_in"]),
         "refresh_expires_at": (

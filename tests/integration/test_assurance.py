@@ -97,7 +97,7 @@ def test_a_password_sign_in_says_so_in_the_id_token_and_on_refresh(
     again = refresh(browser, rp, tokens["refresh_token"]).get_json()
     later = id_token_claims(browser, again["id_token"])
     # OIDC Core 12.2: the same sign-in (auth_time, acr, amr) and subject, a new iat, no nonce.
-    for claim in ("auth_time", "acr", "amr", "sub", "iss", "aud"):
+    for claim in ("auth_time", "acr", "amr", "sid", "sub", "iss", "aud"):
         assert later[claim] == first[claim], claim
     assert later["iat"] > first["iat"] and "nonce" not in later
     assert "name" not in later  # the claims were released at sign-in; UserInfo serves them

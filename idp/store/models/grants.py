@@ -82,9 +82,11 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     access_digest: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    #: Copied from the code, so an ID token issued on refresh keeps the sign-in's (OIDC Core 12.2).
+    #: Copied from the code, so an ID token issued on refresh keeps the sign-in's (OIDC Core 12.2),
+    #: its login session's sid included (a relying service's id_token_hint and logout tokens).
     acr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     issued_at: Mapped[int] = mapped_column(Integer)
     expires_in: Mapped[int] = mapped_column(Integer)
     refresh_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)

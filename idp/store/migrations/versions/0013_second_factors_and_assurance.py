@@ -1,8 +1,8 @@
 """second factors and levels of assurance
 
 TOTP secrets (encrypted) and recovery codes (keyed digests); the session's acr and amr carried by
-authorization codes and tokens, so ID tokens from a code and from a refresh say how the person
-signed in; a client's minimum level.
+authorization codes and tokens (and the sid by tokens), so ID tokens from a code and from a
+refresh say how the person signed in; a client's minimum level.
 
 Codes and tokens made before this revision were all password sign-ins: they get amr "pwd".
 
@@ -55,6 +55,12 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column('amr', sa.String(length=64), nullable=True))
         rows = sa.table(table, sa.column('person_id'), sa.column('acr'), sa.column('amr'))
         op.execute(rows.update().where(rows.c.person_id.isnot(None)).values(**_PASSWORD))
+    with op.batch_alter_table('tokens', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_id', sa.String(length=32), nullable=True))
+    op.execute(
+        'UPDATE tokens SET session_id = (SELECT c.session_id FROM authorization_codes c'
+        ' WHERE c.grant_id = tokens.grant_id AND c.session_id IS NOT NULL LIMIT 1)'
+    )
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.add_column(sa.Column('minimum_acr', sa.String(length=64), nullable=True))
 
@@ -62,6 +68,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.drop_column('minimum_acr')
+    with op.batch_alter_table('tokens', schema=None) as batch_op:
+        batch_op.drop_column('session_id')
     for table in ('tokens', 'authorization_codes'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_column('amr')

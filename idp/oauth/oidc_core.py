@@ -117,7 +117,7 @@ class RefreshIDToken(_IDTokens):
 
     def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
         claims: dict[str, Any] = super().get_compatible_claims(request)
-        claims.pop("auth_time", None)  # Authlib's default is now, which would be wrong here
+        # Replaces Authlib's default auth_time (now) with the sign-in's.
         claims.update(self.get_authorization_code_claims(request.refresh_token))
         return claims
 

@@ -173,7 +173,7 @@ def test_login_session_refresh_userinfo_and_logout(
     end_session = bye.headers["Location"]
     assert end_session.startswith(shaped_provider.issuer + "/logout?")
     params = query_of(end_session)
-    assert params["id_token_hint"] == stored.tokens.id_token
+    assert params["id_token_hint"] == renewed.tokens.id_token  # of the same session (sid)
     assert params["post_logout_redirect_uri"] == AFTER_LOGOUT
     assert store.get(key) is None and "yihao.sid" not in session_of(app, browser)
     assert browser.get("/private").status_code == 302

@@ -214,14 +214,23 @@ def test_prompt_none_below_the_level_is_unmet(
 
 
 def test_a_client_minimum_applies_to_every_request(
-    app: Flask, browser: Browser, citizen: Citizen
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
+    request = _authorization(rp)
+    _tokens(browser, rp, request, _password(browser, browser.authorize(request), citizen))
     strict = make_client(app, minimum_acr=TWO_FACTOR.acr)
+    # Asking for less changes nothing: the session is a password one, below the minimum.
+    quiet = _authorization(strict, acr_values=PASSWORD.acr, prompt="none")
+    assert location_params(browser.authorize(quiet))["error"] == "unmet_authentication_requirements"
+    asked = browser.authorize(_authorization(strict))
+    assert asked.status_code == 200 and "分两步登录" in _page(asked)  # no TOTP to step up with
     totp = _enrol(app, citizen)
-    request = _authorization(strict, acr_values=PASSWORD.acr)  # asking for less changes nothing
-    asked = _password(browser, browser.authorize(request), citizen)
+    request = _authorization(strict)
     tokens = _tokens(
-        browser, strict, request, browser.follow(browser.submit(asked, code=_next_code(totp)))
+        browser,
+        strict,
+        request,
+        browser.follow(browser.submit(browser.authorize(request), code=_next_code(totp))),
     )
     assert id_token_claims(browser, tokens["id_token"])["acr"] == TWO_FACTOR.acr
 

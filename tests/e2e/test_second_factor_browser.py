@@ -133,13 +133,20 @@ def _later_code(totp: pyotp.TOTP) -> str:
     return totp.at(time.time(), counter_offset=1)
 
 
+def _password_session(tab: Tab, provider: Provider) -> dict[str, Any]:
+    """Sign in with the password only; the ID token's claims."""
+    first = _start(tab, provider)
+    _password(tab, provider)
+    claims = _id_token(tab, provider, first)
+    assert claims["acr"] == PASSWORD.acr and claims["amr"] == ["pwd"]
+    return claims
+
+
 def test_turn_on_totp_then_sign_in_with_password_and_code(
     tab: Tab, shaped_provider: Provider
 ) -> None:
     provider = shaped_provider
-    first = _start(tab, provider)
-    _password(tab, provider)
-    assert _id_token(tab, provider, first)["amr"] == ["pwd"]
+    _password_session(tab, provider)
     totp = _turn_on_totp(tab, provider)
 
     tab.page.locator("form.signout button").click()
@@ -156,10 +163,7 @@ def test_acr_values_for_two_factors_step_a_password_session_up(
     tab: Tab, shaped_provider: Provider
 ) -> None:
     provider = shaped_provider
-    first = _start(tab, provider)
-    _password(tab, provider)
-    before = _id_token(tab, provider, first)
-    assert before["acr"] == PASSWORD.acr
+    before = _password_session(tab, provider)
     totp = _turn_on_totp(tab, provider)  # the session stays a password session
 
     request = _start(tab, provider, acr_values=TWO_FACTOR.acr)

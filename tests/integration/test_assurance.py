@@ -33,6 +33,10 @@ PWD_OTP = ["pwd", "otp", "mfa"]
 
 
 def _enrol(app: Flask, citizen: Citizen) -> pyotp.TOTP:
+    return _enrol_with_codes(app, citizen)[0]
+
+
+def _enrol_with_codes(app: Flask, citizen: Citizen) -> tuple[pyotp.TOTP, list[str]]:
     """Turn TOTP on for ``citizen`` (as the account page does); the current step is then spent."""
     with app.app_context():
         person = db.session.get(Person, citizen.person_id)
@@ -41,8 +45,9 @@ def _enrol(app: Flask, citizen: Citizen) -> pyotp.TOTP:
         assert enrolment is not None
         totp = pyotp.TOTP(enrolment.secret)
         code = totp.at(time.time(), counter_offset=-1)
-        assert rfc6238.confirm_enrolment(services().cipher, person, code) is not None
-        return totp
+        codes = rfc6238.confirm_enrolment(services().cipher, person, code)
+        assert codes is not None
+        return totp, codes
 
 
 def _next_code(totp: pyotp.TOTP) -> str:
@@ -105,12 +110,19 @@ def test_a_password_sign_in_says_so_in_the_id_token_and_on_refresh(
     assert id_token_claims(browser, third["id_token"])["auth_time"] == first["auth_time"]
 
 
+def _asked_for_a_code(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> tuple[pyotp.TOTP, Authorization, TestResponse]:
+    """An enrolled citizen's request, after the right password: the code page."""
+    totp = _enrol(app, citizen)
+    request = _authorization(rp)
+    return totp, request, _password(browser, browser.authorize(request), citizen)
+
+
 def test_password_and_totp_sign_in(
     app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    totp = _enrol(app, citizen)
-    request = _authorization(rp)
-    asked = _password(browser, browser.authorize(request), citizen)
+    totp, request, asked = _asked_for_a_code(app, browser, rp, citizen)
     # The right password alone signs nobody in: the page asks for a code.
     assert asked.status_code == 200 and 'name="code"' in _page(asked)
     assert browser.get("/account").status_code == 302
@@ -131,15 +143,7 @@ def test_password_and_totp_sign_in(
 def test_a_recovery_code_does_for_a_lost_phone(
     app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    with app.app_context():
-        person = db.session.get(Person, citizen.person_id)
-        assert person is not None
-        enrolment = rfc6238.start_enrolment(services().cipher, person)
-        assert enrolment is not None
-        codes = rfc6238.confirm_enrolment(
-            services().cipher, person, pyotp.TOTP(enrolment.secret).now()
-        )
-        assert codes is not None
+    _, codes = _enrol_with_codes(app, citizen)
     request = _authorization(rp)
     asked = _password(browser, browser.authorize(request), citizen)
     tokens = _tokens(browser, rp, request, browser.follow(browser.submit(asked, code=codes[0])))
@@ -149,9 +153,7 @@ def test_a_recovery_code_does_for_a_lost_phone(
 def test_too_many_wrong_codes_end_the_interaction(
     app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    totp = _enrol(app, citizen)
-    request = _authorization(rp)
-    asked = _password(browser, browser.authorize(request), citizen)
+    totp, _, asked = _asked_for_a_code(app, browser, rp, citizen)
     wrong = next(
         c for c in ("000000", "111111", "222222") if c not in {totp.now(), _next_code(totp)}
     )

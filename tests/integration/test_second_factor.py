@@ -5,20 +5,23 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import closing
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, inspect, text
 
 from idp.auth import recovery_codes, rfc6238
 from idp.services import services
-from idp.store.db import db
+from idp.store.db import db, utcnow
+from idp.store.migrate import downgrade, upgrade
 from idp.store.models import Person
 from idp.web.second_factor import MAX_FAILURES
-from tests.conftest import Citizen, RegisteredClient, make_citizen
+from tests.conftest import Citizen, RegisteredClient, _postgres_database, make_citizen
 from tests.support.browser import Authorization, Browser, csrf_of
 from tests.support.oidc import tokens_for
 
@@ -238,3 +241,49 @@ def test_the_pages_need_a_signed_in_session(browser: Browser, rp: RegisteredClie
             f"/account/second-factor/totp/{url}", data={"csrf_token": csrf_of(page)}
         )
         assert answer.status_code == 302
+
+
+def test_the_migration_goes_down_and_up_again(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On a database of its own (each kind): 0013 removes what it added and adds it back, and
+    codes made before it are password sign-ins."""
+    with closing(_own_database(database_url, tmp_path_factory)) as fresh:
+        url = next(fresh)
+        upgrade(url, "0009")
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO persons (public_id, document_type, number_index, number_cipher,"
+                    " number_masked, name_cipher, password_hash, failed_logins, created_at)"
+                    " VALUES ('p', 'resident', 'i', :b, 'm', :b, 'h', 0, :t)"
+                ),
+                {"b": b"x", "t": utcnow()},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO authorization_codes (code_digest, grant_id, client_id, person_id,"
+                    " redirect_uri, scope, auth_time, code_challenge, code_challenge_method,"
+                    " expires_at) SELECT 'd', 'g', 'c', id, 'u', 'openid', 1, 'x', 'S256', 1"
+                    " FROM persons"
+                )
+            )
+        upgrade(url)
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT acr, amr FROM authorization_codes")).one()
+            assert tuple(row) == ("urn:yihao:acr:password", "pwd")
+        downgrade(url, "0009")
+        assert not {"totp_factors", "recovery_codes"} & set(inspect(engine).get_table_names())
+        columns = {c["name"] for c in inspect(engine).get_columns("authorization_codes")}
+        assert not {"acr", "amr"} & columns
+        upgrade(url)
+        assert {"totp_factors", "recovery_codes"} <= set(inspect(engine).get_table_names())
+        engine.dispose()
+
+
+def _own_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path_factory.mktemp('migration') / 'm.db'}"
+    else:
+        yield from _postgres_database()

@@ -4,6 +4,7 @@ from a refresh, the second factor after the password, stepping up, discovery, cl
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +26,8 @@ from idp.services import services
 from idp.store.db import db
 from idp.store.models import Person
 from tests.conftest import Citizen, RegisteredClient, make_client
-from tests.support.browser import Authorization, Browser, location_params
+from tests.support.authenticator import SoftAuthenticator
+from tests.support.browser import ORIGIN, Authorization, Browser, csrf_of, location_params
 from tests.support.oidc import id_token_claims, redeem, refresh
 
 PWD = ["pwd"]
@@ -57,6 +59,14 @@ def _next_code(totp: pyotp.TOTP) -> str:
 
 def _page(response: TestResponse) -> str:
     return response.get_data(as_text=True)
+
+
+def _back_to_the_service(browser: Browser, page: TestResponse) -> TestResponse:
+    """The step-up page's own form (the passkey sign-in form may come first)."""
+    html = _page(page)
+    found = re.search(r'<form method="post" action="(/interaction/[^"/]+)"', html)
+    assert found, html
+    return browser.http.post(found.group(1), data={"csrf_token": csrf_of(html)})
 
 
 def _password(browser: Browser, page: TestResponse, citizen: Citizen) -> TestResponse:
@@ -195,12 +205,47 @@ def test_a_level_the_account_cannot_reach_is_explained_then_reported(
     request = _authorization(rp, acr_values=TWO_FACTOR.acr)
     page = _password(browser, browser.authorize(request), citizen)  # no second factor enrolled
     assert page.status_code == 200 and "分两步登录" in _page(page)  # zh-CN is the default
-    back = browser.follow(browser.submit(page))
+    back = browser.follow(_back_to_the_service(browser, page))
     params = location_params(back)
     assert params["error"] == "unmet_authentication_requirements"
     assert params["state"] == request.state and "code" not in params
     passkey = browser.authorize(_authorization(rp, acr_values=PASSKEY.acr))
     assert passkey.status_code == 200 and "要求您使用通行密钥登录" in _page(passkey)
+
+
+def test_a_passkey_from_the_step_up_page_meets_a_passkey_request(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    request = _authorization(rp)
+    first = _tokens(browser, rp, request, _password(browser, browser.authorize(request), citizen))
+    authenticator = SoftAuthenticator()
+    account = _page(browser.get("/account"))
+    csrf = {"X-CSRFToken": csrf_of(account)}
+    options = browser.http.post("/account/passkeys/options", json={}, headers=csrf).get_json()
+    credential = authenticator.create(options, ORIGIN)
+    added = browser.http.post(
+        "/account/passkeys", json={"name": "手机", "credential": credential}, headers=csrf
+    )
+    assert added.status_code == 200, _page(added)
+
+    request = _authorization(rp, acr_values=PASSKEY.acr)
+    page = browser.authorize(request)
+    found = re.search(r'data-options="(/interaction/[^/"]+/passkey/options)"', _page(page))
+    assert found, "no passkey sign-in on the step-up page"
+    csrf = {"X-CSRFToken": csrf_of(_page(page))}
+    options = browser.http.post(found.group(1), json={}, headers=csrf).get_json()
+    answered = browser.http.post(
+        found.group(1).removesuffix("/options"),
+        json={"credential": authenticator.get(options, ORIGIN)},
+        headers=csrf,
+    )
+    assert answered.status_code == 200, _page(answered)
+    tokens = _tokens(
+        browser, rp, request, browser.follow(browser.get(answered.get_json()["redirect"]))
+    )
+    claims = id_token_claims(browser, tokens["id_token"])
+    _assert_signed_in_with(claims, PASSKEY.acr, ["hwk", "mfa"])
+    assert claims["sid"] != id_token_claims(browser, first["id_token"])["sid"]
 
 
 def test_prompt_none_below_the_level_is_unmet(

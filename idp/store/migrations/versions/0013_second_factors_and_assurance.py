@@ -7,7 +7,7 @@ refresh say how the person signed in; a client's minimum level.
 Codes and tokens made before this revision were all password sign-ins: they get amr "pwd".
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-02 14:40:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision = '0013'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,7 @@ from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from flask import g
 from sqlalchemy import bindparam, select
 
-from idp.oauth.claims import build_claims, released_names
+from idp.oauth.claims import NON_PERSONAL, build_claims, released_names
 from idp.oauth.principal import Principal
 from idp.services import services
 from idp.store.audit import record_release
@@ -122,4 +122,9 @@ class RefreshIDToken(_IDTokens):
         return claims
 
     def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
-        return super().generate_user_info(user, "openid")
+        # For an enterprise, openid alone would still say its USCC and name: only the subjects.
+        claims = build_claims(services(), g.oauth_client, user, "openid")
+        subjects = {k: v for k, v in claims.items() if k in NON_PERSONAL}
+        if "act" in claims:
+            subjects["act"] = {k: v for k, v in claims["act"].items() if k in NON_PERSONAL}
+        return subjects

@@ -23,9 +23,11 @@ from idp.oauth.assurance import PASSKEY, PASSWORD, TWO_FACTOR
 from idp.oauth.authorization.step_up import MAX_FAILURES
 from idp.oauth.registration import ClientSpec, RegistrationError, register_client
 from idp.services import services
+from idp.store.audit import releases_of
 from idp.store.db import db
 from idp.store.models import Person
-from tests.conftest import Citizen, RegisteredClient, make_client
+from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
+from tests.integration.test_enterprise import choose, finish, to_enterprise_page
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.browser import ORIGIN, Authorization, Browser, csrf_of, location_params
 from tests.support.oidc import id_token_claims, redeem, refresh
@@ -127,6 +129,29 @@ def _asked_for_a_code(
     totp = _enrol(app, citizen)
     request = _authorization(rp)
     return totp, request, _password(browser, browser.authorize(request), citizen)
+
+
+def test_a_refresh_releases_nothing_again_not_even_an_enterprises_name(
+    app: Flask, browser: Browser
+) -> None:
+    person = make_citizen(app)
+    enterprise_id = make_enterprise(app, person)
+    rp = make_client(app, scope="openid profile enterprise")
+    request, page = to_enterprise_page(browser, rp, person)
+    tokens = finish(browser, rp, request, choose(browser, page, enterprise_id))
+    first = id_token_claims(browser, tokens["id_token"])
+    with app.app_context():
+        released = len(releases_of(person.person_id))
+    again = id_token_claims(
+        browser, refresh(browser, rp, tokens["refresh_token"]).get_json()["id_token"]
+    )
+    assert again["sub"] == first["sub"] and again["act"] == {
+        "sub": first["act"]["sub"],
+        "entity_type": "person",
+    }
+    assert again["entity_type"] == "enterprise" and "uscc" not in again and "name" not in again
+    with app.app_context():
+        assert len(releases_of(person.person_id)) == released
 
 
 def test_password_and_totp_sign_in(

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from yihao.qr import svg
 
 from idp.auth import recovery_codes, rfc6238
+from idp.auth.events import SecurityEvent, security_event
 from idp.auth.session import LoginSession, current_login, sign_in, sign_out
 from idp.oauth.assurance import AMR_PASSWORD_AND_TOTP, PASSKEY
 from idp.oauth.authorization import step_up
@@ -145,7 +146,9 @@ def second_factor_page(found: Interaction, client: Client) -> Reply:
     answer = step_up.give_code(found, person, _code())
     if answer is step_up.CodeAnswer.RIGHT:
         sign_in(person, AMR_PASSWORD_AND_TOTP)
+        security_event(SecurityEvent.SIGNED_IN, person.id, method="totp")
         return _resume(found)
+    security_event(SecurityEvent.SIGN_IN_FAILED, person.id, method="totp", reason=answer.value)
     if answer is step_up.CodeAnswer.ENDED:
         sign_out()
         return error_page(

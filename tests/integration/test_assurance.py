@@ -4,6 +4,7 @@ from a refresh, the second factor after the password, stepping up, discovery, cl
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from dataclasses import replace
@@ -155,8 +156,13 @@ def test_a_refresh_releases_nothing_again_not_even_an_enterprises_name(
 
 
 def test_password_and_totp_sign_in(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    app: Flask,
+    browser: Browser,
+    rp: RegisteredClient,
+    citizen: Citizen,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="idp.security")
     totp, request, asked = _asked_for_a_code(app, browser, rp, citizen)
     # The right password alone signs nobody in: the page asks for a code.
     assert asked.status_code == 200 and 'name="code"' in _page(asked)
@@ -173,6 +179,9 @@ def test_password_and_totp_sign_in(
     assert (refreshed["acr"], refreshed["amr"]) == (TWO_FACTOR.acr, PWD_OTP)
     assert refreshed["auth_time"] == claims["auth_time"]
     assert browser.get("/account").status_code == 200
+    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "idp.security"]
+    totp_events = [(e["event"], e.get("reason")) for e in events if e.get("method") == "totp"]
+    assert totp_events == [("sign_in_failed", "wrong"), ("signed_in", None)]
 
 
 def test_a_recovery_code_does_for_a_lost_phone(

@@ -26,6 +26,7 @@ from idp.web import (
     passkeys,
     password,
     register,
+    second_factor,
     sms_outbox,
     wallet,
 )
@@ -112,6 +113,7 @@ def _init_web(app: Flask) -> None:
         register.bp,
         password.bp,
         sms_outbox.bp,
+        second_factor.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
+from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.registration import RESERVED_SCOPES, ClientSpec, register_client
 
 
@@ -66,6 +67,11 @@ def client_group() -> None:
     type=click.Choice(sorted(RESERVED_SCOPES)),
     help="Let this client have a reserved scope it lists in --scope (e.g. credentials).",
 )
+@click.option(
+    "--minimum-acr",
+    type=click.Choice(ACR_VALUES_SUPPORTED),
+    help="The lowest level of assurance this client accepts; sign-ins below it step up.",
+)
 @json_option
 @operator_command
 def client_add(
@@ -85,6 +91,7 @@ def client_add(
     backchannel_logout_uri: str | None,
     backchannel_logout_session_required: bool,
     allowed_reserved: tuple[str, ...],
+    minimum_acr: str | None,
     as_json: bool,
 ) -> None:
     """Register a client and print its client_id and (once only) its secret."""
@@ -106,6 +113,7 @@ def client_add(
         backchannel_logout_uri=backchannel_logout_uri,
         backchannel_logout_session_required=backchannel_logout_session_required,
         allowed_reserved=frozenset(allowed_reserved),
+        minimum_acr=minimum_acr,
     )
     with app_context():
         client, client_secret = register_client(spec)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
@@ -38,6 +39,8 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": signed_auth,
         "code_challenge_methods_supported": ["S256"],
         "prompt_values_supported": ["none", "login", "consent"],
+        # OIDC Discovery 1.0 3: the levels of idp.oauth.assurance, lowest first.
+        "acr_values_supported": ACR_VALUES_SUPPORTED,
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

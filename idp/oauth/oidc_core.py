@@ -1,21 +1,26 @@
-"""ID tokens (OIDC Core 2, 3.1.3.6) signed by the key ring, and the audit of what they release."""
+"""ID tokens (OIDC Core 2, 3.1.3.6, 12.2) signed by the key ring, and the audit of their releases.
+
+Each says when and how the person signed in (``auth_time``, ``acr``, ``amr``): the login session's
+values, carried by the authorization code and then by every token of its grant, so an ID token
+issued on refresh tells the same sign-in, not the refresh (OIDC Core 12.2).
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from authlib.oauth2.rfc6749 import InvalidRequestError
-from authlib.oidc.core.grants import OpenIDCode
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from flask import g
 from sqlalchemy import bindparam, select
 
-from idp.oauth.claims import build_claims, released_names
+from idp.oauth.claims import NON_PERSONAL, build_claims, released_names
 from idp.oauth.principal import Principal
 from idp.services import services
 from idp.store.audit import record_release
 from idp.store.db import db
-from idp.store.models import AuthorizationCode, Client
+from idp.store.models import AuthorizationCode, Client, Token
 
 #: The length of ``authorization_codes.nonce``.
 MAX_NONCE_LENGTH = 255
@@ -46,9 +51,15 @@ NONCE_HELD = (
 )
 
 
-class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
-    def __init__(self) -> None:
-        super().__init__(require_nonce=False)
+class _IDTokens(OpenIDToken):  # type: ignore[misc]
+    """Signing, the standard claims and the release audit, for the code and the refresh grant."""
+
+    def get_authorization_code_claims(self, code: AuthorizationCode | Token) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_authorization_code_claims(code)
+        # Back-Channel Logout 1.0 section 2.1 (and Front-Channel 3): the login session's id.
+        if code.session_id:
+            claims["sid"] = code.session_id
+        return claims
 
     def resolve_client_private_key(self, client: Client) -> Any:
         return services().keys.signing_key(self.get_client_algorithm(client))[1]
@@ -70,12 +81,20 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
             "exp": int(time.time()) + settings.id_token_ttl,
         }
 
-    def get_authorization_code_claims(self, code: AuthorizationCode) -> dict[str, Any]:
-        claims: dict[str, Any] = super().get_authorization_code_claims(code)
-        # Back-Channel Logout 1.0 section 2.1 (and Front-Channel 3): the login session's id.
-        if code.session_id:
-            claims["sid"] = code.session_id
-        return claims
+    def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
+        # Authlib passes no client here; the grant put it on the request-local ``g``.
+        return release_claims(g.oauth_client, user, scope, "id_token")
+
+    def process_token(self, grant: Any, response: Any) -> Any:
+        g.oauth_client = grant.request.client
+        return super().process_token(grant, response)
+
+
+class OpenIDConnect(_IDTokens, OpenIDCode):  # type: ignore[misc]
+    """ID tokens from the authorization code, and the OpenID checks of the request."""
+
+    def __init__(self) -> None:
+        super().__init__(require_nonce=False)
 
     def validate_openid_authorization_request(self, grant: Any, redirect_uri: Any) -> None:
         # The nonce is stored with the code (255 characters); PostgreSQL refuses NUL in text.
@@ -89,10 +108,23 @@ class OpenIDConnect(OpenIDCode):  # type: ignore[misc]
         params = {"client_id": request.payload.client_id, "nonce": nonce}
         return db.session.scalar(NONCE_HELD, params) is not None
 
-    def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
-        # Authlib passes no client here; the grant put it on the request-local ``g``.
-        return release_claims(g.oauth_client, user, scope, "id_token")
 
-    def process_token(self, grant: Any, response: Any) -> Any:
-        g.oauth_client = grant.request.client
-        return super().process_token(grant, response)
+class RefreshIDToken(_IDTokens):
+    """OIDC Core 12.2: a refresh of an ``openid`` grant gets a new ID token about the same sign-in
+    (``auth_time``, ``acr``, ``amr`` and ``sid`` from the token row) and without a nonce. It names
+    the subject only: the claims were released with the first ID token, and UserInfo serves them
+    afresh, so a refresh every few minutes does not release (and record) them again."""
+
+    def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_compatible_claims(request)
+        # Replaces Authlib's default auth_time (now) with the sign-in's.
+        claims.update(self.get_authorization_code_claims(request.refresh_token))
+        return claims
+
+    def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
+        # For an enterprise, openid alone would still say its USCC and name: only the subjects.
+        claims = build_claims(services(), g.oauth_client, user, "openid")
+        subjects = {k: v for k, v in claims.items() if k in NON_PERSONAL}
+        if "act" in claims:
+            subjects["act"] = {k: v for k, v in claims["act"].items() if k in NON_PERSONAL}
+        return subjects

@@ -14,6 +14,8 @@ class Principal:
     enterprise: Enterprise | None = None
     auth_time: int | None = None
     session_id: str | None = None
+    #: How the person signed in (RFC 8176 values, from the login session), for the code's acr/amr.
+    amr: tuple[str, ...] = ()
 
     @property
     def enterprise_id(self) -> int | None:

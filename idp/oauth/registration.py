@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 
 from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth.assurance import ACR_VALUES_SUPPORTED, BY_ACR
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.store.crypto import token_digest
@@ -48,6 +49,7 @@ class ClientSpec:
     backchannel_logout_session_required: bool = False
     client_id: str | None = None  # only for the provider's own first-party clients
     allowed_reserved: frozenset[str] = frozenset()  # the operator's yes to RESERVED_SCOPES
+    minimum_acr: str | None = None  # the lowest level of assurance its sign-ins may have
 
 
 def _check_uri(uri: str, what: str) -> None:
@@ -95,6 +97,8 @@ def _check(spec: ClientSpec) -> None:
         raise RegistrationError("access token format must be opaque or jwt")
     if spec.auth_method == "private_key_jwt" and not (spec.jwks and spec.jwks.get("keys")):
         raise RegistrationError("private_key_jwt needs the client's public keys (jwks)")
+    if spec.minimum_acr is not None and spec.minimum_acr not in BY_ACR:
+        raise RegistrationError(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
     _check_sector(spec)
 
 
@@ -167,6 +171,7 @@ def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
         access_token_format=spec.access_token_format,
         backchannel_logout_uri=spec.backchannel_logout_uri,
         backchannel_logout_session_required=spec.backchannel_logout_session_required,
+        minimum_acr=spec.minimum_acr,
     )
     db.session.add(client)
     db.session.commit()

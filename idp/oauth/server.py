@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
 from idp.oauth.grants.client_credentials import ClientCredentialsGrant
 from idp.oauth.grants.refresh_token import RefreshTokenGrant
-from idp.oauth.oidc_core import OpenIDConnect
+from idp.oauth.oidc_core import OpenIDConnect, RefreshIDToken
 from idp.oauth.rfc7009 import Revocation
 from idp.oauth.rfc7523 import METHOD as PRIVATE_KEY_JWT
 from idp.oauth.rfc7523 import PrivateKeyJWT
@@ -96,11 +96,8 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
     def persist(token: dict[str, Any], request: OAuth2Request) -> None:
         source = request.authorization_code or request.refresh_token
         grant_id = source.grant_id if source is not None else secrets.token_hex(16)
-        auth_time = source.auth_time if source is not None else None
         ends = grant_end(svc, source, int(token["expires_in"]))
-        save_token(
-            svc, token, request.client, request.user, grant_id, auth_time, ends, source is None
-        )
+        save_token(svc, token, request.client, request.user, grant_id, source, ends, source is None)
 
     issuer = svc.settings.issuer
     app.extensions["yihao_clients"] = ClientCache(svc.settings.key_cache_seconds)
@@ -108,7 +105,7 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
     server.register_token_generator("default", TokenIssuer(svc))
     server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT(issuer, issuer + "/token"))
     server.register_grant(AuthorizationCodeGrant, [RequiredS256(required=True), OpenIDConnect()])
-    server.register_grant(RefreshTokenGrant)
+    server.register_grant(RefreshTokenGrant, [RefreshIDToken()])
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(Introspection)
     server.register_endpoint(Revocation)

@@ -114,11 +114,12 @@ def save_token(
     client: Client,
     principal: Principal | None,
     grant_id: str,
-    auth_time: int | None,
+    source: AuthorizationCode | Token | None,
     grant_expires_at: int,
     new_grant: bool = False,
 ) -> None:
-    """Store a token; ``new_grant`` when its grant id was made for it (client credentials), so
+    """Store a token; ``source`` is the code or refresh token it came from, whose sign-in (when,
+    acr, amr) it keeps; ``new_grant`` when its grant id was made for it (client credentials), so
     no revocation of that grant can exist yet and the check after the commit is skipped.
 
     A Core INSERT rather than the ORM's unit of work: nothing reads the row back in this request,
@@ -134,7 +135,10 @@ def save_token(
         "scope": token.get("scope", ""),
         "access_digest": token_digest(token["access_token"]),
         "refresh_digest": token_digest(refresh) if refresh else None,
-        "auth_time": auth_time,
+        "auth_time": source.auth_time if source else None,
+        "acr": source.acr if source else None,
+        "amr": source.amr if source else None,
+        "session_id": source.session_id if source else None,
         "issued_at": now,
         "expires_in": int(token["expires_in"]),
         "refresh_expires_at": (

@@ -20,6 +20,7 @@ from idp.store.subjects import read_person
 from idp.web.labels import channel_label, claim_label, scope_label
 from idp.web.my_certificates import certificate_rows
 from idp.web.passkeys import passkey_rows
+from idp.web.second_factor import second_factor_section
 from idp.web.sign_in_history import sign_in_rows
 
 bp = Blueprint("account", __name__)
@@ -113,6 +114,7 @@ def account() -> str | Response:
         certificates=certificate_rows(login, "account"),
         passkeys=passkey_rows(login),
         sign_ins=sign_in_rows(login),
+        second_factor=second_factor_section(login),
     )
 
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from idp.auth.login import LoginFailure, authenticate
 from idp.auth.session import LoginSession, current_login, sign_in
 from idp.identifiers import mask_identifier
-from idp.oauth.authorization import answers, pipeline
+from idp.oauth.authorization import answers, pipeline, step_up
 from idp.oauth.authorization import state as interactions
 from idp.oauth.authorization.state import Interaction, Page
 from idp.oauth.authorization.steps import (
@@ -38,6 +38,7 @@ from idp.web.errors import error_page
 from idp.web.i18n import remember_locale
 from idp.web.labels import SENSITIVE_SCOPES, claim_label, scope_label
 from idp.web.reflected import refuse_overlong
+from idp.web.second_factor import second_factor_page, step_up_page
 
 bp = Blueprint("authorize", __name__)
 
@@ -91,6 +92,8 @@ def interaction(uid: str) -> Reply:
         return _reply(Refused(Refusal.EXPIRED))
     if found.page is Page.LOGIN:
         return _login_page(found, client)
+    if found.page is Page.SECOND_FACTOR:  # after the password too, before any session
+        return second_factor_page(found, client)
     login = current_login()
     if login is None:
         return _resume(uid)  # signed out meanwhile: the steps ask for a sign-in again
@@ -135,6 +138,8 @@ def _login_page(found: Interaction, client: Client) -> Reply:
         if isinstance(outcome, Throttled):  # the same page for every number, RFC 6585 4
             return Response(page, 429, {"Retry-After": str(outcome.retry_after)})
         return page, _LOGIN_STATUS.get(outcome, 401)
+    if step_up.password_accepted(found, outcome):  # a second factor first
+        return redirect(url_for("authorize.interaction", uid=found.uid))
     sign_in(outcome, ("pwd",))
     return _resume(found.uid)
 
@@ -195,4 +200,5 @@ def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Re
 _SIGNED_IN_PAGES: dict[Page, Callable[[Interaction, Client, LoginSession], Reply]] = {
     Page.ENTERPRISE: _enterprise_page,
     Page.CONSENT: _consent_page,
+    Page.STEP_UP: step_up_page,
 }

@@ -225,8 +225,11 @@ def test_openid_client_signs_in_reads_userinfo_and_refreshes(
     assert userinfo["name"] == provider.citizen_name
     refreshed = result["refreshed"]
     assert refreshed["has_access_token"] is True
-    # Documented: refresh responses carry no new ID token (docs/integration.md, section 8).
-    assert "id_token_claims" not in refreshed, refreshed
+    # OIDC Core 12.2, as openid-client checks it: a new ID token about the same sign-in.
+    again = refreshed["id_token_claims"]
+    for claim in ("sub", "auth_time", "acr", "amr"):
+        assert again[claim] == claims[claim], claim
+    assert claims["acr"] == "urn:yihao:acr:password" and claims["amr"] == ["pwd"]
 
 
 def test_openid_client_rejects_what_it_must(

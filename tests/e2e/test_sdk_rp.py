@@ -150,7 +150,11 @@ def test_sign_in_userinfo_refresh_revoke_and_logout(
     assert tokens.refresh_token is not None
     fresh = rp.refresh(tokens.refresh_token, subject=subject.sub)
     assert fresh.refresh_token not in (None, tokens.refresh_token)
-    assert fresh.access_token != tokens.access_token and fresh.id_token is None
+    assert fresh.access_token != tokens.access_token
+    # OIDC Core 12.2: a new ID token about the same sign-in, validated by refresh() itself.
+    assert fresh.id_token is not None and fresh.id_token != tokens.id_token
+    again = rp.validate_id_token(fresh.id_token)
+    assert again["sub"] == subject.sub and again["sid"] == signed_in.claims["sid"]
     with pytest.raises(TokenError) as stale:  # the previous access token stopped working
         rp.userinfo(tokens.access_token)
     assert stale.value.error == "invalid_token" and tokens.access_token not in str(stale.value)

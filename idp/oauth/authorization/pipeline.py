@@ -9,7 +9,7 @@ from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Response, request
 
-from idp.oauth.authorization import state, steps
+from idp.oauth.authorization import state, step_up, steps
 from idp.oauth.authorization.state import Interaction
 from idp.oauth.authorization.steps import Context, Issue, Outcome, Refusal, Refused, Show
 from idp.oauth.rfc9207 import with_issuer
@@ -23,6 +23,7 @@ STEPS: tuple[Step, ...] = (
     steps.validate_request,
     steps.check_max_age,
     steps.authenticate,
+    step_up.step_up,
     steps.honour_denial,
     steps.choose_enterprise,
     steps.consent,

@@ -24,6 +24,10 @@ class Page(StrEnum):
     """An interaction page, in the order a request may need them."""
 
     LOGIN = "login"
+    #: A TOTP code or a recovery code, after the password or to step up (``step_up.py``).
+    SECOND_FACTOR = "second_factor"
+    #: The level the request needs cannot be reached with this account's factors (``step_up.py``).
+    STEP_UP = "step_up"
     ENTERPRISE = "enterprise"
     CONSENT = "consent"
 
@@ -46,6 +50,13 @@ class Interaction:
     sid_before: str | None = None
     enterprise_id: int | None = None
     decision: Decision | None = None
+    #: A person asked for a second factor (``step_up.py``): after their right password (no
+    #: session yet, ``second_factor_sid`` None) or to step up the session ``second_factor_sid``.
+    second_factor_for: int | None = None
+    second_factor_sid: str | None = None
+    second_factor_failures: int = 0
+    #: The person chose to go back to the client without the level it asked for.
+    unmet: bool = False
 
     @property
     def prompts(self) -> frozenset[str]:

@@ -95,7 +95,7 @@ def principal_of(
 ) -> Principal | None:
     if login is None:
         return None
-    return Principal(login.person, enterprise, login.auth_time, login.sid)
+    return Principal(login.person, enterprise, login.auth_time, login.sid, login.amr)
 
 
 def find_client(ctx: Context) -> Outcome | None:

@@ -14,6 +14,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
+from idp.oauth.assurance import acr_of
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
 from idp.oauth.tokens import revoke_grant
@@ -42,6 +43,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 scope=client.get_allowed_scope(request.payload.scope),
                 nonce=data.get("nonce"),
                 auth_time=principal.auth_time or int(time.time()),
+                acr=acr_of(principal.amr),
+                amr=" ".join(principal.amr) or None,
                 session_id=principal.session_id,
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],

@@ -10,6 +10,7 @@ from idp.store.models.credentials import (
     StatusList,
     TrustListVersion,
 )
+from idp.store.models.factors import RecoveryCode, TotpFactor
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
 from idp.store.models.one_time_codes import OneTimeCode, SmsOutboxMessage
@@ -32,6 +33,7 @@ __all__ = [
     "OneTimeCode",
     "Passkey",
     "Person",
+    "RecoveryCode",
     "RegistryHolder",
     "RegistryRecord",
     "Release",
@@ -44,5 +46,6 @@ __all__ = [
     "StatusList",
     "ThrottleCounter",
     "Token",
+    "TotpFactor",
     "TrustListVersion",
 ]

@@ -40,6 +40,9 @@ class Client(db.Model, ClientMixin):  # type: ignore[name-defined,misc]
     backchannel_logout_session_required: Mapped[bool] = mapped_column(
         default=False, server_default=false()
     )
+    #: The lowest level of assurance (an ``acr`` of ``idp.oauth.assurance``) the client accepts,
+    #: whatever its requests ask; None: whatever they ask.
+    minimum_acr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -28,6 +28,10 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     scope: Mapped[str] = mapped_column(String(500))
     nonce: Mapped[str | None] = mapped_column(String(255), nullable=True)
     auth_time: Mapped[int] = mapped_column(Integer)
+    #: How the person signed in (OIDC Core 2 ``acr``; RFC 8176 ``amr``, space-separated), for the
+    #: ID tokens of this code and of every refresh in its grant.
+    acr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Ending a login session finds the codes issued in it (Back-Channel Logout 1.0 2.1).
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
@@ -48,10 +52,10 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
         return self.auth_time
 
     def get_acr(self) -> str | None:
-        return None
+        return self.acr
 
     def get_amr(self) -> list[str]:
-        return ["pwd"]
+        return (self.amr or "").split()
 
     def is_expired(self) -> bool:
         return self.expires_at < time.time()
@@ -78,6 +82,11 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     access_digest: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Copied from the code, so an ID token issued on refresh keeps the sign-in's (OIDC Core 12.2),
+    #: its login session's sid included (a relying service's id_token_hint and logout tokens).
+    acr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     issued_at: Mapped[int] = mapped_column(Integer)
     expires_in: Mapped[int] = mapped_column(Integer)
     refresh_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -89,6 +98,18 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     # Loaded with the token where its subject is needed (introspection, userinfo): one query.
     person: Mapped[Person | None] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
+
+    def get_nonce(self) -> None:
+        """OIDC Core 12.2: an ID token issued on refresh carries no nonce."""
+
+    def get_auth_time(self) -> int | None:
+        return self.auth_time
+
+    def get_acr(self) -> str | None:
+        return self.acr
+
+    def get_amr(self) -> list[str]:
+        return (self.amr or "").split()
 
     def check_client(self, client: object) -> bool:
         return getattr(client, "client_id", None) == self.client_id

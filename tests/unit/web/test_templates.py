@@ -217,6 +217,16 @@ def my_certificates(back: str = "account", live: bool = True) -> Any:
     )
 
 
+def second_factor(on: bool = True) -> Any:
+    return SimpleNamespace(
+        enabled_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC) if on else None,
+        recovery_left=9,
+        start_action="/account/second-factor/totp/start",
+        remove_action="/account/second-factor/totp/remove",
+        notice="on" if on else None,
+    )
+
+
 ENTERPRISES = [
     Enterprise(1, "示例科技有限公司", "91330100********1X"),
     Enterprise(2, "示例贸易有限公司", "91330100********2Y"),
@@ -295,9 +305,50 @@ PAGES: dict[str, tuple[dict[str, Any], str, str]] = {
             "logout_action": "/account/logout",
             "certificates": my_certificates,
             "passkeys": my_passkeys,
+            "second_factor": second_factor(),
         },
         "我的数据使用记录",
         "Who used my data",
+    ),
+    "totp_enrol.html": (
+        {
+            "qr": '<svg viewBox="0 0 1 1"><path d="M0,0H1V1H0z"/></svg>',
+            "secret": "JBSW Y3DP EHPK 3PXP",
+            "action": "/account/second-factor/totp/confirm",
+            "cancel": "/account",
+            "error": "That code is not right.",
+        },
+        "输入应用显示的 6 位验证码。",
+        "Enter the 6-digit code the app shows.",
+    ),
+    "recovery_codes.html": (
+        {"codes": ["abcde-fghjk", "mnpqr-stuvw"], "done": "/account?totp=on"},
+        "我已妥善保存",
+        "I have kept them",
+    ),
+    "totp_remove.html": (
+        {"action": "/account/second-factor/totp/remove", "cancel": "/account", "error": "x"},
+        "应用中的验证码或恢复码",
+        "Code from the app, or a recovery code",
+    ),
+    "totp_prompt.html": (
+        {
+            "action": "/interaction/x",
+            "client_name": "不动产登记",
+            "error": "That code is not right.",
+        },
+        "输入身份验证器应用中的验证码",
+        "Enter a code from your authenticator app",
+    ),
+    "step_up.html": (
+        {
+            "action": "/interaction/x",
+            "client_name": "不动产登记",
+            "passkey": False,
+            "account": "/account",
+        },
+        "要求您分两步登录",
+        "asks you to sign in with two steps",
     ),
     "error.html": (
         {"status": 400, "title": "请求无效", "message": "请返回原服务页面重新办理。"},
@@ -640,6 +691,7 @@ def test_account_page(render: Render, locale: tuple[str, str]) -> None:
         "/account/sessions/end-all",
         "/account/passkeys/3/remove",
         "/account/passkeys",
+        "/account/second-factor/totp/remove",
         "/account/certificates/revoke",
         "/account/logout",
     ]
@@ -667,11 +719,13 @@ def test_account_page_empty(render: Render, locale: tuple[str, str]) -> None:
         logout_action="/account/logout",
         certificates=my_certificates(live=False),
         passkeys=my_passkeys(available=False, rows=False),
+        second_factor=second_factor(on=False),
     )
     page = parse(html)
     assert not page.find("table")
     assert [f.attrs["action"] for f in page.forms] == [
         "/account/sessions/end-all",
+        "/account/second-factor/totp/start",
         "/account/logout",
     ]
     expected = (

@@ -46,14 +46,14 @@ def upgrade() -> None:
     with op.batch_alter_table('sign_in_history', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sign_in_history_at'), ['at'], unique=False)
         batch_op.create_index('ix_sign_in_history_person_at', ['person_id', 'at'], unique=False)
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.drop_column('locked_until')
-        batch_op.drop_column('failed_logins')
+    # Not a batch (copy and drop) on SQLite: dropping persons would break the foreign keys of
+    # every row pointing at it. Both databases drop a plain column in place (SQLite >= 3.35).
+    op.drop_column('persons', 'locked_until')
+    op.drop_column('persons', 'failed_logins')
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+    op.add_column('persons', sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False))
+    op.add_column('persons', sa.Column('locked_until', sa.DateTime(), nullable=True))
     op.drop_table('sign_in_history')
     op.drop_table('throttle_counters')

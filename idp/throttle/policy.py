@@ -31,6 +31,8 @@ from idp.throttle.keys import account_key, address_key, pair_key
 
 #: The per-address cap counts over fixed one-minute windows.
 ADDRESS_WINDOW_MS = 60_000
+#: Addresses a process remembers as over their cap; beyond this many the expired ones go.
+REMEMBERED_ADDRESSES = 65_536
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Refusal:
     """Come back in ``retry_after`` seconds (RFC 9110 10.2.3 Retry-After)."""
 
     retry_after: int
+    #: This process already refused the address in this window (the gate logs the first only).
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,10 @@ class LoginThrottle:
     def __init__(self, counters: Counters, policy: ThrottlePolicy) -> None:
         self.counters = counters
         self.policy = policy
+        #: Address key -> end of the window it used up. Once an address is over its cap every
+        #: gate refuses it, so nothing can lower its count before the window ends: remembering
+        #: it in the process is exact, and a flood's refusals cost no counter read.
+        self._over_cap: dict[str, int] = {}
 
     def admit(self, number_index: str, address: str, recognised: bool) -> Attempt | Refusal:
         """May this password attempt be checked? ``address`` is the client's digest;
@@ -99,10 +107,23 @@ class LoginThrottle:
         """Refused without counting: this address has used up its minute (checked in front of
         the application, ``idp.web.address_gate``)."""
         now = now_ms()
-        window = self.counters.peek([address_key(address)], now).get(address_key(address))
+        key = address_key(address)
+        until = self._over_cap.get(key, 0)
+        if until > now:
+            return Refusal(_refusal(until, now).retry_after, repeated=True)
+        window = self.counters.peek([key], now).get(key)
         if window is None or window.count < self.policy.address_limit:
             return None
+        self._remember(key, window.expires_ms, now)
         return _refusal(window.expires_ms, now)
+
+    def _remember(self, key: str, until: int, now: int) -> None:
+        if len(self._over_cap) >= REMEMBERED_ADDRESSES:
+            for stale in [k for k, end in self._over_cap.items() if end <= now]:
+                del self._over_cap[stale]
+            if len(self._over_cap) >= REMEMBERED_ADDRESSES:
+                self._over_cap.clear()
+        self._over_cap[key] = until
 
     def _until(self, found: Count | None, free: int) -> int:
         delay = delay_ms(found.count, free, self.policy.max_delay) if found else 0

@@ -3,10 +3,11 @@
 During a credential-stuffing flood nearly every request of the attacker's address is refused.
 Through Flask each refusal still loads the session, checks the CSRF token, looks the number up and
 renders the login page (milliseconds of the core the real users' hashes need, docs/performance.md),
-so an address already over ``IDP_LOGIN_ADDRESS_LIMIT`` gets its 429 here, from one read of its
-counter, for any interaction form it posts. The answer depends on the address only, never on the
-number posted, so it is the same for registered and unknown numbers. Under the limit the request
-goes on, and the login step counts it (``idp.auth.login``).
+so an address already over ``IDP_LOGIN_ADDRESS_LIMIT`` gets its 429 here, for any interaction
+form it posts: from one read of its counter, or none once this process has refused it in this
+window; only the first refusal of a window is logged. The answer depends on the address only,
+never on the number posted, so it is the same for registered and unknown numbers. Under the
+limit the request goes on, and the login step counts it (``idp.auth.login``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from idp.throttle.keys import address_digest
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-#: The interaction forms (login, enterprise, consent) post here.
+#: The interaction forms (login, enterprise, consent) post to ``/interaction/<uid>``; the passkey
+#: endpoints below it (``/interaction/<uid>/passkey...``) are never gated: a passkey sign-in is not
+#: throttled by password failures, not even those of an attacker behind the owner's address.
 GATED_PREFIX = "/interaction/"
 #: Both languages at once: the page is made before the locale is chosen.
 PAGE = (
@@ -42,14 +45,12 @@ class AddressGate:
         self._svc = svc
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").startswith(
-            GATED_PREFIX
-        ):
+        if environ.get("REQUEST_METHOD") == "POST" and _gated(environ.get("PATH_INFO", "")):
             address = environ.get("REMOTE_ADDR")
             with self._app.app_context():
                 digest = address_digest(self._svc.cipher, address)
                 refusal = self._svc.throttle.address_refusal(digest)
-                if refusal is not None:
+                if refusal is not None and not refusal.repeated:  # one log line per window
                     masked = mask_address(address)
                     security_event(SecurityEvent.THROTTLED, None, address=masked, gate="address")
             if refusal is not None:
@@ -66,3 +67,7 @@ class AddressGate:
                 )
                 return [PAGE]
         return self._next(environ, start_response)
+
+
+def _gated(path: str) -> bool:
+    return path.startswith(GATED_PREFIX) and "/" not in path[len(GATED_PREFIX) :]

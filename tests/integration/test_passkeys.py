@@ -61,10 +61,11 @@ def _add(
 class Pending:
     """A relying party's sign-in waiting at the login page, in a browser no one signed in on."""
 
-    def __init__(self, app: Flask, rp: RegisteredClient) -> None:
+    def __init__(self, app: Flask, rp: RegisteredClient, address: str = "127.0.0.1") -> None:
         self.browser = Browser(app.test_client())
+        self.browser.http.environ_base["REMOTE_ADDR"] = address
         self.request = Authorization(rp.client_id, rp.redirect_uri)
-        page = self.browser.authorize(self.request)
+        self.page = page = self.browser.authorize(self.request)
         html = page.get_data(as_text=True)
         found = re.search(r'data-options="/interaction/([^/"]+)/passkey/options"', html)
         assert found, "no passkey button on the login page"
@@ -203,6 +204,28 @@ def test_a_passkey_signs_in_without_a_number_and_the_request_carries_on(
     with app.app_context():
         passkey = db.session.query(Passkey).filter_by(person_id=holder.person_id).one()
         assert passkey.sign_count == 1 and passkey.last_used_at is not None
+
+
+def test_a_number_under_attack_still_signs_in_with_its_passkey(
+    app: Flask, holder: Citizen, rp: RegisteredClient
+) -> None:
+    # Issue 11: a passkey sign-in is never throttled by password failures, not even when the
+    # attacker shares the owner's address (one NAT) and has used up that address's attempts.
+    authenticator = SoftAuthenticator()
+    assert _add(_signed_in(app, holder, rp), authenticator).status_code == 200
+    shared = "192.0.2.44"
+    limit = app.extensions["yihao"].throttle.policy.address_limit
+    for number in [holder.number] * limit:
+        attacker = Browser(app.test_client())
+        attacker.http.environ_base["REMOTE_ADDR"] = shared
+        page = attacker.authorize(Authorization(rp.client_id, rp.redirect_uri))
+        assert attacker.submit(page, username=number, password="guess").status_code in (401, 429)
+    pending = Pending(app, rp, address=shared)
+    refused = pending.browser.submit(pending.page, username=holder.number, password=holder.password)
+    assert refused.status_code == 429  # the password path is throttled for this number here
+    answered = pending.sign_in(authenticator)
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+    assert pending.signed_in()
 
 
 def test_an_assertion_for_another_origin_is_refused(

@@ -163,6 +163,24 @@ def test_an_address_gets_a_bounded_number_of_unsuccessful_attempts(throttled_app
         assert 1 <= refused.retry_after <= ADDRESS_WINDOW_MS // 1000
 
 
+def test_an_address_over_its_cap_is_remembered_until_its_window_ends(
+    throttled_app: Flask,
+) -> None:
+    throttle, flooder = _throttle(throttled_app), _address()
+    with throttled_app.app_context():
+        for _ in range(throttle.policy.address_limit):
+            attempt = throttle.admit(_address(), flooder, recognised=False)
+            assert isinstance(attempt, Attempt)
+            throttle.failed(attempt)
+        first = throttle.address_refusal(flooder)
+        assert first is not None and not first.repeated
+        # Later refusals in the window come from the process's memory, not the counter.
+        throttle.counters.reset([f"address:{flooder}"])
+        again = throttle.address_refusal(flooder)
+        assert again is not None and again.repeated
+        assert throttle.address_refusal(_address()) is None
+
+
 def test_successes_give_their_attempt_back(throttled_app: Flask) -> None:
     throttle, shared = _throttle(throttled_app), _address()
     with throttled_app.app_context():

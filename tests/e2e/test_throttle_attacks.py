@@ -38,6 +38,7 @@ from tests.e2e.conftest import (
     run_idp,
     serving,
 )
+from tests.support.authenticator import SoftAuthenticator
 from tests.support.browser import Authorization, csrf_of
 from tests.support.identities import new_id_number
 from tests.support.processes import free_port
@@ -54,6 +55,11 @@ class Target:
     env: dict[str, str]
     log: Path
     backend: str
+
+    @property
+    def origin(self) -> str:
+        """The issuer's origin, which every form post names (a host name: passkeys need one)."""
+        return self.env["IDP_ISSUER"]
 
     def account_failures(self, number: str) -> int:
         """The number's account counter, read where the server keeps it."""
@@ -98,7 +104,8 @@ def target(
     for url in _fresh_database(database_url, tmp_path_factory):
         instance = tmp_path_factory.mktemp("throttle-instance")
         port = free_port()
-        env = provider_env(url, f"http://127.0.0.1:{port}", instance)
+        # WebAuthn refuses an IP address as RP ID; the server is still reached at 127.0.0.1.
+        env = provider_env(url, f"http://localhost:{port}", instance)
         env["IDP_PROXY_HOPS"] = "1"  # as behind nginx: the client's address in X-Forwarded-For
         if request.param == "redis":
             env["IDP_REDIS_URL"] = REDIS_URL
@@ -146,7 +153,7 @@ def _login_form(target: Target, http: requests.Session | None = None) -> LoginFo
     assert page.status_code == 200 and 'name="password"' in page.text, page.text[:300]
     action = FORM_ACTION.search(page.text)
     assert action
-    return LoginForm(http, target.base_url + action.group(1), csrf_of(page.text), target.base_url)
+    return LoginForm(http, target.base_url + action.group(1), csrf_of(page.text), target.origin)
 
 
 def _submit(form: LoginForm, number: str, password: str, address: str | None) -> requests.Response:
@@ -237,3 +244,60 @@ def test_the_owner_elsewhere_is_not_throttled_by_the_attacker(target: Target) ->
     signed_in = _submit(_login_form(target, owner), number, PASSWORD, None)
     assert signed_in.status_code in (302, 303), signed_in.text[:300]
     assert "/authorize/resume/" in signed_in.headers["Location"]
+
+
+def _json_post(
+    http: requests.Session, target: Target, path: str, csrf: str, address: str, body: Any
+) -> requests.Response:
+    headers = {"Origin": target.origin, "X-CSRFToken": csrf, "X-Forwarded-For": address}
+    return http.post(target.base_url + path, json=body, headers=headers, timeout=HTTP_TIMEOUT)
+
+
+def _add_passkey(target: Target, number: str, address: str) -> SoftAuthenticator:
+    """Sign in with the password and add a passkey on the account page, as the owner would."""
+    http = requests.Session()
+    assert _submit(_login_form(target, http), number, PASSWORD, address).status_code == 302
+    account = http.get(f"{target.base_url}/account", timeout=HTTP_TIMEOUT)
+    assert account.status_code == 200, account.text[:300]
+    csrf, authenticator = csrf_of(account.text), SoftAuthenticator()
+    options = _json_post(http, target, "/account/passkeys/options", csrf, address, {})
+    assert options.status_code == 200, options.text[:300]
+    credential = authenticator.create(options.json(), target.origin)
+    added = _json_post(
+        http, target, "/account/passkeys", csrf, address, {"name": "手机", "credential": credential}
+    )
+    assert added.status_code == 200, added.text[:300]
+    return authenticator
+
+
+def test_a_number_under_attack_signs_in_with_its_passkey(target: Target) -> None:
+    # Issue 11: while its password path is throttled, even for an attacker behind the owner's
+    # own address (one NAT) that used up the address's attempts, the owner's passkey signs in.
+    number, shared = _register(target), _address(172)
+    authenticator = _add_passkey(target, number, shared)
+    limit = load_settings(target.env).login_address_limit
+    answers = [_submit(_login_form(target), number, WRONG, shared) for _ in range(limit + 2)]
+    assert answers[-1].status_code == 429
+    owner = requests.Session()
+    page = owner.get(
+        f"{target.base_url}/authorize?"
+        + Authorization(target.client_id, REDIRECT_URI, scope="openid").query(),
+        timeout=HTTP_TIMEOUT,
+    )
+    found = re.search(r'data-options="(/interaction/[^"]+)/options"', page.text)
+    assert found, "no passkey button on the login page"
+    passkey, csrf = found.group(1), csrf_of(page.text)
+    refused = owner.post(
+        target.base_url + passkey.removesuffix("/passkey"),
+        data={"csrf_token": csrf, "username": number, "password": PASSWORD},
+        headers={"Origin": target.origin, "X-Forwarded-For": shared},
+        allow_redirects=False,
+        timeout=HTTP_TIMEOUT,
+    )
+    assert refused.status_code == 429  # the password, even the right one, waits here
+    options = _json_post(owner, target, passkey + "/options", csrf, shared, {})
+    assert options.status_code == 200, options.text[:300]
+    assertion = authenticator.get(options.json(), target.origin)
+    signed_in = _json_post(owner, target, passkey, csrf, shared, {"credential": assertion})
+    assert signed_in.status_code == 200, signed_in.text[:300]
+    assert signed_in.json()["redirect"].startswith("/authorize/resume/")

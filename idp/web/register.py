@@ -17,6 +17,7 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from idp.auth import rfc6238
 from idp.auth.one_time_codes import Purpose
 from idp.auth.password_rules import MAX_LENGTH, PasswordProblem
 from idp.auth.registration import (
@@ -154,9 +155,19 @@ def complete() -> Reply:
 
 
 def _signed_in(person: Person, purpose: Purpose, uid: str | None) -> Response:
+    if purpose is Purpose.RESET and rfc6238.is_enrolled(person.id):
+        # The reset proved the registry's mobile number, not the authenticator app: the new
+        # password signs in on the sign-in page, with the app's code, like any other.
+        end_sessions(person.id, None)
+        session.pop(_STATE, None)
+        return _onward(uid)
     sign_in(person, ("pwd",))  # keeps pending interactions, drops this flow's state
     if purpose is Purpose.RESET:
         end_sessions(person.id, None)  # every other session: this one is not saved yet
+    return _onward(uid)
+
+
+def _onward(uid: str | None) -> Response:
     if uid and uid in interactions():
         return redirect(url_for("authorize.resume", uid=uid))
     return redirect(url_for("account.account"))

@@ -19,6 +19,7 @@ from idp.notify.sms import outbox
 from idp.services import Services, services
 from idp.store.subjects import find_person, person_index, read_person
 from tests.conftest import PASSWORD, Citizen, RegisteredClient, make_citizen
+from tests.integration.test_assurance import _enrol
 from tests.support.browser import Authorization, Browser, csrf_of
 from tests.support.identities import new_id_number
 from tests.support.registry import OnRecord, put_on_record
@@ -231,6 +232,25 @@ def test_reset_with_a_counter_code_ends_every_session(
     # the code was used: a second reset with it fails
     start(browser, "/recover", citizen.number, "钱七")
     assert finish(browser, code, flow="recover").status_code == 400
+
+
+def test_a_reset_does_not_sign_in_past_the_authenticator_app(
+    app: Flask, browser: Browser, rp: RegisteredClient
+) -> None:
+    # The reset proves the registry's mobile, not the second factor: a person with an
+    # authenticator app is not signed in by it, and the new password alone still signs in no one.
+    citizen = make_citizen(app, name="钱七")
+    _enrol(app, citizen)
+    with app.app_context():
+        svc = services()
+        code = issue_activation_code(svc, Purpose.RESET, person_index(svc.cipher, citizen.number))
+    assert start(browser, "/recover", citizen.number, "钱七").status_code == 302
+    assert finish(browser, format_activation_code(code), flow="recover").status_code == 302
+    assert browser.get("/account").status_code == 302  # not signed in
+    page = browser.authorize(Authorization(rp.client_id, rp.redirect_uri))
+    asked = browser.follow(browser.submit(page, username=citizen.number, password=NEW_PASSWORD))
+    assert asked.status_code == 200 and 'name="code"' in asked.get_data(as_text=True)
+    assert browser.get("/account").status_code == 302
 
 
 def test_a_register_code_does_not_reset(app: Flask, browser: Browser) -> None:

@@ -68,9 +68,10 @@ sdk-test:
 	cd clients/python && ../../$(SDK_VENV)/bin/pytest -q -p no:cacheprovider
 
 ## Everything: lint, the SDK on its own, then unit, integration and end-to-end tests on SQLite
-## and PostgreSQL
+## and PostgreSQL, on two pytest-xdist workers (one per core of these machines: most of the
+## end-to-end time is servers and Chromium waiting on each other, not CPU)
 test: $(STAMP) translations lint sdk-test chromium nginx node-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## The provider and the reference services (housing fund :8001, enrolment :8002, counter :8003)
 demo: $(STAMP) translations

@@ -20,6 +20,7 @@ from idp.web import (
     account,
     authorize,
     credentials_api,
+    health,
     logout,
     my_certificates,
     oidc,
@@ -114,6 +115,7 @@ def _init_web(app: Flask) -> None:
         password.bp,
         sms_outbox.bp,
         second_factor.bp,
+        health.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -23,6 +23,8 @@ _API_PREFIXES = (
     "/.well-known",
     "/credentials",
     "/sl/",
+    "/healthz",
+    "/readyz",
 )
 
 

@@ -10,7 +10,14 @@ import click
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
-from idp.oauth.registration import RESERVED_SCOPES, ClientSpec, register_client
+from idp.oauth.registration import (
+    RESERVED_SCOPES,
+    ClientSpec,
+    register_client,
+    registered_clients,
+    reset_secret,
+)
+from idp.store.models import Client
 
 
 def _purposes(values: tuple[str, ...]) -> dict[str, str]:
@@ -118,3 +125,40 @@ def client_add(
     with app_context():
         client, client_secret = register_client(spec)
         emit({"client_id": client.client_id, "client_secret": client_secret}, as_json)
+
+
+@client_group.command("list")
+@json_option
+@operator_command
+def client_list(as_json: bool) -> None:
+    """Every registered client, oldest first (secrets are never shown again)."""
+    with app_context():
+        rows = [_listing(client) for client in registered_clients()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['client_id']}  {row['auth_method']}  {row['name']}  {row['scope']}")
+
+
+def _listing(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "auth_method": client.token_endpoint_auth_method,
+        "scope": client.scope,
+        "grant_types": client.grant_types,
+        "redirect_uris": client.redirect_uris,
+        "created_at": client.created_at.isoformat() + "Z",
+    }
+
+
+@client_group.command("reset-secret")
+@click.argument("client_id")
+@json_option
+@operator_command
+def client_reset_secret(client_id: str, as_json: bool) -> None:
+    """Give a confidential client a new secret, printed once; the old one stops working."""
+    with app_context():
+        secret = reset_secret(client_id)
+    emit({"client_id": client_id, "client_secret": secret}, as_json)

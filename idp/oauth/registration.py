@@ -10,11 +10,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from sqlalchemy import select
 
 from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED, BY_ACR
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.server import forget_client
 from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import Client
@@ -150,10 +152,14 @@ def _fetch_sector_document(uri: str) -> list[str]:
     return listed
 
 
+#: Client authentication methods with no shared secret (RFC 7591 2: "none"; RFC 7523).
+SECRETLESS_METHODS = frozenset({"none", "private_key_jwt"})
+
+
 def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
     """Validate and store a client; returns it with its secret, shown this once only."""
     _check(spec)
-    secret = None if spec.auth_method in ("none", "private_key_jwt") else secrets.token_urlsafe(32)
+    secret = None if spec.auth_method in SECRETLESS_METHODS else _new_secret()
     client = Client(
         client_id=spec.client_id or secrets.token_urlsafe(16),
         secret_digest=token_digest(secret) if secret else None,
@@ -176,3 +182,27 @@ def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
     db.session.add(client)
     db.session.commit()
     return client, secret
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def registered_clients() -> list[Client]:
+    return list(db.session.scalars(select(Client).order_by(Client.created_at, Client.id)))
+
+
+def reset_secret(client_id: str) -> str:
+    """A new secret for a confidential client, shown this once; the old one stops working
+    (on other nodes once their client cache expires, ``IDP_KEY_CACHE_SECONDS``)."""
+    client = db.session.scalars(select(Client).filter_by(client_id=client_id)).one_or_none()
+    if client is None:
+        raise RegistrationError("no client with that client_id")
+    if client.token_endpoint_auth_method in SECRETLESS_METHODS:
+        method = client.token_endpoint_auth_method
+        raise RegistrationError(f"the client authenticates with {method}: it has no secret")
+    secret = _new_secret()
+    client.secret_digest = token_digest(secret)
+    db.session.commit()
+    forget_client(client_id)
+    return secret

@@ -86,6 +86,15 @@ class ClientCache:
             self._rows[client_id] = (time.monotonic(), found)
         return found
 
+    def forget(self, client_id: str) -> None:
+        self._rows.pop(client_id, None)
+
+
+def forget_client(client_id: str) -> None:
+    """Drop a changed client from this process's cache (other nodes: within ``seconds``)."""
+    cache: ClientCache = current_app.extensions["yihao_clients"]
+    cache.forget(client_id)
+
 
 def query_client(client_id: str) -> Client | None:
     cache: ClientCache = current_app.extensions["yihao_clients"]

@@ -171,6 +171,26 @@ def test_client_add_prints_credentials_once(run: CliRunner) -> None:
     assert json.loads(public.output)["client_secret"] is None
 
 
+def test_clients_are_listed_and_a_secret_is_reset_once(run: CliRunner) -> None:
+    base = ["client", "add", "--name", "公积金", "--redirect-uri", "https://gjj.example/cb"]
+    added = json.loads(call(run, *base, "--json").output)
+    public = ["client", "add", "--name", "app", "--redirect-uri", "http://127.0.0.1:7/cb"]
+    app_id = json.loads(call(run, *public, "--public", "--json").output)["client_id"]
+    listed = json.loads(call(run, "client", "list", "--json").output)
+    mine = {row["client_id"]: row for row in listed}
+    assert mine[added["client_id"]]["name"] == "公积金"
+    assert mine[app_id]["auth_method"] == "none"
+    assert added["client_secret"] not in call(run, "client", "list").output
+    reset = call(run, "client", "reset-secret", added["client_id"], "--json")
+    assert reset.exit_code == 0, reset.output
+    secret = json.loads(reset.output)["client_secret"]
+    assert len(secret) >= 40 and secret != added["client_secret"]
+    refused = call(run, "client", "reset-secret", app_id)
+    assert refused.exit_code == 2 and "no secret" in refused.output
+    unknown = call(run, "client", "reset-secret", "nobody")
+    assert unknown.exit_code == 2 and unknown.output.startswith("error:")
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -13,6 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from werkzeug.test import TestResponse
 
+from idp.oauth.registration import reset_secret
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
 from tests.support.oidc import TOKEN_ENDPOINT, id_token_claims, login, redeem
@@ -250,3 +251,19 @@ def test_odd_jti_values_are_handled(app: Flask, browser: Browser, jti: str) -> N
     first = client_credentials(browser, token)
     assert first.status_code == 200 or refused(first)
     assert refused(client_credentials(browser, token))
+
+
+def test_a_reset_secret_replaces_the_old_one_at_once(app: Flask, browser: Browser) -> None:
+    rp = make_client(app)
+    assert rp.secret is not None
+
+    def grant(secret: str) -> TestResponse:
+        return browser.http.post(
+            "/token", data={"grant_type": "client_credentials"}, auth=(rp.client_id, secret)
+        )
+
+    assert grant(rp.secret).status_code == 200  # and the client is now in the cache
+    with app.app_context():
+        new = reset_secret(rp.client_id)
+    assert grant(rp.secret).status_code == 401
+    assert grant(new).status_code == 200

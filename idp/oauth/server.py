@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import (
     OAuth2Request,
     UnsupportedResponseTypeError,
 )
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Flask, current_app
 
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
@@ -57,6 +58,44 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
             # RFC 6749 2.3.1: an Authorization header Authlib cannot parse ("Basic " with nothing
             # after it, credentials that are not UTF-8) authenticates no client.
             raise InvalidClientError(status_code=401, description="malformed credentials") from None
+        except InvalidClientError as error:
+            # Authlib says "cannot authenticate with methods: [...]" for everything, which reads
+            # like a method mismatch when the secret is simply wrong: say which it is.
+            error.description = self._why_not(request)
+            raise
+
+    def _why_not(self, request: OAuth2Request) -> str:
+        used = _method_used(request)
+        claimed = _claimed_client_id(request, used)
+        if claimed is None and used == PRIVATE_KEY_JWT:
+            return "client authentication failed: the client assertion is not valid"
+        client = self.query_client(claimed or "")
+        if client is None:
+            return "client authentication failed: unknown client_id"
+        registered = client.token_endpoint_auth_method
+        if used != registered:
+            return f"client authentication failed: this client authenticates with {registered}"
+        if used == "private_key_jwt":
+            return "client authentication failed: the client assertion is not valid"
+        return "client authentication failed: the client secret is not correct"
+
+
+def _method_used(request: OAuth2Request) -> str:
+    """Which client authentication the request attempted (RFC 6749 2.3.1, RFC 7523 2.2)."""
+    form = request.payload.data
+    if request.headers.get("Authorization", "").lower().startswith("basic "):
+        return "client_secret_basic"
+    if form.get("client_assertion"):
+        return PRIVATE_KEY_JWT
+    return "client_secret_post" if form.get("client_secret") else "none"
+
+
+def _claimed_client_id(request: OAuth2Request, used: str) -> str | None:
+    if used == "client_secret_basic":
+        client_id, _secret = extract_basic_authorization(request.headers)
+        return str(client_id) if client_id else None
+    found = request.payload.data.get("client_id")  # optional with an assertion (RFC 7523 3)
+    return str(found) if found else None
 
 
 class ClientCache:

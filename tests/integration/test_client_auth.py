@@ -267,3 +267,26 @@ def test_a_reset_secret_replaces_the_old_one_at_once(app: Flask, browser: Browse
         new = reset_secret(rp.client_id)
     assert grant(rp.secret).status_code == 401
     assert grant(new).status_code == 200
+
+
+def _description(response: TestResponse) -> str:
+    assert refused(response), response.get_data(as_text=True)
+    found: str = response.get_json()["error_description"]
+    return found
+
+
+def test_a_refused_client_is_told_why(app: Flask, browser: Browser) -> None:
+    # RFC 6749 5.2 invalid_client: the description says which of these went wrong, where Authlib
+    # said "cannot authenticate with methods: [...]" for all of them.
+    rp, grant = make_client(app), {"grant_type": "client_credentials"}
+    wrong = browser.http.post("/token", data=grant, auth=(rp.client_id, "not-the-secret"))
+    assert _description(wrong) == "client authentication failed: the client secret is not correct"
+    posted = browser.http.post(
+        "/token", data={**grant, "client_id": rp.client_id, "client_secret": "x"}
+    )
+    assert _description(posted).endswith("this client authenticates with client_secret_basic")
+    unknown = browser.http.post("/token", data=grant, auth=("no-such-client", "x"))
+    assert _description(unknown) == "client authentication failed: unknown client_id"
+    jwt_rp = jwt_client(app, new_key())
+    forged = client_credentials(browser, assertion(jwt_rp.client_id, new_key()))
+    assert _description(forged).endswith("the client assertion is not valid")

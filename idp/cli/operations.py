@@ -9,7 +9,7 @@ from idp.config import load_settings, new_secret
 from idp.demo import seed
 from idp.services import services
 from idp.store.db import db
-from idp.store.migrate import upgrade
+from idp.store.migrate import downgrade, revisions, upgrade
 from idp.store.purge import purge_expired
 from idp.wsgi_server import run
 
@@ -33,9 +33,38 @@ def db_upgrade(as_json: bool) -> None:
     settings = load_settings()
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
     with app_context():
-        upgrade(str(db.engine.url.render_as_string(hide_password=False)))
+        upgrade(_url())
         created = services().keys.ensure()
     emit({"status": "upgraded", "new_keys": created}, as_json)
+
+
+@db_group.command("status")
+@json_option
+@operator_command
+def db_status(as_json: bool) -> None:
+    """The schema revision of the database and the latest one this version of the code has."""
+    with app_context():
+        current, latest = revisions(_url())
+    emit({"current": current, "latest": latest, "up_to_date": current == latest}, as_json)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Confirm: a downgrade drops what later revisions added.")
+@json_option
+@operator_command
+def db_downgrade(revision: str, yes: bool, as_json: bool) -> None:
+    """Go back to REVISION (e.g. 0012), for rolling back an upgrade; drops what came after it."""
+    if not yes:
+        raise click.UsageError("a downgrade drops tables and columns: add --yes to go ahead")
+    with app_context():
+        downgrade(_url(), revision)
+        current, _latest = revisions(_url())
+    emit({"status": "downgraded", "current": current}, as_json)
+
+
+def _url() -> str:
+    return str(db.engine.url.render_as_string(hide_password=False))
 
 
 @db_group.command("purge")

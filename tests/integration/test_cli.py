@@ -241,6 +241,21 @@ def test_demo_seed_is_idempotent(run: CliRunner) -> None:
     assert first["new"] and not second["new"] and first["client_id"] == second["client_id"]
 
 
+def test_db_status_and_downgrade(run: CliRunner) -> None:
+    status = json.loads(call(run, "db", "status", "--json").output)
+    assert status["current"] == status["latest"] and status["up_to_date"] is True
+    latest = status["latest"]
+    unconfirmed = call(run, "db", "downgrade", "0012")
+    assert unconfirmed.exit_code == 2 and "--yes" in unconfirmed.output
+    down = call(run, "db", "downgrade", "0012", "--yes", "--json")
+    assert down.exit_code == 0, down.output
+    assert json.loads(down.output)["current"] == "0012"
+    behind = json.loads(call(run, "db", "status", "--json").output)
+    assert behind == {"current": "0012", "latest": latest, "up_to_date": False}
+    assert call(run, "db", "upgrade").exit_code == 0
+    assert json.loads(call(run, "db", "status", "--json").output)["up_to_date"] is True
+
+
 def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
     result = call(run, "db", "purge", "--json")
     assert result.exit_code == 0, result.output

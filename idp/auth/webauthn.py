@@ -269,3 +269,11 @@ def remove(person_id: int, passkey_id: int) -> Passkey | None:
     if passkey is None:
         return None
     return passkey if claim(delete(Passkey).where(Passkey.id == passkey.id)) else None
+
+
+def remove_all(person_id: int) -> int:
+    """Support's factor reset (a lost phone): every passkey of the person goes."""
+    count = len(passkeys_of(person_id))
+    db.session.execute(delete(Passkey).where(Passkey.person_id == person_id))
+    db.session.commit()
+    return count

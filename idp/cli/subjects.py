@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from idp.auth import rfc6238, webauthn
+from idp.auth.events import SecurityEvent, security_event
 from idp.auth.one_time_codes import Purpose, format_activation_code, issue_activation_code
 from idp.auth.password_rules import password_problem, personal_words
 from idp.auth.session import end_sessions
@@ -97,6 +99,49 @@ def person_activation_code(id_number: str, as_json: bool) -> None:
                 "purpose": purpose.value,
                 "activation_code": format_activation_code(code),
                 "valid_seconds": svc.settings.activation_code_ttl,
+            },
+            as_json,
+        )
+
+
+@person_group.command("unlock")
+@click.option("--id-number", required=True)
+@json_option
+@operator_command
+def person_unlock(id_number: str, as_json: bool) -> None:
+    """Forget the number's failed password attempts (the citizen called: "my account is
+    locked"); works the same whether or not the number is registered."""
+    rid = parse_resident_id(id_number)
+    with app_context():
+        svc = services()
+        svc.throttle.forget_failures(person_index(svc.cipher, rid.number))
+        emit({"id_number": rid.masked, "status": "unlocked"}, as_json)
+
+
+@person_group.command("reset-factors")
+@click.option("--id-number", required=True)
+@json_option
+@operator_command
+def person_reset_factors(id_number: str, as_json: bool) -> None:
+    """After checking the card at a counter, for a lost phone: remove the authenticator app,
+    its recovery codes and every passkey, and end every session; the password stays."""
+    rid = parse_resident_id(id_number)
+    with app_context():
+        person = find_person(services().cipher, rid.number)
+        if person is None:
+            raise click.BadParameter(f"no person is registered with number {rid.masked}")
+        had_totp = rfc6238.is_enrolled(person.id)
+        if had_totp:
+            rfc6238.remove(person.id)
+        passkeys = webauthn.remove_all(person.id)
+        if passkeys:
+            security_event(SecurityEvent.FACTOR_REMOVED, person.id, factor="passkey", by="operator")
+        emit(
+            {
+                "id_number": rid.masked,
+                "totp_removed": had_totp,
+                "passkeys_removed": passkeys,
+                "sessions_ended": end_sessions(person.id, None),
             },
             as_json,
         )

@@ -138,6 +138,11 @@ class LoginThrottle:
         self.counters.add(attempt.pair, 1, memory, now, sliding=True)
         return self.counters.add(attempt.account, 1, memory, now, sliding=True).count
 
+    def forget_failures(self, number_index: str) -> None:
+        """Support's unlock: the number's failures, from everywhere and from each address, go."""
+        self.counters.reset([account_key(number_index)])
+        self.counters.reset_prefix(pair_key(number_index, ""))
+
     def succeeded(self, attempt: Attempt) -> None:
         self.counters.reset([attempt.pair, attempt.account])
         self.counters.add(attempt.address, -1, ADDRESS_WINDOW_MS, now_ms(), sliding=False)

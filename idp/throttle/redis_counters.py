@@ -56,3 +56,7 @@ class RedisCounters:
 
     def reset(self, keys: Sequence[str]) -> None:
         self._redis.delete(*(self._prefix + key for key in keys))
+
+    def reset_prefix(self, prefix: str) -> None:
+        for key in self._redis.scan_iter(match=self._prefix + prefix + "*", count=1000):
+            self._redis.delete(key)

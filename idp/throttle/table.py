@@ -60,3 +60,8 @@ class TableCounters:
     def reset(self, keys: Sequence[str]) -> None:
         db.session.execute(delete(_TABLE).where(_TABLE.c.key.in_(keys)))
         db.session.commit()
+
+    def reset_prefix(self, prefix: str) -> None:
+        # autoescape: an underscore in an index digest is a character, not a LIKE wildcard.
+        db.session.execute(delete(_TABLE).where(_TABLE.c.key.startswith(prefix, autoescape=True)))
+        db.session.commit()

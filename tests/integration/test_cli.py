@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyotp
 import pytest
 from click.testing import CliRunner, Result
 
+from idp.app import create_app
+from idp.auth import rfc6238
 from idp.auth.one_time_codes import read_code
 from idp.cli import main
-from idp.config import new_secret
+from idp.config import load_settings, new_secret
+from idp.services import services
+from idp.store.subjects import find_person
 from tests.support.identities import new_id_number, new_uscc
 from tests.support.registry import id_card_cells
 
@@ -239,6 +244,30 @@ def test_demo_seed_is_idempotent(run: CliRunner) -> None:
     first = json.loads(call(run, "demo", "seed", "--json").output)
     second = json.loads(call(run, "demo", "seed", "--json").output)
     assert first["new"] and not second["new"] and first["client_id"] == second["client_id"]
+
+
+def test_support_unlocks_a_number_and_resets_its_factors(run: CliRunner) -> None:
+    number = new_id_number()
+    assert add_person(run, number).exit_code == 0
+    app = create_app(load_settings(dict(run.env)))  # the CLI's own database
+    with app.app_context():
+        person = find_person(services().cipher, number)
+        assert person is not None
+        enrolment = rfc6238.start_enrolment(services().cipher, person)
+        assert enrolment is not None
+        code = pyotp.TOTP(enrolment.secret).now()
+        assert rfc6238.confirm_enrolment(services().cipher, person, code) is not None
+    unlocked = call(run, "person", "unlock", "--id-number", number, "--json")
+    assert unlocked.exit_code == 0 and number not in unlocked.output
+    reset = call(run, "person", "reset-factors", "--id-number", number, "--json")
+    assert reset.exit_code == 0, reset.output
+    assert json.loads(reset.output)["totp_removed"] is True and number not in reset.output
+    with app.app_context():
+        assert person is not None and not rfc6238.is_enrolled(person.id)
+    again = json.loads(call(run, "person", "reset-factors", "--id-number", number, "--json").output)
+    assert again["totp_removed"] is False and again["passkeys_removed"] == 0
+    unknown = call(run, "person", "reset-factors", "--id-number", new_id_number())
+    assert unknown.exit_code == 2 and unknown.output.startswith("error:")
 
 
 def test_db_status_and_downgrade(run: CliRunner) -> None:

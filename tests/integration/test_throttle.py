@@ -181,6 +181,26 @@ def test_an_address_over_its_cap_is_remembered_until_its_window_ends(
         assert throttle.address_refusal(_address()) is None
 
 
+def test_support_forgets_a_numbers_failures_from_every_address(throttled_app: Flask) -> None:
+    throttle, account = _throttle(throttled_app), _address()
+    addresses = [_address(), _address()]
+    with throttled_app.app_context():
+        for address in addresses:
+            for _ in range(throttle.policy.free_failures):
+                attempt = throttle.admit(account, address, recognised=False)
+                assert isinstance(attempt, Attempt)
+                throttle.failed(attempt)
+            assert isinstance(throttle.admit(account, address, recognised=False), Refusal)
+        other = _address()  # another number's failures stay
+        attempt = throttle.admit(other, addresses[0], recognised=False)
+        assert isinstance(attempt, Attempt)
+        throttle.failed(attempt)
+        throttle.forget_failures(account)
+        for address in addresses:
+            assert isinstance(throttle.admit(account, address, recognised=False), Attempt)
+        assert throttle.counters.peek([f"account:{other}"], now_ms())[f"account:{other}"].count == 1
+
+
 def test_successes_give_their_attempt_back(throttled_app: Flask) -> None:
     throttle, shared = _throttle(throttled_app), _address()
     with throttled_app.app_context():

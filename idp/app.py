@@ -37,6 +37,7 @@ from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
 from idp.web.headers import init_headers
 from idp.web.i18n import init_i18n
+from idp.web.request_id import init_request_id
 
 
 def database_uri(url: str) -> str:
@@ -122,3 +123,4 @@ def _init_web(app: Flask) -> None:
     init_i18n(app)
     init_errors(app)
     init_headers(app)
+    init_request_id(app)

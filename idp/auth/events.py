@@ -13,12 +13,15 @@ import json
 import logging
 from enum import StrEnum
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from idp.auth import history
 from idp.sessions.devices import mask_address
 
 log = logging.getLogger("idp.security")
+
+#: The attribute of ``flask.g`` holding the request's id (set by ``idp.web.request_id``).
+REQUEST_ID = "request_id"
 
 
 class SecurityEvent(StrEnum):
@@ -43,6 +46,7 @@ def security_event(
     record: dict[str, str | int | None] = {"event": event.value, "person_id": person_id}
     if has_request_context():
         record["address"] = mask_address(request.remote_addr)
+        record[REQUEST_ID] = g.get(REQUEST_ID)
     record.update(details)
     log.info(json.dumps(record, ensure_ascii=False, sort_keys=True))
     if person_id is not None and event in HISTORY_EVENTS and has_request_context():

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import cast
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from idp.auth.events import REQUEST_ID
 from idp.web.json_body import JsonBodyError
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,9 @@ def _csrf_error(exc: CSRFError) -> tuple[str, int]:
 
 def _unexpected(exc: Exception) -> Response | tuple[str, int]:
     # Logged without request data: form fields may hold identity numbers.
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.exception(
+        "unhandled error on %s %s (request %s)", request.method, request.path, g.get(REQUEST_ID)
+    )
     if _wants_json():
         body = jsonify(error="server_error")
         body.status_code = 500

@@ -49,6 +49,8 @@ def test_the_origin_rule_and_headers_through_each_shape(shaped_provider: Provide
     assert ("Strict-Transport-Security" in page.headers) is secure
     assert page.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    # nginx's own $request_id (32 hex digits) is kept behind the proxy; the provider makes 16.
+    assert len(page.headers["X-Request-Id"]) == (32 if secure else 16)
 
     refused = _post(provider, http, page, "https://evil.example")
     assert refused.status_code == 400, refused.status_code

@@ -14,7 +14,11 @@ from idp.auth.session import LoginSession
 #: Entries shown; older ones stay (for "signed in from here before") until IDP_SIGN_IN_HISTORY_DAYS.
 SHOWN = 10
 
-_METHODS = {"password": _l("Password"), "passkey": _l("Passkey")}
+_METHODS = {
+    "password": _l("Password"),
+    "passkey": _l("Passkey"),
+    "totp": _l("Authenticator app"),
+}
 _RESULTS = {"signed_in": _l("Signed in"), "sign_in_failed": _l("Failed")}
 
 

@@ -182,6 +182,9 @@ def test_password_and_totp_sign_in(
     events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "idp.security"]
     totp_events = [(e["event"], e.get("reason")) for e in events if e.get("method") == "totp"]
     assert totp_events == [("sign_in_failed", "wrong"), ("signed_in", None)]
+    # The account's sign-in history names the method in words, not as the log's "totp".
+    history = browser.get("/account").get_data(as_text=True)
+    assert "身份验证器应用" in history and ">totp<" not in history
 
 
 def test_a_recovery_code_does_for_a_lost_phone(

@@ -1,5 +1,6 @@
 """The tables, a file per idea; importing this package registers them all on ``db.metadata``."""
 
+from idp.store.models.admin import AdminAction, OperatorRole, SecurityEventRow
 from idp.store.models.audit import Release
 from idp.store.models.clients import Client
 from idp.store.models.consent import Consent
@@ -22,6 +23,7 @@ from idp.store.models.subjects import Enterprise, Person
 from idp.store.models.throttle import SignInEntry, ThrottleCounter
 
 __all__ = [
+    "AdminAction",
     "AuthorizationCode",
     "Certificate",
     "Client",
@@ -31,6 +33,7 @@ __all__ = [
     "KeyRequest",
     "LogoutDelivery",
     "OneTimeCode",
+    "OperatorRole",
     "Passkey",
     "Person",
     "RecoveryCode",
@@ -38,6 +41,7 @@ __all__ = [
     "RegistryRecord",
     "Release",
     "RevokedGrant",
+    "SecurityEventRow",
     "SeenValue",
     "SessionRow",
     "SignInEntry",

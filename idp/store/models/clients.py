@@ -43,6 +43,12 @@ class Client(db.Model, ClientMixin):  # type: ignore[name-defined,misc]
     #: The lowest level of assurance (an ``acr`` of ``idp.oauth.assurance``) the client accepts,
     #: whatever its requests ask; None: whatever they ask.
     minimum_acr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Personal scopes (``idp.oauth.claims.PERSONAL_SCOPES``) asked for at registration through
+    #: the admin API or dynamic registration, space-separated, not in ``scope`` until an admin
+    #: approves each.
+    pending_scopes: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: Set by an operator: the client can neither authenticate nor start a sign-in.
+    disabled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

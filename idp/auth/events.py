@@ -4,7 +4,8 @@ as structured log records, for the operator's log pipeline.
 A record names the person by row id and the client address masked, never by identity number:
 the log is read by more people than the database is. A sign-in or failed sign-in of a known
 person, logged with ``method=`` ("password", "passkey", ...), is also written to their sign-in
-history (``idp.auth.history``), so whoever adds a way of signing in only logs its events.
+history (``idp.auth.history``), so whoever adds a way of signing in only logs its events. Every
+event but a throttling refusal is also kept in ``security_events`` for auditors.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from flask import g, has_request_context, request
 
 from idp.auth import history
 from idp.sessions.devices import mask_address
+from idp.store.db import db
+from idp.store.models import SecurityEventRow
 
 log = logging.getLogger("idp.security")
 
@@ -49,8 +52,22 @@ def security_event(
         record[REQUEST_ID] = g.get(REQUEST_ID)
     record.update(details)
     log.info(json.dumps(record, ensure_ascii=False, sort_keys=True))
-    if person_id is not None and event in HISTORY_EVENTS and has_request_context():
+    if not has_request_context():
+        return
+    if event is not SecurityEvent.THROTTLED:  # a flood's refusals cost no write (the log has them)
+        db.session.add(
+            SecurityEventRow(
+                event=event.value,
+                person_id=person_id,
+                address_masked=record.get("address"),
+                request_id=record.get(REQUEST_ID),
+                details=details,
+            )
+        )
+    if person_id is not None and event in HISTORY_EVENTS:
         history.record(person_id, event.value, str(details.get("method") or "password"))
+    else:
+        db.session.commit()
 
 
 def init_security_log() -> None:

@@ -1,7 +1,8 @@
 """Deleting rows that can no longer decide anything: expired codes, tokens and login sessions,
 one-time values and one-time codes (SMS, activation) past their lifetime, development outbox
 messages, logout tokens delivered or given up, revocation markers of grants with nothing left,
-throttling counters past their expiry and sign-in history older than ``IDP_SIGN_IN_HISTORY_DAYS``.
+throttling counters past their expiry and sign-in history and security events older than
+``IDP_SIGN_IN_HISTORY_DAYS``.
 
 Every sign-in adds a code and tokens, so without this the tables and their indexes grow for ever.
 A row goes only ``PURGE_MARGIN_SECONDS`` after its last use is gone: a used code still revokes its
@@ -26,6 +27,7 @@ from idp.store.models import (
     LogoutDelivery,
     OneTimeCode,
     RevokedGrant,
+    SecurityEventRow,
     SeenValue,
     SessionRow,
     SignInEntry,
@@ -76,6 +78,12 @@ def purge_expired(
         ),
         "sign_in_history": _delete(
             SignInEntry.id, SignInEntry.at < _naive(moment - history_days * 24 * 3600), batch
+        ),
+        # Auditors' copy of the security log: kept as long as the sign-in history it explains.
+        "security_events": _delete(
+            SecurityEventRow.id,
+            SecurityEventRow.at < _naive(moment - history_days * 24 * 3600),
+            batch,
         ),
     }
     # A marker is needed while a code or token of its grant could still be used or issued.

@@ -32,6 +32,7 @@ from idp.web import (
     wallet,
 )
 from idp.web.address_gate import AddressGate
+from idp.web.admin_api import init_admin_api
 from idp.web.csrf import FormProtection
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
@@ -120,6 +121,7 @@ def _init_web(app: Flask) -> None:
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
+    init_admin_api(app)
     init_i18n(app)
     init_errors(app)
     init_headers(app)

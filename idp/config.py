@@ -226,6 +226,7 @@ SETTINGS: dict[str, Var] = {
     "IDP_ONE_TIME_CODE_ATTEMPTS": Var(5, 1, 10),
     "IDP_SMS_PER_NUMBER_HOURLY": Var(5, 1, 30),
     "IDP_SMS_PER_ADDRESS_HOURLY": Var(20, 1, 1000),
+    "IDP_ADMIN_SESSION_TTL": Var(900, 60, 8 * 3600),
 }
 
 #: 32 bytes from a random generator hold ~30 distinct byte values; fewer than this many in
@@ -308,6 +309,9 @@ class Settings:
     one_time_code_attempts: int
     sms_per_number_hourly: int
     sms_per_address_hourly: int
+    #: How long after signing in an operator may use the admin console and API (the sign-in's
+    #: age, whatever the session's own lifetime).
+    admin_session_ttl: int
 
     @property
     def production(self) -> bool:
@@ -375,6 +379,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         one_time_code_attempts=_int(env, "IDP_ONE_TIME_CODE_ATTEMPTS"),
         sms_per_number_hourly=_int(env, "IDP_SMS_PER_NUMBER_HOURLY"),
         sms_per_address_hourly=_int(env, "IDP_SMS_PER_ADDRESS_HOURLY"),
+        admin_session_ttl=_int(env, "IDP_ADMIN_SESSION_TTL"),
     )
     if settings.production:
         refuse_unsafe_production(env, settings)

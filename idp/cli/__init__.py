@@ -1,6 +1,25 @@
 """The ``idp`` operator command: one module per group of subcommands, registered on import."""
 
-from idp.cli import certs, clients, credentials, keys, operations, registry, subjects
+from idp.cli import (
+    certs,
+    clients,
+    credentials,
+    keys,
+    operations,
+    operators,
+    registry,
+    subjects,
+)
 from idp.cli.base import main
 
-__all__ = ["certs", "clients", "credentials", "keys", "main", "operations", "registry", "subjects"]
+__all__ = [
+    "certs",
+    "clients",
+    "credentials",
+    "keys",
+    "main",
+    "operations",
+    "operators",
+    "registry",
+    "subjects",
+]

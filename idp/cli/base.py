@@ -16,6 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import click
 
+from idp.admin.errors import AdminError
 from idp.app import create_app
 from idp.config import ConfigError, load_settings
 from idp.credentials.importer import ImportFileError
@@ -29,6 +30,7 @@ R = TypeVar("R")
 
 #: Errors that mean "the operator's input is wrong", reported in one line with exit status 2.
 USER_ERRORS = (
+    AdminError,
     InvalidIdentifier,
     AlreadyRegistered,
     RegistrationError,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.admin.roles import ROLE_SCOPES
 from idp.oauth.pairwise import subject
 from idp.oauth.principal import Principal
 from idp.oauth.registry_claims import registry_claims
@@ -30,6 +31,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     # Not claims but APIs: issuing the holder's own e-certificates, and revoking them (operators).
     "credentials": (),
     "credentials.revoke": (),
+    # The admin API (idp.web.admin_api), for client-credentials tokens: one scope per role.
+    **dict.fromkeys(ROLE_SCOPES, ()),
 }
 
 #: Scopes whose claims are personal data: they need consent and every release is recorded.

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import select
 
+from idp.admin.roles import ROLE_SCOPES
 from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED, BY_ACR
 from idp.oauth.claims import SUPPORTED_SCOPES
@@ -26,7 +27,10 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 #: Scopes no client gets by merely listing them: the operator must also allow each one by name.
 #: ``credentials`` lets an app have the citizen's certificates bound to keys it holds itself, so
 #: it is the provider's own wallet's (``idp.oauth.first_party``) unless an operator says otherwise.
-RESERVED_SCOPES = {"credentials": "binds the citizen's e-certificates to keys the app holds"}
+RESERVED_SCOPES = {
+    "credentials": "binds the citizen's e-certificates to keys the app holds",
+    **{scope: f"acts as an operator in the {role} role" for scope, role in ROLE_SCOPES.items()},
+}
 
 
 class RegistrationError(ValueError):
@@ -118,7 +122,7 @@ def _check_reserved(spec: ClientSpec) -> None:
     for scope in sorted(set(spec.scope.split()) & set(RESERVED_SCOPES)):
         if scope not in spec.allowed_reserved:
             raise RegistrationError(
-                f"scope {scope} is reserved for the provider's wallet ({RESERVED_SCOPES[scope]});"
+                f"scope {scope} is reserved (it {RESERVED_SCOPES[scope]});"
                 f" allow it for this client explicitly (idp client add --allow-reserved {scope})"
             )
 

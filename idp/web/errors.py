@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from idp.auth.events import REQUEST_ID
+from idp.web.admin_api import problems
+from idp.web.admin_api.operations import PREFIX as ADMIN_API
 from idp.web.json_body import JsonBodyError
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ def _wants_json() -> bool:
 
 
 def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    if request.path.startswith(ADMIN_API):
+        return problems.from_http(exc)
     if _wants_json() and type(exc).get_body is not HTTPException.get_body:
         # An exception that renders its own body (Authlib's resource protector: the RFC 6750 3.1
         # error and its WWW-Authenticate challenge) is already the right answer.
@@ -68,6 +72,8 @@ def _csrf_error(exc: CSRFError) -> tuple[str, int]:
 
 
 def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    if request.path.startswith(ADMIN_API):
+        return problems.unexpected(exc)
     # Logged without request data: form fields may hold identity numbers.
     log.exception(
         "unhandled error on %s %s (request %s)", request.method, request.path, g.get(REQUEST_ID)

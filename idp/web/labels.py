@@ -28,6 +28,10 @@ SCOPE_LABELS: Final[dict[str, LazyString]] = {
     "property": _l("Real estate register"),
     "credentials": _l("Your e-certificates, shown as QR codes"),
     "credentials.revoke": _l("Revoking e-certificates"),
+    "admin:admin": _l("Administration: administrator"),
+    "admin:client-manager": _l("Administration: relying services"),
+    "admin:support": _l("Administration: citizen support"),
+    "admin:auditor": _l("Administration: audit"),
 }
 
 CLAIM_LABELS: Final[dict[str, LazyString]] = {

@@ -1,0 +1,156 @@
+"""Declaring an admin API operation: the Flask route and its OpenAPI 3.1 description at once.
+
+A view receives the ``Operator`` (authenticated, with the task's permission already checked),
+its path parameters, its query parameters (parsed and checked against their schemas) and, for
+an operation with a request schema, ``body`` (a JSON object checked against it, with JSON
+Schema 2020-12, the dialect of OpenAPI 3.1). It returns what the response schema describes.
+No library turns Flask routes into OpenAPI 3.1 with this little; hence this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, json, request
+from jsonschema import Draft202012Validator
+
+from idp.admin.errors import Invalid
+from idp.admin.roles import Permission, permission_of, require
+from idp.web.admin_api.auth import current_operator
+from idp.web.json_body import json_object
+
+Schema = dict[str, Any]
+View = Callable[..., Any]
+
+PREFIX = "/admin/api"
+bp = Blueprint("admin_api", __name__, url_prefix=PREFIX)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    #: OpenAPI form, relative to ``PREFIX``: ``/clients/{client_id}``
+    path: str
+    name: str
+    summary: str
+    permission: Permission
+    tag: str
+    request: Schema | None = None
+    response: Schema = field(default_factory=dict)
+    status: int = 200
+    query: dict[str, Schema] = field(default_factory=dict)
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.path)
+
+
+#: Every declared operation, in declaration order (``openapi.py`` describes these).
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    method: str,
+    path: str,
+    *,
+    calls: Callable[..., Any],
+    summary: str,
+    tag: str,
+    response: Schema,
+    request_schema: Schema | None = None,
+    status: int = 200,
+    query: dict[str, Schema] | None = None,
+) -> Callable[[View], View]:
+    """Declare the operation whose view calls the admin task ``calls`` (whose permission it
+    checks before reading any input, so a caller without the role learns nothing of the rules)."""
+
+    def register(view: View) -> View:
+        declared = Operation(
+            method=method.upper(),
+            path=path,
+            name=view.__name__,
+            summary=summary,
+            permission=permission_of(calls),
+            tag=tag,
+            request=request_schema,
+            response=response,
+            status=status,
+            query=query or {},
+        )
+        OPERATIONS.append(declared)
+        bp.add_url_rule(
+            re.sub(r"\{(\w+)\}", r"<\1>", path),
+            view.__name__,
+            _endpoint(declared, view),
+            methods=[declared.method],
+        )
+        return view
+
+    return register
+
+
+def _endpoint(declared: Operation, view: View) -> Callable[..., Response]:
+    body_rule = _validator(declared.request) if declared.request is not None else None
+    query_rules = {name: _validator(schema) for name, schema in declared.query.items()}
+
+    def endpoint(**path_values: str) -> Response:
+        operator = current_operator()
+        require(operator, declared.permission)
+        arguments: dict[str, Any] = {**path_values, **_query(query_rules)}
+        if body_rule is not None:
+            arguments["body"] = _checked(body_rule, json_object(), "")
+        result = view(operator, **arguments)
+        response = Response(
+            json.dumps(result, ensure_ascii=False), declared.status, mimetype="application/json"
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return endpoint
+
+
+def _validator(schema: Schema) -> Draft202012Validator:
+    Draft202012Validator.check_schema(schema)  # a wrong schema fails at start-up, not per request
+    return Draft202012Validator(schema)
+
+
+def _query(rules: dict[str, Draft202012Validator]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, rule in rules.items():
+        raw = request.args.get(name)
+        if raw is None:
+            continue
+        value: Any = raw
+        if rule.schema.get("type") == "integer":
+            if not re.fullmatch(r"-?\d{1,9}", raw):
+                raise Invalid(
+                    "a query parameter is not a whole number",
+                    errors=[{"pointer": "?" + name, "detail": "not a whole number"}],
+                )
+            value = int(raw)
+        values[name] = _checked(rule, value, "?" + name)
+    return values
+
+
+def _checked(rule: Draft202012Validator, value: Any, where: str) -> Any:
+    """``value`` if it meets the schema, else ``Invalid`` listing each failure by JSON pointer.
+
+    The detail names the rule, never the value: jsonschema's own messages quote the input,
+    which may be an identity number.
+    """
+    failures = sorted(rule.iter_errors(value), key=lambda e: [str(p) for p in e.path])
+    if failures:
+        raise Invalid(
+            "the request does not meet the schema",
+            errors=[
+                {
+                    "pointer": where + "".join(f"/{p}" for p in e.path),
+                    "detail": f"fails {e.validator}: {json.dumps(e.validator_value)[:120]}",
+                }
+                for e in failures[:20]
+            ],
+        )
+    return value

@@ -7,9 +7,11 @@ it into a Flask application.
 """
 
 from yihao.oidc.client import AuthorizationStart, Login, RelyingParty
+from yihao.oidc.client_auth import METHODS, load_private_key, load_private_key_file
 from yihao.oidc.discovery import ProviderMetadata
 from yihao.oidc.errors import (
     AuthorizationError,
+    ConfigurationError,
     DiscoveryError,
     IdTokenError,
     IdTokenReason,
@@ -25,9 +27,11 @@ from yihao.oidc.subject import Acting, Enterprise, EntityType, Subject
 from yihao.oidc.tokens import Tokens
 
 __all__ = [
+    "METHODS",
     "Acting",
     "AuthorizationError",
     "AuthorizationStart",
+    "ConfigurationError",
     "DiscoveryError",
     "Enterprise",
     "EntityType",
@@ -47,4 +51,6 @@ __all__ = [
     "TokenError",
     "Tokens",
     "UserInfoError",
+    "load_private_key",
+    "load_private_key_file",
 ]

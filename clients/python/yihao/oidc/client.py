@@ -21,7 +21,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
+from yihao.oidc.client_auth import ClientAuth, SigningKey, client_auth
 from yihao.oidc.discovery import Discovery, ProviderMetadata
 from yihao.oidc.errors import (
     AuthorizationError,
@@ -85,7 +87,13 @@ class Login:
 
 
 class RelyingParty:
-    """One registered client of one issuer; thread-safe, meant to live as long as the process."""
+    """One registered client of one issuer; thread-safe, meant to live as long as the process.
+
+    It authenticates as it was registered: ``client_secret`` alone is ``client_secret_basic``
+    (the provider's default), ``auth_method="client_secret_post"`` sends the secret in the form,
+    and ``private_key`` (see ``yihao.oidc.load_private_key``) is ``private_key_jwt``; without
+    either it is a public client. A combination that cannot work raises ``ConfigurationError``.
+    """
 
     def __init__(
         self,
@@ -100,12 +108,14 @@ class RelyingParty:
         leeway: int = 60,
         clock: Callable[[], float] = time.time,
         timeout: float = DEFAULT_TIMEOUT,
+        auth_method: str | None = None,
+        private_key: SigningKey | None = None,
     ) -> None:
         self.issuer = issuer
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self.scope = scope
-        self._client_secret = client_secret
+        self._auth: ClientAuth = client_auth(auth_method, client_secret, private_key)
         self._http = session if session is not None else requests.Session()
         self._ttl = discovery_ttl
         self._leeway = leeway
@@ -119,6 +129,11 @@ class RelyingParty:
 
     def __repr__(self) -> str:
         return f"RelyingParty(issuer={self.issuer!r}, client_id={self.client_id!r})"
+
+    @property
+    def auth_method(self) -> str:
+        """How this client authenticates at the token and revocation endpoints."""
+        return self._auth.method
 
     @property
     def metadata(self) -> ProviderMetadata:
@@ -222,7 +237,10 @@ class RelyingParty:
     def refresh(self, refresh_token: str, *, subject: str | None = None) -> Tokens:
         """New tokens for a refresh token, which is spent (RFC 6749 6; one use at this provider).
 
-        A returned ID token is validated, and must name ``subject`` when given (OIDC Core 12.2).
+        Store the returned refresh token at once, replacing the old: presenting a spent one again
+        revokes the whole grant (``TokenError("invalid_grant")`` from then on). ``scope`` of the
+        result is the granted scope. A returned ID token is validated, and must name ``subject``
+        when given (OIDC Core 12.2).
         """
         metadata = self.metadata
         with _token_errors():
@@ -282,16 +300,25 @@ class RelyingParty:
 
     def _oauth(self, **kwargs: Any) -> Any:
         """A short-lived Authlib session sharing our connection pool and transport settings."""
-        method = "client_secret_basic" if self._client_secret is not None else "none"
+        auth = self._auth
         oauth = OAuth2Session(
             self.client_id,
-            self._client_secret,
-            token_endpoint_auth_method=method,
-            revocation_endpoint_auth_method=method,
+            auth.credential,
+            token_endpoint_auth_method=auth.method,
+            revocation_endpoint_auth_method=auth.method,
             redirect_uri=self.redirect_uri,
             default_timeout=self._timeout,
             **kwargs,
         )
+        if auth.method == "private_key_jwt":
+            # OIDC Core 9: aud is the token endpoint, also for revocation (the provider accepts
+            # the issuer or the token endpoint). No claims are passed: Authlib would keep the
+            # jti it adds to a given dict and send the same one again, which the provider refuses.
+            oauth.register_client_auth_method(
+                PrivateKeyJWT(
+                    self.metadata.token_endpoint, headers=auth.headers, alg=auth.algorithm
+                )
+            )
         for name in ("adapters", "verify", "cert", "proxies", "trust_env"):
             setattr(oauth, name, getattr(self._http, name))
         return oauth

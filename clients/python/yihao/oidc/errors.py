@@ -13,6 +13,11 @@ class OidcError(Exception):
     """Base class: catch this to handle every sign-in failure in one place."""
 
 
+class ConfigurationError(ValueError):
+    """The relying party's settings do not fit together (e.g. ``private_key_jwt`` without a
+    key); raised when it is made, so a service with a wrong setting does not start."""
+
+
 class DiscoveryError(OidcError):
     """The provider's metadata or key set could not be fetched or cannot be trusted."""
 

@@ -45,6 +45,13 @@ class Tokens:
             id_token=_str_or_none(response.get("id_token")),
         )
 
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The granted scope as a set, e.g. ``"id_number" in tokens.scopes``: the provider drops
+        scopes the client was not registered for, and the person may have refused some, so this
+        is what to check before relying on a claim (empty when the provider named none)."""
+        return frozenset(self.scope.split()) if self.scope else frozenset()
+
     def expires_within(self, seconds: float, *, now: float) -> bool:
         """Whether the access token is expired, or will be ``seconds`` from ``now``."""
         return self.expires_at is not None and self.expires_at - seconds <= now

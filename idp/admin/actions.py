@@ -38,9 +38,3 @@ def record(
     )
     db.session.add(row)
     return row
-
-
-def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Only the fields an edit changed, before and after, so the record reads as the edit."""
-    keys = [k for k in after if before.get(k) != after[k]]
-    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}

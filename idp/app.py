@@ -33,6 +33,7 @@ from idp.web import (
 )
 from idp.web.address_gate import AddressGate
 from idp.web.admin_api import init_admin_api
+from idp.web.admin_console import init_admin_console
 from idp.web.csrf import FormProtection
 from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
@@ -122,6 +123,7 @@ def _init_web(app: Flask) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     init_admin_api(app)
+    init_admin_console(app)
     init_i18n(app)
     init_errors(app)
     init_headers(app)

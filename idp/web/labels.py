@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from yihao.wire.fields import BY_NAME
 
+from idp.admin.roles import SCOPE_PREFIX
 from idp.identifiers import mask_identifier
 
 SCOPE_LABELS: Final[dict[str, LazyString]] = {
@@ -119,6 +120,11 @@ def scope_label(name: str) -> str:
     """The label of scope ``name`` in the current locale; unknown names are returned unchanged."""
     label = SCOPE_LABELS.get(name)
     return name if label is None else str(label)
+
+
+def role_label(role: str) -> str:
+    """An operator role (a ``Role`` or its value) is named as the admin scope that carries it."""
+    return scope_label(SCOPE_PREFIX + str(role))
 
 
 def channel_label(name: str) -> str:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+import pyotp
 import pytest
 from flask import Flask
+from werkzeug.test import TestResponse
 
-from idp.admin.roles import ROLE_SCOPES, Role
-from tests.conftest import make_client
+from idp.admin import operators
+from idp.admin.roles import CLI, ROLE_SCOPES, Role
+from idp.auth import rfc6238
+from idp.services import services
+from idp.store.db import db
+from idp.store.models import Person
+from tests.conftest import Citizen, make_citizen, make_client
 from tests.support.browser import Browser
 
 AdminToken = Callable[..., dict[str, str]]
@@ -37,3 +45,36 @@ def admin_headers(app: Flask, browser: Browser) -> AdminToken:
         return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
 
     return headers
+
+
+def enrol_totp(app: Flask, citizen: Citizen) -> pyotp.TOTP:
+    """Turn the authenticator app on for ``citizen``, as the account page does."""
+    with app.app_context():
+        person = db.session.get(Person, citizen.person_id)
+        assert person is not None
+        enrolment = rfc6238.start_enrolment(services().cipher, person)
+        assert enrolment is not None
+        totp = pyotp.TOTP(enrolment.secret)
+        assert rfc6238.confirm_enrolment(
+            services().cipher, person, totp.at(time.time(), counter_offset=-1)
+        )
+        return totp
+
+
+def make_operator(app: Flask, *roles: Role) -> tuple[Citizen, pyotp.TOTP]:
+    """A person with an authenticator app and ``roles`` (granted from the shell)."""
+    citizen = make_citizen(app)
+    totp = enrol_totp(app, citizen)
+    with app.app_context():
+        for role in roles:
+            operators.grant(CLI, citizen.number, role.value)
+    return citizen, totp
+
+
+def sign_in_to_console(browser: Browser, citizen: Citizen, totp: pyotp.TOTP) -> TestResponse:
+    """Open /admin/ and sign in with the password and the app's next code; the page reached."""
+    page = browser.follow(browser.get("/admin/"))
+    assert 'name="password"' in page.get_data(as_text=True), page.get_data(as_text=True)[:300]
+    page = browser.follow(browser.submit(page, username=citizen.number, password=citizen.password))
+    assert 'name="code"' in page.get_data(as_text=True), page.get_data(as_text=True)[:300]
+    return browser.follow(browser.submit(page, code=totp.at(time.time(), counter_offset=1)))

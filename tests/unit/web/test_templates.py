@@ -793,14 +793,15 @@ def test_every_msgid_is_translated() -> None:
 def test_catalogue_covers_templates_and_labels() -> None:
     catalog = read_catalogue()
     used: set[str] = set()
-    for path in sorted(TEMPLATES.glob("*.html")):
+    for path in sorted(TEMPLATES.glob("**/*.html")):
         used |= {m[1] for m in extract_from_file("jinja2", str(path)) if isinstance(m[1], str)}
     keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
-    used |= {
-        m[1]
-        for m in extract_from_file("python", str(WEB / "labels.py"), keywords=keywords)
-        if isinstance(m[1], str)
-    }
+    for module in sorted(WEB.glob("**/*.py")):
+        used |= {
+            m[1]
+            for m in extract_from_file("python", str(module), keywords=keywords)
+            if isinstance(m[1], str)
+        }
     assert len(used) > 40
     missing = sorted(m for m in used if m not in catalog or not catalog[m].string)
     assert missing == []

@@ -1,0 +1,22 @@
+"""The admin console under ``/admin``: server-rendered pages over the task functions of
+``idp.admin``, the same ones the admin API calls, so the two cannot differ in what they allow.
+
+One module per area; each page is a ``console_page`` (a fresh two-factor sign-in and an
+operator role, ``access.py``) and every form posts, runs one task and redirects back.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from idp.web.admin_console import access, home, operators
+from idp.web.admin_console.blueprint import bp
+from idp.web.labels import role_label
+
+#: Imported for the routes they declare on ``bp``.
+PAGES = (access, home, operators)
+
+
+def init_admin_console(app: Flask) -> None:
+    app.add_template_filter(role_label, "role_label")
+    app.register_blueprint(bp)

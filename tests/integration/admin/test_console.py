@@ -1,0 +1,124 @@
+"""The admin console's door: a first-party sign-in with a second factor, roles, a short session,
+and the operators page as the first area (each area's pages are tested with its tasks)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from idp.admin.roles import Role
+from idp.oauth.assurance import TWO_FACTOR
+from idp.oauth.first_party import CONSOLE
+from idp.store.db import db
+from idp.store.models import AdminAction, SessionRow
+from tests.conftest import make_citizen
+from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console
+from tests.support.browser import Browser, csrf_of
+
+
+def _text(page: object) -> str:
+    return page.get_data(as_text=True)  # type: ignore[attr-defined, no-any-return]
+
+
+def test_a_stranger_is_sent_to_sign_in_with_a_second_factor_and_a_recent_sign_in(
+    browser: Browser,
+) -> None:
+    answer = browser.get("/admin/")
+    assert answer.status_code == 302
+    location = urlsplit(answer.headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert location.path == "/authorize"
+    assert query["client_id"] == CONSOLE.client_id
+    assert query["acr_values"] == TWO_FACTOR.acr and query["max_age"] == "900"
+    assert query["code_challenge_method"] == "S256"
+
+
+def test_an_operator_signs_in_with_password_and_app_and_sees_their_areas(
+    app: Flask, browser: Browser
+) -> None:
+    citizen, totp = make_operator(app, Role.ADMIN)
+    page = sign_in_to_console(browser, citizen, totp)
+    assert page.status_code == 200, _text(page)[:400]
+    assert 'href="/admin/operators"' in _text(page)
+    assert citizen.number not in _text(page)  # only the masked number is shown
+
+
+def test_an_area_the_roles_do_not_open_is_not_listed_and_answers_403(
+    app: Flask, browser: Browser
+) -> None:
+    citizen, totp = make_operator(app, Role.SUPPORT)
+    page = sign_in_to_console(browser, citizen, totp)
+    assert page.status_code == 200 and 'href="/admin/operators"' not in _text(page)
+    assert browser.get("/admin/operators").status_code == 403
+
+
+def test_without_a_second_factor_the_console_stays_shut(app: Flask, browser: Browser) -> None:
+    citizen = make_citizen(app)
+    from idp.admin import operators
+    from idp.admin.roles import CLI
+
+    with app.app_context():
+        operators.grant(CLI, citizen.number, "admin")
+    page = browser.follow(browser.get("/admin/"))
+    page = browser.follow(browser.submit(page, username=citizen.number, password=citizen.password))
+    assert page.status_code == 200 and "分两步登录" in _text(page)  # asked to step up, not in
+    assert browser.get("/admin/").status_code == 302
+
+
+def test_a_person_without_a_role_gets_a_403_page(app: Flask, browser: Browser) -> None:
+    citizen = make_citizen(app)
+    totp = enrol_totp(app, citizen)
+    page = sign_in_to_console(browser, citizen, totp)
+    assert page.status_code == 403
+
+
+def test_the_console_asks_for_a_new_sign_in_after_the_admin_session_ttl(
+    app: Flask, browser: Browser
+) -> None:
+    citizen, totp = make_operator(app, Role.ADMIN)
+    assert sign_in_to_console(browser, citizen, totp).status_code == 200
+    with app.app_context():
+        db.session.execute(
+            update(SessionRow)
+            .where(SessionRow.person_id == citizen.person_id)
+            .values(auth_time=SessionRow.auth_time - 901)
+        )
+        db.session.commit()
+    again = browser.get("/admin/operators")
+    assert again.status_code == 302 and "/authorize?" in again.headers["Location"]
+
+
+def test_operators_are_granted_and_withdrawn_from_the_page_and_recorded(
+    app: Flask, browser: Browser
+) -> None:
+    citizen, totp = make_operator(app, Role.ADMIN)
+    sign_in_to_console(browser, citizen, totp)
+    other = make_citizen(app)
+    page = browser.get("/admin/operators")
+    granted = browser.follow(
+        browser.http.post(
+            "/admin/operators",
+            data={"csrf_token": csrf_of(_text(page)), "id_number": other.number, "role": "auditor"},
+        )
+    )
+    assert granted.status_code == 200 and other.number not in _text(granted)
+    assert 'role="status"' in _text(granted)
+    again = browser.follow(
+        browser.http.post(
+            "/admin/operators",
+            data={"csrf_token": csrf_of(_text(page)), "id_number": other.number, "role": "auditor"},
+        )
+    )
+    assert 'role="alert"' in _text(again)  # already held: the task's refusal, flashed
+    with app.app_context():
+        actions = list(db.session.scalars(select(AdminAction).order_by(AdminAction.id)))
+        assert actions[-1].action == "operator.grant" and actions[-1].actor_kind == "person"
+
+
+def test_a_form_without_its_csrf_token_is_refused(app: Flask, browser: Browser) -> None:
+    citizen, totp = make_operator(app, Role.ADMIN)
+    sign_in_to_console(browser, citizen, totp)
+    answer = browser.http.post("/admin/operators", data={"id_number": "x", "role": "auditor"})
+    assert answer.status_code == 400

@@ -4,9 +4,11 @@ and failed responses. A test ends with ``assert not watch.errors``."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Page, Route
+import pyotp
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 #: Chromium logs CSP violations to the console; this makes sure each one is an error there too.
 _REPORT_CSP = """document.addEventListener('securitypolicyviolation', (e) => {
@@ -51,3 +53,40 @@ class Watch:
         # A failed request is logged as "Failed to load resource"; _response has its URL.
         if kind == "error" and not text.startswith("Failed to load resource"):
             self.errors.append(text)
+
+
+def fill_password(page: Page, number: str, password: str) -> None:
+    """The interaction's sign-in page: number and password."""
+    expect(page.locator("#username")).to_be_visible()
+    page.locator("#username").fill(number)
+    page.locator("#password").fill(password)
+    page.locator("form button[type=submit]").click()
+
+
+def fill_code(page: Page, code: str) -> None:
+    """The interaction's code page: after the password, or to step up."""
+    field = page.locator("#code")
+    expect(field).to_be_visible()
+    expect(field).to_have_attribute("autocomplete", "one-time-code")
+    field.fill(code)
+    page.locator("form button[type=submit]").click()
+
+
+def turn_on_totp(page: Page, issuer: str) -> pyotp.TOTP:
+    """On the account page, as a person does: scan (here: read) the key, type the code."""
+    page.goto(issuer + "/account")
+    page.locator('form[action$="/account/second-factor/totp/start"] button').click()
+    expect(page.locator(".qr svg")).to_be_visible()  # drawn inline: no image URL, no data: URI
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().replace(" ", ""))
+    page.locator("#code").fill(totp.now())
+    page.locator("form button[type=submit]").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.locator(".actions a").click()
+    expect(page).to_have_url(issuer + "/account?totp=on")
+    expect(page.locator('form[action$="/account/second-factor/totp/remove"]')).to_be_visible()
+    return totp
+
+
+def later_code(totp: pyotp.TOTP) -> str:
+    """The code of the next step: later than the one that turned the app on, within the window."""
+    return totp.at(time.time(), counter_offset=1)

@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from idp.oauth.assurance import PASSWORD, TWO_FACTOR
 from tests.e2e.conftest import REDIRECT_URI, Provider, run_idp
-from tests.e2e.pages import Watch
+from tests.e2e.pages import Watch, fill_code, fill_password, later_code, turn_on_totp
 from tests.support.browser import Authorization
 from tests.support.identities import new_id_number
 
@@ -65,22 +63,6 @@ def _start(tab: Tab, provider: Provider, **extra: str) -> Authorization:
     return request
 
 
-def _password(tab: Tab, provider: Provider) -> None:
-    expect(tab.page.locator("#username")).to_be_visible()
-    tab.page.locator("#username").fill(tab.number)
-    tab.page.locator("#password").fill(provider.citizen_password)
-    tab.page.locator("form button[type=submit]").click()
-
-
-def _code(tab: Tab, code: str) -> None:
-    """The interaction's code page: after the password, or to step up."""
-    field = tab.page.locator("#code")
-    expect(field).to_be_visible()
-    expect(field).to_have_attribute("autocomplete", "one-time-code")
-    field.fill(code)
-    tab.page.locator("form button[type=submit]").click()
-
-
 def _id_token(tab: Tab, provider: Provider, request: Authorization) -> dict[str, Any]:
     """Allow if asked, reach the callback, redeem the code; the ID token's claims.
 
@@ -112,31 +94,10 @@ def _id_token(tab: Tab, provider: Provider, request: Authorization) -> dict[str,
     return claims
 
 
-def _turn_on_totp(tab: Tab, provider: Provider) -> pyotp.TOTP:
-    """On the account page, as a person does: scan (here: read) the key, type the code."""
-    page = tab.page
-    page.goto(provider.issuer + "/account")
-    page.locator('form[action$="/account/second-factor/totp/start"] button').click()
-    expect(page.locator(".qr svg")).to_be_visible()  # drawn inline: no image URL, no data: URI
-    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().replace(" ", ""))
-    page.locator("#code").fill(totp.now())
-    page.locator("form button[type=submit]").click()
-    expect(page.locator("#recovery-codes li")).to_have_count(10)
-    page.locator(".actions a").click()
-    expect(page).to_have_url(provider.issuer + "/account?totp=on")
-    expect(page.locator('form[action$="/account/second-factor/totp/remove"]')).to_be_visible()
-    return totp
-
-
-def _later_code(totp: pyotp.TOTP) -> str:
-    """The code of the next step: later than the one that turned the app on, within the window."""
-    return totp.at(time.time(), counter_offset=1)
-
-
 def _password_session(tab: Tab, provider: Provider) -> dict[str, Any]:
     """Sign in with the password only; the ID token's claims."""
     first = _start(tab, provider)
-    _password(tab, provider)
+    fill_password(tab.page, tab.number, provider.citizen_password)
     claims = _id_token(tab, provider, first)
     assert claims["acr"] == PASSWORD.acr and claims["amr"] == ["pwd"]
     return claims
@@ -147,13 +108,13 @@ def test_turn_on_totp_then_sign_in_with_password_and_code(
 ) -> None:
     provider = shaped_provider
     _password_session(tab, provider)
-    totp = _turn_on_totp(tab, provider)
+    totp = turn_on_totp(tab.page, provider.issuer)
 
     tab.page.locator("form.signout button").click()
     expect(tab.page).to_have_url(provider.issuer + "/signed-out")
     request = _start(tab, provider)
-    _password(tab, provider)
-    _code(tab, _later_code(totp))
+    fill_password(tab.page, tab.number, provider.citizen_password)
+    fill_code(tab.page, later_code(totp))
     claims = _id_token(tab, provider, request)
     assert claims["acr"] == TWO_FACTOR.acr and claims["amr"] == ["pwd", "otp", "mfa"]
     assert not tab.watch.errors, tab.watch.errors
@@ -164,10 +125,10 @@ def test_acr_values_for_two_factors_step_a_password_session_up(
 ) -> None:
     provider = shaped_provider
     before = _password_session(tab, provider)
-    totp = _turn_on_totp(tab, provider)  # the session stays a password session
+    totp = turn_on_totp(tab.page, provider.issuer)  # the session stays a password session
 
     request = _start(tab, provider, acr_values=TWO_FACTOR.acr)
-    _code(tab, _later_code(totp))  # no password again: only the factor that was missing
+    fill_code(tab.page, later_code(totp))  # no password again: only the factor that was missing
     after = _id_token(tab, provider, request)
     assert after["acr"] == TWO_FACTOR.acr and after["amr"] == ["pwd", "otp", "mfa"]
     assert after["sid"] != before["sid"] and after["sub"] == before["sub"]

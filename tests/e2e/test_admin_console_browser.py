@@ -1,0 +1,91 @@
+"""The admin console in Chromium behind nginx terminating TLS, as operators use it: signing in
+needs the authenticator app (set up from the account page when the console first asks), then
+the main tasks on the pages, each seen in the audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from idp.identifiers import mask_identifier
+from tests.e2e.conftest import REDIRECT_URI, Provider, run_idp
+from tests.e2e.pages import (
+    Watch,
+    fill_code,
+    fill_password,
+    later_code,
+    phone_context,
+    turn_on_totp,
+)
+from tests.support.identities import new_id_number
+
+pytestmark = pytest.mark.e2e
+
+STEP_TIMEOUT_MS = 15_000
+ROLES = ("admin", "support", "auditor")
+
+
+@dataclass
+class Console:
+    page: Page
+    watch: Watch
+    provider: Provider
+    number: str
+    totp: pyotp.TOTP
+
+
+def _person(provider: Provider, name: str = "钱七") -> str:
+    number = new_id_number()
+    run_idp(
+        provider.env,
+        *("person", "add", "--id-number", number, "--name", name, "--password-stdin"),
+        stdin=provider.citizen_password + "\n",
+    )
+    return number
+
+
+def _first_sign_in(page: Page, provider: Provider, number: str) -> pyotp.TOTP:
+    """The console asks for a second factor the operator has not set up yet: the step-up page
+    sends them to their account page, and the console lets them in with the app's code."""
+    page.goto(provider.issuer + "/admin/")
+    fill_password(page, number, provider.citizen_password)
+    expect(page.locator("h1")).to_have_text("需要更安全的登录方式")
+    totp = turn_on_totp(page, provider.issuer)
+    page.goto(provider.issuer + "/admin/")
+    fill_code(page, later_code(totp))
+    expect(page.locator("h1")).to_have_text("管理控制台")
+    return totp
+
+
+@pytest.fixture
+def console(chromium: Browser, tls_provider: Provider) -> Iterator[Console]:
+    number = _person(tls_provider)
+    for role in ROLES:
+        run_idp(tls_provider.env, "operator", "grant", "--id-number", number, "--role", role)
+    context = phone_context(chromium, REDIRECT_URI, STEP_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        watch = Watch(page)
+        totp = _first_sign_in(page, tls_provider, number)
+        yield Console(page, watch, tls_provider, number, totp)
+    finally:
+        context.close()
+
+
+def test_an_operator_gives_a_colleague_a_role(console: Console) -> None:
+    page, colleague = console.page, _person(console.provider, "孙八")
+    page.get_by_role("link", name="管理人员").first.click()
+    page.locator("#id_number").fill(colleague)
+    page.locator("#role").select_option("support")
+    page.get_by_role("button", name="授予").click()
+    masked = mask_identifier(colleague)
+    expect(page.get_by_role("status")).to_contain_text(masked)
+    row = page.locator("tr", has_text=masked)
+    expect(row).to_contain_text("管理：群众服务")
+    assert colleague not in page.content()  # only ever masked
+    assert not console.watch.errors, console.watch.errors

@@ -21,6 +21,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 from joserfc.jwk import RSAKey
 from yihao import qr
+from yihao.flask_rp import SESSION_ID, YihaoLogin, store_key
 from yihao.oidc import RelyingParty
 
 from tests.e2e.conftest import HTTP_TIMEOUT, Provider, run_idp
@@ -45,7 +46,7 @@ def run(name: str, namespace: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_python_sample_is_named() -> None:
     text = GUIDE.read_text(encoding="utf-8")
-    assert len(BLOCK.findall(text)) == len(SAMPLE.findall(text)) == len(samples()) == 5
+    assert len(BLOCK.findall(text)) == len(SAMPLE.findall(text)) == len(samples()) == 6
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,26 @@ def test_the_sdk_quick_start_signs_a_citizen_in(provider: Provider) -> None:
     browser = _sign_in(app, provider, "/")
     page = browser.get("/").get_data(as_text=True)
     assert f"你好，{provider.citizen_name}" in page
+
+
+@pytest.mark.usefixtures("app_env")
+def test_the_scope_and_refresh_sample_refreshes_and_sends_a_revoked_grant_to_sign_in(
+    provider: Provider,
+) -> None:
+    app = run("refresh-scope", run("quickstart", {"__name__": "guide_refresh"}))["app"]
+    browser = _sign_in(app, provider, "/granted")
+    with browser.session_transaction() as cookie:
+        key = store_key(cookie[SESSION_ID])
+    store = app.extensions["yihao"].store
+    before = store.get(key)
+    assert browser.get("/granted").get_data(as_text=True) == "openid profile"
+    after = store.get(key)
+    assert after.tokens.refresh_token not in (None, before.tokens.refresh_token)
+    with app.test_request_context():  # the person withdraws: here, the grant is revoked
+        YihaoLogin.relying_party().revoke(after.tokens.refresh_token, "refresh_token")
+    again = browser.get("/granted")
+    assert again.status_code == 302 and again.headers["Location"] == "/login?next=/granted"
+    assert store.get(key) is None
 
 
 @pytest.mark.usefixtures("app_env")

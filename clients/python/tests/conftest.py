@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from sdk_identities import new_id_number
-from sdk_world import Served, World, make_issuer
+from sdk_world import Seen, Served, World, make_issuer
 from yihao.pki import generate_root
 
 
@@ -42,13 +43,28 @@ def live_world(world: World) -> World:
 
 @pytest.fixture
 def server() -> Iterator[Served]:
-    """A local HTTP server; tests put (content type, body) under a path in ``routes``."""
-    routes: dict[str, tuple[str, bytes]] = {}
+    """A loopback HTTP server; tests put a response under a path in ``routes`` (see ``Served``).
+
+    The one stand-in for the provider's endpoints in this suite (trust and status lists, JWKS,
+    discovery, token and revocation), so what the SDK is tested against is real HTTP.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            content_type, body = routes.get(self.path, ("text/plain", b""))
-            self.send_response(200 if self.path in routes else 404)
+            served.seen.append(Seen("GET", self.path, dict(self.headers.items()), {}))
+            self._answer()
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            served.seen.append(Seen("POST", self.path, dict(self.headers.items()), form))
+            self._answer()
+
+        def _answer(self) -> None:
+            route = served.routes.get(self.path, ("text/plain", b"", 404))
+            content_type, body = route[0], route[1]
+            status = route[2] if len(route) == 3 else 200
+            self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -58,10 +74,11 @@ def server() -> Iterator[Served]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    served = Served(f"http://127.0.0.1:{httpd.server_address[1]}", {})
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
-        yield Served(f"http://127.0.0.1:{httpd.server_address[1]}", routes)
+        yield served
     finally:
         httpd.shutdown()
         httpd.server_close()

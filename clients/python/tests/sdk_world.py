@@ -7,6 +7,7 @@ so the verifier is tested against real certificates and tokens, not mocks.
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -195,12 +196,55 @@ class World:
         return time_step(self.now)
 
 
+#: What the ``server`` fixture answers at a path: (content type, body), optionally a status.
+Route = tuple[str, bytes] | tuple[str, bytes, int]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the ``server`` fixture received it; ``form`` is the parsed POST body."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    form: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Served:
-    """A local HTTP server (the ``server`` fixture): ``routes`` maps a path to its response."""
+    """A local HTTP server (the ``server`` fixture): ``routes`` maps a path to its response (for
+    GET and POST alike), and ``seen`` lists every request in the order it arrived."""
 
     url: str
-    routes: dict[str, tuple[str, bytes]]
+    routes: dict[str, Route]
+    seen: list[Seen] = field(default_factory=list)
+
+    def json(self, path: str, document: Any, status: int = 200) -> str:
+        """Answer ``document`` as JSON at ``path``; its URL."""
+        self.routes[path] = ("application/json", json.dumps(document).encode(), status)
+        return self.url + path
+
+    def play_provider(self, scope: str = "openid") -> str:
+        """The provider's discovery, token and revocation endpoints; the issuer URL. The token
+        endpoint answers every request with the same new tokens (access ``at``, refresh ``rt2``)
+        and ``scope``; set ``routes["/token"]`` for another answer."""
+        issuer = self.url
+        self.json(
+            "/.well-known/openid-configuration",
+            {
+                "issuer": issuer,
+                "authorization_endpoint": issuer + "/authorize",
+                "token_endpoint": issuer + "/token",
+                "revocation_endpoint": issuer + "/revoke",
+                "end_session_endpoint": issuer + "/logout",
+                "jwks_uri": issuer + "/jwks.json",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            },
+        )
+        tokens = {"access_token": "at", "token_type": "Bearer", "expires_in": 600}
+        self.json("/token", {**tokens, "refresh_token": "rt2", "scope": scope})
+        self.json("/revoke", {})
+        return issuer
 
     def publish(self, world: World) -> str:
         """The world's trust list and status list, laid out as the provider does; the trust URL."""

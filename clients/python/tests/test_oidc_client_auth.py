@@ -1,29 +1,25 @@
 """``RelyingParty`` authenticates at the token and revocation endpoints as it was registered.
 
-A loopback HTTP server plays the provider's discovery, token and revocation endpoints and
-records each request as it arrived, so what is checked is the wire: where the secret travels,
-and that a ``private_key_jwt`` assertion verifies under the client's public key with the claims
-RFC 7523 3 requires and a ``jti`` that is new each time. (Against the real provider:
-tests/e2e/test_sdk_rp.py.)
+The suite's loopback HTTP server (``server`` in conftest.py) plays the provider's discovery,
+token and revocation endpoints and records each request as it arrived, so what is checked is
+the wire: where the secret travels, and that a ``private_key_jwt`` assertion verifies under the
+client's public key with the claims RFC 7523 3 requires and a ``jti`` that is new each time.
+(Against the real provider: tests/e2e/test_sdk_auth_methods.py.)
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwt
 from joserfc.jwk import ECKey, RSAKey
+from sdk_world import Seen, Served
 from yihao.oidc import (
     ConfigurationError,
     RelyingParty,
@@ -40,83 +36,28 @@ RSA = RSAKey.generate_key(2048, parameters={"kid": "rp-rsa-1"})
 EC = ECKey.generate_key("P-256")  # no kid: the provider then takes its one registered key
 
 
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]
-    form: dict[str, str]
+@pytest.fixture
+def provider(server: Served) -> Served:
+    server.play_provider()
+    return server
 
 
-@dataclass
-class Provider:
-    issuer: str = ""
-    seen: list[Seen] = field(default_factory=list)
-
-    @property
-    def token_endpoint(self) -> str:
-        return self.issuer + "/token"
-
-
-@pytest.fixture(scope="module")
-def provider() -> Iterator[Provider]:
-    served = Provider()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            metadata = {
-                "issuer": served.issuer,
-                "authorization_endpoint": served.issuer + "/authorize",
-                "token_endpoint": served.token_endpoint,
-                "revocation_endpoint": served.issuer + "/revoke",
-                "jwks_uri": served.issuer + "/jwks.json",
-                "id_token_signing_alg_values_supported": ["RS256"],
-            }
-            self._answer(json.dumps(metadata).encode())
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            served.seen.append(Seen(self.path, dict(self.headers.items()), form))
-            tokens = {"access_token": "at", "token_type": "Bearer", "expires_in": 600}
-            self._answer(json.dumps({**tokens, "refresh_token": "rt2", "scope": "openid"}).encode())
-
-        def _answer(self, body: bytes) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.issuer = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield served
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-def requests_of(provider: Provider, rp: RelyingParty) -> list[Seen]:
+def requests_of(provider: Served, rp: RelyingParty) -> list[Seen]:
     """A refresh and a revocation by ``rp``, as the provider received them."""
     provider.seen.clear()
     tokens = rp.refresh("rt1")
     assert tokens.access_token == "at" and tokens.scopes == frozenset({"openid"})
     rp.revoke("rt2", "refresh_token")
-    assert [seen.path for seen in provider.seen] == ["/token", "/revoke"]
-    return list(provider.seen)
+    posted = [seen for seen in provider.seen if seen.method == "POST"]
+    assert [seen.path for seen in posted] == ["/token", "/revoke"]
+    return posted
 
 
-def rp_for(provider: Provider, **options: Any) -> RelyingParty:
-    return RelyingParty(provider.issuer, CLIENT, REDIRECT, **options)
+def rp_for(provider: Served, **options: Any) -> RelyingParty:
+    return RelyingParty(provider.url, CLIENT, REDIRECT, **options)
 
 
-def test_a_secret_alone_goes_in_http_basic(provider: Provider) -> None:
+def test_a_secret_alone_goes_in_http_basic(provider: Served) -> None:
     rp = rp_for(provider, client_secret=SECRET)
     assert rp.auth_method == "client_secret_basic"
     expected = "Basic " + base64.b64encode(f"{CLIENT}:{SECRET}".encode()).decode()
@@ -125,14 +66,14 @@ def test_a_secret_alone_goes_in_http_basic(provider: Provider) -> None:
         assert "client_secret" not in seen.form and "client_assertion" not in seen.form
 
 
-def test_client_secret_post_sends_the_secret_in_the_form(provider: Provider) -> None:
+def test_client_secret_post_sends_the_secret_in_the_form(provider: Served) -> None:
     rp = rp_for(provider, client_secret=SECRET, auth_method="client_secret_post")
     for seen in requests_of(provider, rp):
         assert "Authorization" not in seen.headers
         assert seen.form["client_id"] == CLIENT and seen.form["client_secret"] == SECRET
 
 
-def test_a_public_client_sends_only_its_id(provider: Provider) -> None:
+def test_a_public_client_sends_only_its_id(provider: Served) -> None:
     rp = rp_for(provider)
     assert rp.auth_method == "none"
     for seen in requests_of(provider, rp):
@@ -142,7 +83,7 @@ def test_a_public_client_sends_only_its_id(provider: Provider) -> None:
 
 @pytest.mark.parametrize(("key", "alg"), [(RSA, "RS256"), (EC, "ES256")])
 def test_private_key_jwt_signs_a_new_assertion_for_each_request(
-    provider: Provider, key: RSAKey | ECKey, alg: str
+    provider: Served, key: RSAKey | ECKey, alg: str
 ) -> None:
     rp = rp_for(provider, private_key=key)
     assert rp.auth_method == "private_key_jwt"
@@ -156,7 +97,7 @@ def test_private_key_jwt_signs_a_new_assertion_for_each_request(
         claims = token.claims
         # RFC 7523 3 / OIDC Core 9: iss = sub = client_id, aud the token endpoint, a jti, exp.
         assert claims["iss"] == claims["sub"] == CLIENT
-        assert claims["aud"] == provider.token_endpoint
+        assert claims["aud"] == provider.url + "/token"
         assert claims["exp"] > claims["iat"]
         jtis.append(claims["jti"])
     assert len(set(jtis)) == len(jtis) == 4  # the provider takes each jti once
@@ -176,7 +117,7 @@ def test_private_key_jwt_signs_a_new_assertion_for_each_request(
     ],
 )
 def test_a_combination_that_cannot_work_is_refused_when_the_client_is_made(
-    provider: Provider, method: str | None, secret: str | None, key: RSAKey | None, complaint: str
+    provider: Served, method: str | None, secret: str | None, key: RSAKey | None, complaint: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=complaint) as refused:
         rp_for(provider, client_secret=secret, auth_method=method, private_key=key)

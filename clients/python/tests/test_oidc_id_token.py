@@ -1,23 +1,22 @@
 """``IdTokenValidator``: every check of OIDC Core 3.1.3.7 fails for its own reason.
 
 Tokens are signed here with joserfc keys, and the key set is served over loopback HTTP by the
-``server`` fixture, so the key cache's refetch on an unknown ``kid`` is exercised for real.
+``server`` fixture (conftest.py), so the key cache's refetch on an unknown ``kid`` is exercised
+for real.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, OctKey, RSAKey
+from sdk_world import Served
 from yihao.oidc import (
     Expectations,
     IdTokenError,
@@ -39,43 +38,6 @@ RSA = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
 EC = ECKey.generate_key("P-256", parameters={"kid": "ec-1"})
 
 
-@dataclass
-class Served:
-    """A loopback HTTP server for the whole module; ``body`` is what it answers at JWKS_PATH."""
-
-    url: str
-    body: bytes = b"{}"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Served]:
-    served = Served("")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            found = self.path == JWKS_PATH
-            body = served.body if found else b""
-            self.send_response(200 if found else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    served.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield served
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
 class Keys:
     """The served key set, and how many times the validator fetched it."""
 
@@ -91,7 +53,7 @@ class Keys:
 
     def publish(self, *keys: Key) -> None:
         document = {"keys": [key.as_dict(private=False) for key in keys]}
-        self.server.body = json.dumps(document).encode()
+        self.server.json(JWKS_PATH, document)
 
     def validator(
         self, algorithms: tuple[str, ...] = ("RS256", "ES256"), now: float = NOW

@@ -6,7 +6,13 @@ session id and the pending authorization (state, nonce, PKCE verifier: no person
 store is keyed by a hash of that id, so a copy of the store does not yield working cookies.
 
 Refresh tokens work once at this provider and a replayed one revokes the whole grant, so refreshes
-of one login go through ``TokenStore.update``, which serialises them even across processes.
+of one login go through ``TokenStore.update``, which serialises them even across processes
+(``g.yihao.access_token()`` when the token is nearly expired, ``g.yihao.refresh()`` at once).
+
+The client authenticates as it was registered: ``YIHAO_CLIENT_SECRET`` (``client_secret_basic``,
+or ``client_secret_post`` with ``YIHAO_TOKEN_ENDPOINT_AUTH_METHOD``), or
+``YIHAO_CLIENT_PRIVATE_KEY_FILE`` (``private_key_jwt``); settings that do not fit together stop
+``init_app`` with a ``ConfigurationError``. Every setting: clients/python/README.md.
 
 ``POST /backchannel-logout`` takes the provider's logout tokens (OpenID Connect Back-Channel
 Logout 1.0): when a person signs out at the provider, or ends a session from its account page,
@@ -47,13 +53,16 @@ from flask.typing import ResponseReturnValue
 from yihao.oidc import (
     AuthorizationError,
     AuthorizationStart,
+    ConfigurationError,
     LogoutTokenError,
     OidcError,
     RelyingParty,
     Subject,
     TokenError,
     Tokens,
+    load_private_key_file,
 )
+from yihao.oidc.client_auth import ClientAuth, client_auth
 
 __all__ = [
     "CurrentLogin",
@@ -299,11 +308,19 @@ def _add_logout_columns(db: sqlite3.Connection) -> None:
         )
 
 
+#: The settings that decide how the client authenticates at the token endpoint.
+AUTH_SETTINGS = (
+    "YIHAO_TOKEN_ENDPOINT_AUTH_METHOD",
+    "YIHAO_CLIENT_SECRET",
+    "YIHAO_CLIENT_PRIVATE_KEY_FILE",
+)
+
+
 @dataclass(frozen=True)
 class _Settings:
     issuer: str
     client_id: str
-    client_secret: str | None
+    auth: ClientAuth = field(repr=False)
     redirect_uri: str | None
     scope: str
     post_logout_redirect_uri: str | None
@@ -316,11 +333,23 @@ class _Settings:
         return cls(
             issuer=config["YIHAO_ISSUER"],
             client_id=config["YIHAO_CLIENT_ID"],
-            client_secret=config.get("YIHAO_CLIENT_SECRET"),
+            auth=_client_auth(config),
             redirect_uri=config.get("YIHAO_REDIRECT_URI"),
             scope=config.get("YIHAO_SCOPE", "openid"),
             post_logout_redirect_uri=config.get("YIHAO_POST_LOGOUT_REDIRECT_URI"),
         )
+
+
+def _client_auth(config: dict[str, Any]) -> ClientAuth:
+    """The client authentication the settings describe, checked at ``init_app``: the relying
+    party itself is made at the first request, too late for a wrong setting to stop start-up.
+    The message names the settings, never the secret or the key."""
+    method, secret, key_file = (config.get(name) or None for name in AUTH_SETTINGS)
+    try:
+        key = load_private_key_file(key_file) if key_file else None
+        return client_auth(method, secret, key)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"YihaoLogin: {exc} (see {', '.join(AUTH_SETTINGS)})") from None
 
 
 class _AppState:
@@ -341,8 +370,10 @@ class _AppState:
                     s.issuer,
                     s.client_id,
                     s.redirect_uri or url_for("yihao.callback", _external=True),
-                    s.client_secret,
+                    s.auth.secret,
                     s.scope,
+                    auth_method=s.auth.method,
+                    private_key=s.auth.key,
                 )
             return self._relying_party
 
@@ -355,38 +386,67 @@ class CurrentLogin:
     claims: dict[str, Any] = field(repr=False)
     _key: str = field(repr=False)
 
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The scope granted to this login (``Tokens.scopes``): what the client is registered for
+        and the person agreed to, so check it before relying on a claim, e.g. ``"id_number" in
+        g.yihao.scopes``. Read from the store, so it is the grant's after any refresh."""
+        stored = _state().store.get(self._key)
+        return stored.tokens.scopes if stored is not None else frozenset()
+
     def access_token(self) -> str:
         """A usable access token, refreshed first if it is (nearly) expired.
 
         Raises ``TokenError`` when the grant is gone (e.g. consent withdrawn); the local login is
         then ended too, so the next page asks the person to sign in again.
         """
+        return self._update(force=False).access_token
+
+    def refresh(self) -> Tokens:
+        """Refresh now, whatever the access token's age, and return the new tokens, which the
+        store holds before this returns (the spent refresh token is gone from it: RFC 6749 6,
+        one use at this provider). E.g. to learn at once whether the grant still stands.
+
+        Raises ``TokenError`` as ``access_token`` does, and ``TokenError("login_required")``
+        for a login without a refresh token (a client not registered for ``refresh_token``).
+        """
+        return self._update(force=True)
+
+    def userinfo(self) -> dict[str, Any]:
+        """Fresh claims from UserInfo, checked to be about the same subject (OIDC Core 5.3.4)."""
+        return _state().relying_party().userinfo(self.access_token(), self.subject.sub)
+
+    def _update(self, *, force: bool) -> Tokens:
+        """The login's tokens after refreshing them in the store (serialised per login, see
+        ``TokenStore.update``): always with ``force``, else only when (nearly) expired."""
         state = _state()
         try:
-            stored = state.store.update(self._key, _refresher(state.relying_party()))
+            stored = state.store.update(self._key, _refresher(state.relying_party(), force=force))
         except TokenError as exc:
             if exc.error == "invalid_grant":
                 state.store.delete(self._key)
             raise
         if stored is None:
             raise TokenError("login_required", "the local login has ended")
-        return stored.tokens.access_token
-
-    def userinfo(self) -> dict[str, Any]:
-        """Fresh claims from UserInfo, checked to be about the same subject (OIDC Core 5.3.4)."""
-        return _state().relying_party().userinfo(self.access_token(), self.subject.sub)
+        return stored.tokens
 
 
-def _refresher(rp: RelyingParty) -> Callable[[StoredLogin], StoredLogin]:
+def _refresher(rp: RelyingParty, *, force: bool) -> Callable[[StoredLogin], StoredLogin]:
     def change(current: StoredLogin) -> StoredLogin:
         tokens = current.tokens
-        if not tokens.expires_within(REFRESH_MARGIN, now=time.time()):
+        if not force and not tokens.expires_within(REFRESH_MARGIN, now=time.time()):
             return current  # also the case when another worker refreshed while we waited
         if tokens.refresh_token is None:
-            raise TokenError("login_required", "the access token expired and cannot be refreshed")
+            raise TokenError("login_required", "the login has no refresh token: sign in again")
         fresh = rp.refresh(tokens.refresh_token, subject=str(current.claims["sub"]))
-        # OIDC Core 12.2: refresh responses may carry no ID token; keep ours for id_token_hint.
-        return replace(current, tokens=replace(fresh, id_token=fresh.id_token or tokens.id_token))
+        kept = replace(
+            fresh,
+            # OIDC Core 12.2: refresh responses may carry no ID token; keep ours for id_token_hint.
+            id_token=fresh.id_token or tokens.id_token,
+            # RFC 6749 5.1 and 6: no scope in the response means the grant's scope is unchanged.
+            scope=fresh.scope or tokens.scope,
+        )
+        return replace(current, tokens=kept)
 
     return change
 

@@ -15,40 +15,18 @@ from yihao.wire.status_list import parse_token
 
 from idp.admin import certificates
 from idp.admin.roles import Operator, Role
-from idp.credentials.certificates import Holder, held_by
-from idp.credentials.registries import parse_row
+from idp.credentials.certificates import Holder
 from idp.identifiers import mask_identifier
 from idp.services import services
 from idp.store.db import db
-from idp.store.models import AdminAction, Person
-from idp.store.registry import upsert_record
+from idp.store.models import AdminAction
 from idp.store.subjects import enterprise_index
 from tests.conftest import Citizen
-from tests.integration.admin.conftest import AdminToken
+from tests.integration.admin.conftest import AdminToken, issue_certificate
 from tests.support.browser import Browser
 from tests.support.identities import new_id_number, new_uscc
-from tests.support.registry import id_card_cells
 
 CERTIFICATES = "/admin/api/certificates"
-
-
-def _issued(app: Flask, holder: Holder, cells: dict[str, str], kind: str) -> str:
-    """A registry record and the holder's certificate made from it, as a first request would."""
-    with app.app_context():
-        svc = services()
-        upsert_record(svc.cipher, parse_row(kind, cells))
-        db.session.commit()
-        (held,) = held_by(svc, holder)
-        return held.certificate.identifier
-
-
-@pytest.fixture()
-def id_card(app: Flask, citizen: Citizen) -> str:
-    with app.app_context():
-        person = db.session.get(Person, citizen.person_id)
-        assert person is not None
-        holder = Holder(person.number_index, person.number_masked, "resident_id")
-    return _issued(app, holder, id_card_cells(citizen.number, citizen.name, None), "resident_id")
 
 
 def _licence(app: Flask) -> tuple[str, str]:
@@ -65,7 +43,7 @@ def _licence(app: Flask) -> tuple[str, str]:
     }
     with app.app_context():
         holder = Holder(enterprise_index(services().cipher, code), mask_identifier(code), "uscc")
-    return code, _issued(app, holder, cells, "business")
+    return code, issue_certificate(app, holder, cells, "business")
 
 
 def _status_bit(browser: Browser, shown: dict[str, Any]) -> int | None:

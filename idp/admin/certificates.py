@@ -60,7 +60,7 @@ def show(operator: Operator, identifier: str) -> dict[str, Any]:
 
 
 @needs(Permission.CERTIFICATES_READ)
-def held_by(
+def of_holder(
     operator: Operator, id_number: str | None = None, code: str | None = None
 ) -> list[dict[str, Any]]:
     """Every certificate issued to the holder with this identity number, or this enterprise

@@ -65,14 +65,14 @@ def show_certificate(operator: Operator, identifier: str) -> Any:
 @operation(
     "POST",
     "/certificates/search",
-    calls=certificates.held_by,
+    calls=certificates.of_holder,
     tag="certificates",
     summary="The certificates of a holder, by identity number or enterprise code (in the body)",
     request_schema=_HOLDER,
     response={"type": "array", "items": _CERTIFICATE},
 )
 def find_certificates(operator: Operator, body: dict[str, Any]) -> Any:
-    return certificates.held_by(operator, id_number=body.get("id_number"), code=body.get("uscc"))
+    return certificates.of_holder(operator, id_number=body.get("id_number"), code=body.get("uscc"))
 
 
 @operation(

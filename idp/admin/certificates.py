@@ -64,7 +64,7 @@ def of_holder(
     operator: Operator, id_number: str | None = None, code: str | None = None
 ) -> list[dict[str, Any]]:
     """Every certificate issued to the holder with this identity number, or this enterprise
-    code (exactly one of the two), newest first."""
+    code (exactly one of the two), newest first, at most 200."""
     if (id_number is None) == (code is None):
         raise Invalid("give an identity number or an enterprise code, not both")
     cipher = services().cipher

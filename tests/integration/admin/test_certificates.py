@@ -14,16 +14,21 @@ from yihao.wire.identifier import certificate_identifier
 from yihao.wire.status_list import parse_token
 
 from idp.admin import certificates
-from idp.admin.roles import Operator, Role
+from idp.admin.roles import CLI, Role
 from idp.credentials.certificates import Holder
 from idp.identifiers import mask_identifier
 from idp.services import services
 from idp.store.db import db
-from idp.store.models import AdminAction
+from idp.store.models import AdminAction, Person
 from idp.store.subjects import enterprise_index
 from tests.conftest import Citizen
-from tests.integration.admin.conftest import AdminToken, issue_certificate
-from tests.support.browser import Browser
+from tests.integration.admin.conftest import (
+    AdminToken,
+    issue_certificate,
+    make_operator,
+    sign_in_to_console,
+)
+from tests.support.browser import Browser, csrf_of
 from tests.support.identities import new_id_number, new_uscc
 
 CERTIFICATES = "/admin/api/certificates"
@@ -116,13 +121,24 @@ def test_revoking_shows_in_the_status_list_and_is_recorded(
 
 
 def test_an_operator_signed_in_is_named_as_the_revoker(
-    app: Flask, citizen: Citizen, id_card: str
+    app: Flask, browser: Browser, citizen: Citizen, id_card: str
 ) -> None:
-    operator = Operator("person", "p-public-id", "110105********0000", frozenset({Role.SUPPORT}))
+    operator, totp = make_operator(app, Role.SUPPORT)
+    sign_in_to_console(browser, operator, totp)
+    page = browser.get("/account")  # any page with a form carries the session's CSRF token
+    answer = browser.http.post(
+        f"{CERTIFICATES}/{id_card}/revoke",
+        json={"reason": "withdrawn"},
+        headers={"X-CSRFToken": csrf_of(page.get_data(as_text=True))},
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
     with app.app_context():
-        certificates.revoke_certificate(operator, id_card, "withdrawn")
-        shown = certificates.show(operator, id_card)
-    assert (shown["revoked_by"], shown["revoked_by_id"]) == ("operator", "p-public-id")
+        person = db.session.get(Person, operator.person_id)
+        assert person is not None
+        shown = certificates.show(CLI, id_card)
+        row = db.session.scalars(select(AdminAction).filter_by(target=id_card)).one()
+        assert (row.actor_kind, row.actor) == ("person", person.number_masked)
+    assert (shown["revoked_by"], shown["revoked_by_id"]) == ("operator", person.public_id)
 
 
 @pytest.mark.parametrize("role", [Role.CLIENT_MANAGER, Role.AUDITOR])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from idp.store.subjects import enterprise_uscc
 from idp.throttle.keys import account_key
 from idp.throttle.policy import now_ms
 from tests.conftest import Citizen, make_citizen, make_client, make_enterprise
-from tests.integration.admin.conftest import AdminToken
+from tests.integration.admin.conftest import AdminToken, enrol_totp
 from tests.support.browser import Authorization, Browser
 from tests.support.identities import new_id_number, new_uscc
 from tests.support.oidc import is_dead, tokens_for
@@ -60,16 +59,6 @@ def _uscc_of(app: Flask, enterprise_id: int) -> tuple[str, str]:
         enterprise = db.session.get(Enterprise, enterprise_id)
         assert enterprise is not None
         return enterprise.public_id, enterprise_uscc(services().cipher, enterprise)
-
-
-def _enrol_totp(app: Flask, citizen: Citizen) -> None:
-    with app.app_context():
-        person = db.session.get(Person, citizen.person_id)
-        assert person is not None
-        enrolment = rfc6238.start_enrolment(services().cipher, person)
-        assert enrolment is not None
-        code = pyotp.TOTP(enrolment.secret).now()
-        assert rfc6238.confirm_enrolment(services().cipher, person, code) is not None
 
 
 def test_a_person_is_found_by_number_and_shown_masked(
@@ -207,7 +196,7 @@ def test_disabling_ends_sign_in_and_tokens_and_enabling_restores_sign_in(
 def test_resetting_factors_removes_the_authenticator_app(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen
 ) -> None:
-    _enrol_totp(app, citizen)
+    enrol_totp(app, citizen)
     headers = admin_headers(Role.SUPPORT)
     shown = _found(browser, headers, citizen)
     assert shown["factors"]["totp"] is True and shown["factors"]["recovery_codes"] > 0

@@ -7,13 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from idp.admin import actions
-from idp.admin.errors import Conflict, Invalid, NotFound
+from idp.admin.errors import Conflict, Invalid
 from idp.admin.roles import Operator, Permission, Role, needs
-from idp.identifiers import InvalidIdentifier, parse_resident_id
-from idp.services import services
+from idp.admin.subjects import person_by_id, person_by_number
 from idp.store.db import db
 from idp.store.models import OperatorRole, Person
-from idp.store.subjects import find_person
 
 
 def _role(value: str) -> Role:
@@ -23,17 +21,6 @@ def _role(value: str) -> Role:
         raise Invalid(f"role must be one of {', '.join(r.value for r in Role)}") from None
 
 
-def _person(number: str) -> Person:
-    try:
-        rid = parse_resident_id(number)
-    except InvalidIdentifier as exc:
-        raise Invalid(str(exc)) from None
-    person = find_person(services().cipher, rid.number)
-    if person is None:
-        raise NotFound("no person is registered with that number")
-    return person
-
-
 def _shown(person: Person, roles: list[str]) -> dict[str, Any]:
     return {"person": person.public_id, "id_number": person.number_masked, "roles": sorted(roles)}
 
@@ -41,7 +28,7 @@ def _shown(person: Person, roles: list[str]) -> dict[str, Any]:
 @needs(Permission.OPERATORS)
 def grant(operator: Operator, number: str, role: str) -> dict[str, Any]:
     """Give the person with ``number`` a role; granting one already held is a conflict."""
-    chosen, person = _role(role), _person(number)
+    chosen, person = _role(role), person_by_number(number)
     held = _roles(person.id)
     if chosen.value in held:
         raise Conflict(f"the person already holds the role {chosen.value}")
@@ -62,9 +49,7 @@ def grant(operator: Operator, number: str, role: str) -> dict[str, Any]:
 def withdraw(operator: Operator, person_id: str, role: str) -> dict[str, Any]:
     """Take a role back from the operator with public id ``person_id``."""
     chosen = _role(role)
-    person = db.session.scalar(select(Person).filter_by(public_id=person_id))
-    if person is None:
-        raise NotFound("no person with that id")
+    person = person_by_id(person_id)
     held = _roles(person.id)
     if chosen.value not in held:
         raise Conflict(f"the person does not hold the role {chosen.value}")

@@ -8,10 +8,10 @@ numbers would make a refused registered number measurably slower than an unknown
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.services import services
 from idp.sessions.devices import mask_address
@@ -37,10 +37,14 @@ def record(person_id: int, result: str, method: str) -> None:
     db.session.commit()
 
 
+def _kept_since() -> datetime:
+    return utcnow() - timedelta(days=services().settings.sign_in_history_days)
+
+
 def signed_in_from(person_id: int | None, digest: str) -> bool:
     """Has this person signed in from this client before (within the history kept)? Asked for an
     unknown number too (``None``), so that both take one query."""
-    kept = utcnow() - timedelta(days=services().settings.sign_in_history_days)
+    kept = _kept_since()
     found = db.session.execute(
         select(SignInEntry.id)
         .where(
@@ -63,3 +67,18 @@ def recent(person_id: int, count: int) -> list[SignInEntry]:
             .limit(count)
         )
     )
+
+
+def sign_ins(person_id: int) -> int:
+    """How many times the person signed in within the history kept (support's "is this account
+    in use"), one count over the person's rows."""
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(SignInEntry)
+        .where(
+            SignInEntry.person_id == person_id,
+            SignInEntry.result == SIGNED_IN,
+            SignInEntry.at > _kept_since(),
+        )
+    )
+    return int(count or 0)

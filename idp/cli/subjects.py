@@ -6,23 +6,20 @@ import sys
 
 import click
 
-from idp.auth import rfc6238, webauthn
-from idp.auth.events import SecurityEvent, security_event
+from idp.admin import subjects as tasks
+from idp.admin.roles import CLI
+from idp.admin.subjects import person_by_number
 from idp.auth.one_time_codes import Purpose, format_activation_code, issue_activation_code
 from idp.auth.password_rules import password_problem, personal_words
-from idp.auth.session import end_sessions
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.identifiers import mask_identifier, parse_resident_id, parse_uscc
-from idp.oauth.tokens import revoke_person
 from idp.services import services
-from idp.store.db import db, utcnow
+from idp.store.db import db
 from idp.store.registry import find_record
 from idp.store.subjects import (
     Contact,
     add_enterprise,
     add_person,
-    change_representative,
-    find_enterprise,
     find_person,
     person_index,
 )
@@ -111,11 +108,8 @@ def person_activation_code(id_number: str, as_json: bool) -> None:
 def person_unlock(id_number: str, as_json: bool) -> None:
     """Forget the number's failed password attempts (the citizen called: "my account is
     locked"); works the same whether or not the number is registered."""
-    rid = parse_resident_id(id_number)
     with app_context():
-        svc = services()
-        svc.throttle.forget_failures(person_index(svc.cipher, rid.number))
-        emit({"id_number": rid.masked, "status": "unlocked"}, as_json)
+        emit(tasks.unlock_number(CLI, id_number), as_json)
 
 
 @person_group.command("reset-factors")
@@ -125,26 +119,8 @@ def person_unlock(id_number: str, as_json: bool) -> None:
 def person_reset_factors(id_number: str, as_json: bool) -> None:
     """After checking the card at a counter, for a lost phone: remove the authenticator app,
     its recovery codes and every passkey, and end every session; the password stays."""
-    rid = parse_resident_id(id_number)
     with app_context():
-        person = find_person(services().cipher, rid.number)
-        if person is None:
-            raise click.BadParameter(f"no person is registered with number {rid.masked}")
-        had_totp = rfc6238.is_enrolled(person.id)
-        if had_totp:
-            rfc6238.remove(person.id)
-        passkeys = webauthn.remove_all(person.id)
-        if passkeys:
-            security_event(SecurityEvent.FACTOR_REMOVED, person.id, factor="passkey", by="operator")
-        emit(
-            {
-                "id_number": rid.masked,
-                "totp_removed": had_totp,
-                "passkeys_removed": passkeys,
-                "sessions_ended": end_sessions(person.id, None),
-            },
-            as_json,
-        )
+        emit(tasks.reset_factors(CLI, person_by_number(id_number).public_id), as_json)
 
 
 @person_group.command("disable")
@@ -154,23 +130,19 @@ def person_reset_factors(id_number: str, as_json: bool) -> None:
 def person_disable(id_number: str, as_json: bool) -> None:
     """Disable a person: no more sign-ins, every session ended (with back-channel logout to the
     services that took part) and every token about them revoked."""
-    rid = parse_resident_id(id_number)
     with app_context():
-        person = find_person(services().cipher, rid.number)
-        if person is None:
-            raise click.BadParameter(f"no person is registered with number {rid.masked}")
-        person.disabled_at = person.disabled_at or utcnow()
-        db.session.commit()
-        ended = end_sessions(person.id, None)
-        emit(
-            {
-                "person": person.public_id,
-                "id_number": rid.masked,
-                "sessions_ended": ended,
-                "tokens_revoked": revoke_person(person.id),
-            },
-            as_json,
-        )
+        emit(tasks.disable(CLI, person_by_number(id_number).public_id), as_json)
+
+
+@person_group.command("enable")
+@click.option("--id-number", required=True)
+@json_option
+@operator_command
+def person_enable(id_number: str, as_json: bool) -> None:
+    """Let a disabled person sign in again (their ended sessions and tokens stay ended)."""
+    with app_context():
+        shown = tasks.enable(CLI, person_by_number(id_number).public_id)
+        emit({key: shown[key] for key in ("person", "id_number", "disabled")}, as_json)
 
 
 @main.group("enterprise")
@@ -213,16 +185,13 @@ def enterprise_add(uscc: str, name: str, legal_rep_id_number: str, as_json: bool
 def enterprise_set_representative(uscc: str, legal_rep_id_number: str, as_json: bool) -> None:
     """Record a new legal representative (already registered); the previous one can no longer
     act for the enterprise, and their grants for it end at their next refresh."""
-    code = parse_uscc(uscc)
-    rid = parse_resident_id(legal_rep_id_number)
     with app_context():
-        svc = services()
-        enterprise = find_enterprise(svc.cipher, code)
-        if enterprise is None:
-            raise click.BadParameter(f"no enterprise with code {mask_identifier(code.code)}")
-        rep = find_person(svc.cipher, rid.number)
-        if rep is None:
-            raise click.BadParameter(f"no person with number {rid.masked} is registered")
-        change_representative(enterprise, rep)
-        db.session.commit()
-        emit({"uscc": mask_identifier(code.code), "legal_representative": rid.masked}, as_json)
+        enterprise = tasks.find_enterprise(CLI, uscc)["enterprise"]
+        shown = tasks.set_representative(CLI, enterprise, legal_rep_id_number)
+        emit(
+            {
+                "uscc": shown["uscc"],
+                "legal_representative": shown["legal_representative"]["id_number"],
+            },
+            as_json,
+        )

@@ -104,12 +104,14 @@ def random_indexes(size: int) -> list[int]:
     return [secrets.randbelow(size) for _ in range(_ATTEMPTS)]
 
 
-def revoke(certificate: Certificate, reason: str, by: Revoker) -> bool:
-    """Flip the certificate's bit; False when it was already revoked (the first record stands)."""
+def revoke(certificate: Certificate, reason: str, by: Revoker, commit: bool = True) -> bool:
+    """Flip the certificate's bit; False when it was already revoked (the first record stands).
+    ``commit=False``: the caller commits, with its own record of the act (``idp.admin``)."""
     return claim(
         update(Certificate)
         .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoke_reason=reason, revoked_by=by.kind, revoked_by_id=by.id)
+        .values(revoked_at=utcnow(), revoke_reason=reason, revoked_by=by.kind, revoked_by_id=by.id),
+        commit=commit,
     )
 
 

@@ -122,6 +122,21 @@ def scope_label(name: str) -> str:
     return name if label is None else str(label)
 
 
+#: Why an operator revokes a certificate (``idp.credentials.status.REASONS``).
+REVOCATION_REASON_LABELS: Final[dict[str, LazyString]] = {
+    "unspecified": _l("No reason given"),
+    "key_compromise": _l("The holder's phone or key is lost or stolen"),
+    "superseded": _l("Replaced by a newer certificate"),
+    "withdrawn": _l("Withdrawn by the issuing authority"),
+    "data_error": _l("The registry data was wrong"),
+}
+
+
+def revocation_reason_label(reason: str | None) -> str:
+    label = REVOCATION_REASON_LABELS.get(reason or "")
+    return (reason or "") if label is None else str(label)
+
+
 def role_label(role: str) -> str:
     """An operator role (a ``Role`` or its value) is named as the admin scope that carries it."""
     return scope_label(SCOPE_PREFIX + str(role))

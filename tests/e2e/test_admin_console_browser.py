@@ -89,3 +89,35 @@ def test_an_operator_gives_a_colleague_a_role(console: Console) -> None:
     expect(row).to_contain_text("管理：群众服务")
     assert colleague not in page.content()  # only ever masked
     assert not console.watch.errors, console.watch.errors
+
+
+def _citizen_with_app(chromium: Browser, provider: Provider) -> str:
+    """A citizen who turned the authenticator app on from their account page."""
+    number = _person(provider, "周九")
+    context = phone_context(chromium, REDIRECT_URI, STEP_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(provider.issuer + "/wallet")  # any sign-in reaches the account page
+        fill_password(page, number, provider.citizen_password)
+        page.locator('button[name="decision"][value="allow"]').click()  # the wallet's consent
+        turn_on_totp(page, provider.issuer)
+    finally:
+        context.close()
+    return number
+
+
+def test_support_finds_a_caller_by_number_and_resets_their_factors(
+    console: Console, chromium: Browser
+) -> None:
+    page, caller = console.page, _citizen_with_app(chromium, console.provider)
+    page.get_by_role("link", name="个人与企业").first.click()
+    page.locator("#id_number").fill(caller)
+    page.get_by_role("search").filter(has=page.locator("#id_number")).get_by_role("button").click()
+    expect(page.locator("h1")).to_contain_text(mask_identifier(caller))
+    assert caller not in page.url and caller not in page.content()
+    app_row = page.locator(".profile div", has_text="身份验证器")
+    expect(app_row).to_contain_text("已开启")
+    page.get_by_role("button", name="重置第二重验证和通行密钥").click()
+    expect(page.get_by_role("status")).to_contain_text("第二重验证和通行密钥已移除")
+    expect(app_row).to_contain_text("未开启")
+    assert not console.watch.errors, console.watch.errors

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from idp.app import create_app
 from idp.auth import rfc6238
@@ -15,6 +16,8 @@ from idp.auth.one_time_codes import read_code
 from idp.cli import main
 from idp.config import load_settings, new_secret
 from idp.services import services
+from idp.store.db import db
+from idp.store.models import AdminAction
 from idp.store.subjects import find_person
 from tests.support.identities import new_id_number, new_uscc
 from tests.support.registry import id_card_cells
@@ -267,6 +270,30 @@ def test_support_unlocks_a_number_and_resets_its_factors(run: CliRunner) -> None
     again = json.loads(call(run, "person", "reset-factors", "--id-number", number, "--json").output)
     assert again["totp_removed"] is False and again["passkeys_removed"] == 0
     unknown = call(run, "person", "reset-factors", "--id-number", new_id_number())
+    assert unknown.exit_code == 2 and unknown.output.startswith("error:")
+
+
+def test_disable_and_enable_are_the_admin_tasks_recorded_as_the_cli(run: CliRunner) -> None:
+    number = new_id_number()
+    assert add_person(run, number).exit_code == 0
+    disabled = call(run, "person", "disable", "--id-number", number, "--json")
+    assert disabled.exit_code == 0, disabled.output
+    assert set(json.loads(disabled.output)) == {
+        "person",
+        "id_number",
+        "sessions_ended",
+        "tokens_revoked",
+    }
+    enabled = json.loads(call(run, "person", "enable", "--id-number", number, "--json").output)
+    assert enabled["disabled"] is False and number not in json.dumps(enabled)
+    app = create_app(load_settings(dict(run.env)))
+    with app.app_context():
+        rows = db.session.scalars(select(AdminAction).order_by(AdminAction.id)).all()
+        assert [(r.action, r.actor_kind, r.target) for r in rows] == [
+            ("person.disable", "cli", enabled["id_number"]),
+            ("person.enable", "cli", enabled["id_number"]),
+        ]
+    unknown = call(run, "person", "enable", "--id-number", new_id_number())
     assert unknown.exit_code == 2 and unknown.output.startswith("error:")
 
 

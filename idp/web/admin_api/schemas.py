@@ -10,8 +10,13 @@ Schema = dict[str, Any]
 
 #: An identity number as typed (the task parses and checks it; never echoed back in full).
 ID_NUMBER: Schema = {"type": "string", "minLength": 15, "maxLength": 18}
+#: A unified social credit code as typed (GB 32100: 18 characters; the task checks it).
+USCC: Schema = {"type": "string", "minLength": 18, "maxLength": 18}
 ROLE: Schema = {"type": "string", "enum": [r.value for r in Role]}
 MASKED_NUMBER: Schema = {"type": "string"}
+#: A stored moment, ISO 8601 in UTC without an offset (the database keeps naive UTC).
+TIME: Schema = {"type": "string"}
+NULLABLE_TIME: Schema = {"type": ["string", "null"]}
 
 
 def closed(properties: dict[str, Schema], *required: str) -> Schema:
@@ -22,3 +27,9 @@ def closed(properties: dict[str, Schema], *required: str) -> Schema:
         "required": list(required),
         "additionalProperties": False,
     }
+
+
+#: How a person is named to an operator (``idp.admin.subjects.person_ref``).
+PERSON_REF: Schema = closed(
+    {"person": {"type": "string"}, "id_number": MASKED_NUMBER}, "person", "id_number"
+)

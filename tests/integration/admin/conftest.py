@@ -13,11 +13,15 @@ from werkzeug.test import TestResponse
 from idp.admin import operators
 from idp.admin.roles import CLI, ROLE_SCOPES, Role
 from idp.auth import rfc6238
+from idp.credentials.certificates import Holder, held_by
+from idp.credentials.registries import parse_row
 from idp.services import services
 from idp.store.db import db
 from idp.store.models import Person
+from idp.store.registry import upsert_record
 from tests.conftest import Citizen, make_citizen, make_client
 from tests.support.browser import Browser
+from tests.support.registry import id_card_cells
 
 AdminToken = Callable[..., dict[str, str]]
 
@@ -78,3 +82,24 @@ def sign_in_to_console(browser: Browser, citizen: Citizen, totp: pyotp.TOTP) -> 
     page = browser.follow(browser.submit(page, username=citizen.number, password=citizen.password))
     assert 'name="code"' in page.get_data(as_text=True), page.get_data(as_text=True)[:300]
     return browser.follow(browser.submit(page, code=totp.at(time.time(), counter_offset=1)))
+
+
+def issue_certificate(app: Flask, holder: Holder, cells: dict[str, str], kind: str) -> str:
+    """A registry record and the holder's certificate made from it, as a first request would."""
+    with app.app_context():
+        svc = services()
+        upsert_record(svc.cipher, parse_row(kind, cells))
+        db.session.commit()
+        (held,) = held_by(svc, holder)
+        return held.certificate.identifier
+
+
+@pytest.fixture()
+def id_card(app: Flask, citizen: Citizen) -> str:
+    """The identifier of ``citizen``'s identity card certificate."""
+    with app.app_context():
+        person = db.session.get(Person, citizen.person_id)
+        assert person is not None
+        holder = Holder(person.number_index, person.number_masked, "resident_id")
+    cells = id_card_cells(citizen.number, citizen.name, None)
+    return issue_certificate(app, holder, cells, "resident_id")

@@ -7,13 +7,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
-from idp.admin.roles import Role
+from idp.admin import certificates
+from idp.admin.roles import CLI, Role
+from idp.auth import rfc6238
+from idp.identifiers import mask_identifier
 from idp.oauth.assurance import TWO_FACTOR
 from idp.oauth.first_party import CONSOLE
 from idp.store.db import db
-from idp.store.models import AdminAction, SessionRow
-from tests.conftest import make_citizen
+from idp.store.models import AdminAction, Person, SessionRow
+from tests.conftest import Citizen, make_citizen
 from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console
 from tests.support.browser import Browser, csrf_of
 
@@ -122,3 +126,71 @@ def test_a_form_without_its_csrf_token_is_refused(app: Flask, browser: Browser) 
     sign_in_to_console(browser, citizen, totp)
     answer = browser.http.post("/admin/operators", data={"id_number": "x", "role": "auditor"})
     assert answer.status_code == 400
+
+
+def _post(browser: Browser, url: str, **fields: str) -> TestResponse:
+    """Post a console form (the token from the page before) and follow to the next page."""
+    token = csrf_of(_text(browser.get("/admin/")))
+    return browser.follow(browser.http.post(url, data={"csrf_token": token, **fields}))
+
+
+def test_support_finds_a_person_by_number_and_resets_their_factors(
+    app: Flask, browser: Browser
+) -> None:
+    operator, totp = make_operator(app, Role.SUPPORT)
+    sign_in_to_console(browser, operator, totp)
+    caller = make_citizen(app)
+    enrol_totp(app, caller)
+    page = _post(browser, "/admin/people/search", id_number=caller.number)
+    assert page.status_code == 200 and mask_identifier(caller.number) in _text(page)
+    assert caller.number not in _text(page) and caller.number not in page.request.url
+    person = page.request.path.rsplit("/", 1)[1]
+    reset = _post(browser, f"/admin/people/{person}/reset-factors")
+    assert 'role="status"' in _text(reset)
+    with app.app_context():
+        assert not rfc6238.is_enrolled(caller.person_id)
+        action = db.session.scalars(select(AdminAction).order_by(AdminAction.id.desc())).first()
+        assert action is not None and action.action == "person.reset_factors"
+    unknown = _post(browser, "/admin/people/search", id_number=make_citizen(app).number[:17] + "0")
+    assert 'role="alert"' in _text(unknown) and unknown.request.path == "/admin/people"
+
+
+def test_support_disables_and_re_enables_an_account(app: Flask, browser: Browser) -> None:
+    operator, totp = make_operator(app, Role.SUPPORT)
+    sign_in_to_console(browser, operator, totp)
+    caller = make_citizen(app)
+    with app.app_context():
+        person = db.session.get(Person, caller.person_id)
+        assert person is not None
+        public_id = person.public_id
+    _post(browser, f"/admin/people/{public_id}/disable")
+    with app.app_context():
+        assert db.session.get(Person, caller.person_id).disabled_at is not None  # type: ignore[union-attr]
+    page = _post(browser, f"/admin/people/{public_id}/enable")
+    assert "重新启用账号" not in _text(page) and "停用账号" in _text(page)
+    assert browser.http.post(f"/admin/people/{public_id}/nonsense").status_code in (400, 404)
+
+
+def test_an_auditor_cannot_open_people_or_act_on_them(app: Flask, browser: Browser) -> None:
+    operator, totp = make_operator(app, Role.AUDITOR)
+    sign_in_to_console(browser, operator, totp)
+    assert browser.get("/admin/people").status_code == 200  # the search form only
+    caller = make_citizen(app)
+    refused = _post(browser, "/admin/people/search", id_number=caller.number)
+    assert 'role="alert"' in _text(refused)
+
+
+def test_support_revokes_a_certificate_found_by_its_holders_number(
+    app: Flask, browser: Browser, citizen: Citizen, id_card: str
+) -> None:
+    operator, totp = make_operator(app, Role.SUPPORT)
+    sign_in_to_console(browser, operator, totp)
+    found = _post(browser, "/admin/certificates/search", id_number=citizen.number)
+    assert id_card in _text(found) and citizen.number not in _text(found)
+    revoked = _post(browser, f"/admin/certificates/{id_card}/revoke", reason="data_error")
+    assert 'role="status"' in _text(revoked) and "登记数据有误" in _text(revoked)
+    with app.app_context():
+        shown = certificates.show(CLI, id_card)
+        assert shown["revoke_reason"] == "data_error" and shown["revoked_by"] == "operator"
+    bad = _post(browser, f"/admin/certificates/{id_card}/revoke", reason="because")
+    assert 'role="alert"' in _text(bad)

@@ -13,7 +13,8 @@ from flask import current_app
 
 from idp.auth.passwords import Passwords
 from idp.config import ConfigError, Settings
-from idp.credentials.profiles import Catalogue, CatalogueError, load_catalogue
+from idp.credentials.catalogue import read_catalogue
+from idp.credentials.profiles import Catalogue, CatalogueError
 from idp.keys.issuer import TRUST_LIST, IssuerKeys
 from idp.keys.ring import KeyRing
 from idp.store.crypto import FieldCipher
@@ -71,10 +72,11 @@ def _throttle_policy(settings: Settings) -> ThrottlePolicy:
 
 
 def _catalogue(settings: Settings) -> Catalogue:
+    """The catalogue, read and checked once per process: a bad file is a start-up error."""
     try:
-        return load_catalogue(settings.catalogue)
+        return read_catalogue(settings.catalogue_file)
     except CatalogueError as exc:
-        raise ConfigError(f"certificate catalogue: {exc}") from None
+        raise ConfigError(f"IDP_CATALOGUE_FILE: {exc}") from None
 
 
 def services() -> Services:

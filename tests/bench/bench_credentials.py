@@ -31,7 +31,7 @@ from yihao.wire.qrtext import PREFIX, from_text
 from yihao.wire.status_list import StatusListToken, encode_token, pack
 from yihao.wire.trust_list import encode_trust_list
 
-from idp.config import DEFAULT_CATALOGUE
+from idp.credentials.catalogue import DEFAULT_CATALOGUE
 from idp.credentials.profiles import load_catalogue
 from idp.keys.pki import generate_root, issue_issuer_certificate, issue_trust_list_certificate
 

@@ -135,7 +135,8 @@ def _int_default(name: str) -> int:
 
 @dataclass(frozen=True)
 class Argon2Params:
-    """OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 (the first option)."""
+    """Argon2id's costs; the defaults are ``SETTINGS``' (OWASP Password Storage Cheat Sheet's first
+    option), so a test or tool that builds one without settings hashes as the provider does."""
 
     memory_kib: int = _int_default("IDP_ARGON2_MEMORY_KIB")
     time_cost: int = _int_default("IDP_ARGON2_TIME_COST")

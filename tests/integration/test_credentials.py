@@ -577,6 +577,7 @@ def test_an_unknown_or_expired_nonce_is_refused(
         purge_expired(
             app.extensions["yihao"].settings.session_ttl,
             now=time.time() + NONCE_TTL_SECONDS + PURGE_MARGIN_SECONDS + 1,
+            history_days=app.extensions["yihao"].settings.sign_in_history_days,
         )
         assert db.session.get(SeenValue, nonce_key(nonce)) is None
 

@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from yihao.wire.fields import TYPE_FIELDS, CredentialType
+from yihao.wire.fields import RECORD_FIELDS, CredentialType
 
 from idp.credentials.profiles import Catalogue, CatalogueError, load_catalogue
 
 
 def _all_fields(type_: CredentialType) -> list[str]:
     """A "full" profile: every field of the type except answers derived at issuance."""
-    return [name for name in TYPE_FIELDS[type_] if name != "over_18"]
+    return list(RECORD_FIELDS[type_])
 
 
 #: Certificate types with their GB/T 36904 type codes, and the purpose profiles counters use.

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 
 from idp.auth.passwords import Passwords
+from idp.caching import TimedCache
 from idp.config import ConfigError, Settings
 from idp.credentials.catalogue import read_catalogue
 from idp.credentials.profiles import Catalogue, CatalogueError
@@ -35,6 +36,8 @@ class Services:
     catalogue: Catalogue
     throttle: LoginThrottle
     pairwise_key: bytes
+    #: Signed status lists by list id (``idp.credentials.status``), per provider instance.
+    status_lists: TimedCache[int, bytes]
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -52,6 +55,7 @@ class Services:
             catalogue=_catalogue(settings),
             throttle=LoginThrottle(_counters(settings), _throttle_policy(settings)),
             pairwise_key=cipher.derive("oidc-pairwise-subject"),
+            status_lists=TimedCache(settings.key_cache_seconds),
         )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from yihao.wire.fields import RECORD_FIELDS, encode_value
@@ -232,3 +234,12 @@ def test_rows_and_holders_do_not_show_identifiers_in_repr() -> None:
     assert isinstance(row, RegistryRow)
     assert LI not in repr(row) and UNIT not in repr(row) and LI not in repr(row.holders)
     assert repr(row) == f"RegistryRow(property, {row.key_masked!r})"
+
+
+def test_operations_guide_lists_each_registrys_columns() -> None:
+    # The columns follow from yihao.wire.fields; the guide an operator prepares files from must too.
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text("utf-8")
+    rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| `([a-z_]+)` \| `([a-z_, ]+)`", guide, re.M)
+    assert {kind: (key, tuple(columns.split(", "))) for kind, key, columns in rows} == {
+        name: (kind.key_column, kind.columns) for name, kind in KINDS.items()
+    }

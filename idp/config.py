@@ -22,10 +22,8 @@ import sysconfig
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
-
-from yihao.wire.fields import TYPE_FIELDS, CredentialType
 
 from idp.identifiers import InvalidIdentifier, parse_uscc
 
@@ -41,115 +39,6 @@ DEFAULT_ISSUER_NAME = "一号通行电子证照签发 Yihao e-certificate issuer
 #: A valid code of the form a government body (机关) in region 440000 holds; replace it in
 #: production with the issuing authority's own.
 DEFAULT_ISSUER_CODE = "11440000MB2D00014P"
-
-
-def _all_fields(type_: CredentialType) -> list[str]:
-    """A "full" profile: every field of the type except answers derived at issuance."""
-    return [name for name in TYPE_FIELDS[type_] if name != "over_18"]
-
-
-#: Certificate types with their GB/T 36904 type codes, and the purpose profiles counters use.
-#: Profile ids travel in QR codes: never reuse one for a different field set.
-DEFAULT_CATALOGUE: dict[str, Any] = {
-    "types": [
-        {
-            "type": "id_card",
-            "type_code": "11100000000013338W011",
-            "label_zh": "居民身份证",
-            "label_en": "Resident identity card",
-        },
-        {
-            "type": "household",
-            "type_code": "11100000000013338W012",
-            "label_zh": "户口登记",
-            "label_en": "Household register entry",
-        },
-        {
-            "type": "property",
-            "type_code": "11100000000013338W021",
-            "label_zh": "不动产权证书",
-            "label_en": "Property certificate",
-        },
-        {
-            "type": "business_licence",
-            "type_code": "11100000000013338W031",
-            "label_zh": "营业执照",
-            "label_en": "Business licence",
-        },
-    ],
-    "profiles": [
-        {
-            "id": 1,
-            "name": "id_card.housing_fund",
-            "fields": ["name", "id_number"],
-            "label_zh": "住房公积金提取",
-            "label_en": "Housing-fund withdrawal",
-        },
-        {
-            "id": 2,
-            "name": "id_card.age_check",
-            "fields": ["over_18"],
-            "label_zh": "年龄核验（是否年满18周岁）",
-            "label_en": "Age check (18 or over)",
-        },
-        {
-            "id": 3,
-            "name": "id_card.full",
-            "fields": _all_fields(CredentialType.ID_CARD),
-            "label_zh": "身份证全部信息",
-            "label_en": "Whole identity card",
-        },
-        {
-            "id": 4,
-            "name": "household.enrolment",
-            "fields": ["name", "birth_date", "household_address"],
-            "label_zh": "入学报名",
-            "label_en": "School enrolment",
-        },
-        {
-            "id": 5,
-            "name": "household.full",
-            "fields": _all_fields(CredentialType.HOUSEHOLD),
-            "label_zh": "户口登记全部信息",
-            "label_en": "Whole household entry",
-        },
-        {
-            "id": 6,
-            "name": "property.transaction",
-            "fields": ["property_unit_number", "location", "area", "owners", "mortgaged"],
-            "label_zh": "不动产交易与抵押核验",
-            "label_en": "Property sale and mortgage check",
-        },
-        {
-            "id": 7,
-            "name": "property.full",
-            "fields": _all_fields(CredentialType.PROPERTY),
-            "label_zh": "不动产权证书全部信息",
-            "label_en": "Whole property certificate",
-        },
-        {
-            "id": 8,
-            "name": "business_licence.financing",
-            "fields": [
-                "uscc",
-                "enterprise_name",
-                "legal_representative",
-                "registered_capital",
-                "established",
-                "business_status",
-            ],
-            "label_zh": "企业融资",
-            "label_en": "Enterprise financing",
-        },
-        {
-            "id": 9,
-            "name": "business_licence.full",
-            "fields": _all_fields(CredentialType.BUSINESS_LICENCE),
-            "label_zh": "营业执照全部信息",
-            "label_en": "Whole business licence",
-        },
-    ],
-}
 
 
 class ConfigError(RuntimeError):
@@ -246,7 +135,8 @@ def _int_default(name: str) -> int:
 
 @dataclass(frozen=True)
 class Argon2Params:
-    """OWASP Password Storage Cheat Sheet, Argon2id: m=19 MiB, t=2, p=1 (the first option)."""
+    """Argon2id's costs; the defaults are ``SETTINGS``' (OWASP Password Storage Cheat Sheet's first
+    option), so a test or tool that builds one without settings hashes as the provider does."""
 
     memory_kib: int = _int_default("IDP_ARGON2_MEMORY_KIB")
     time_cost: int = _int_default("IDP_ARGON2_TIME_COST")
@@ -300,7 +190,9 @@ class Settings:
     status_list_size: int
     status_list_ttl: int
     status_list_validity: int
-    catalogue: Mapping[str, Any]
+    #: A JSON catalogue replacing the built-in one (``idp.credentials.catalogue``); read and
+    #: checked once, when the services are built.
+    catalogue_file: Path | None
     #: The SMS gateway's URL; empty: the development outbox table (``idp.notify.sms``).
     sms_gateway_url: str
     sms_gateway_timeout: int
@@ -371,7 +263,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         status_list_size=_status_list_size(env),
         status_list_ttl=_int(env, "IDP_STATUS_LIST_TTL"),
         status_list_validity=_int(env, "IDP_STATUS_LIST_VALIDITY"),
-        catalogue=_catalogue(env.get("IDP_CATALOGUE_FILE")),
+        catalogue_file=Path(env["IDP_CATALOGUE_FILE"]) if env.get("IDP_CATALOGUE_FILE") else None,
         sms_gateway_url=_gateway_url(_text(env, "IDP_SMS_GATEWAY_URL")),
         sms_gateway_timeout=_int(env, "IDP_SMS_GATEWAY_TIMEOUT"),
         sms_code_ttl=_int(env, "IDP_SMS_CODE_TTL"),
@@ -499,19 +391,6 @@ def _status_list_size(env: Mapping[str, str]) -> int:
     if size % 8:
         raise ConfigError("IDP_STATUS_LIST_SIZE must be a multiple of 8")
     return size
-
-
-def _catalogue(path: str | None) -> Mapping[str, Any]:
-    """The certificate catalogue: the built-in default, or a JSON file of the same shape."""
-    if not path:
-        return DEFAULT_CATALOGUE
-    try:
-        loaded = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"IDP_CATALOGUE_FILE could not be read as JSON: {exc}") from None
-    if not isinstance(loaded, dict):
-        raise ConfigError("IDP_CATALOGUE_FILE must hold a JSON object with types and profiles")
-    return loaded
 
 
 def _environment(value: str) -> Environment:

@@ -12,8 +12,10 @@ from datetime import timedelta
 from flask import current_app
 
 from idp.auth.passwords import Passwords
+from idp.caching import TimedCache
 from idp.config import ConfigError, Settings
-from idp.credentials.profiles import Catalogue, CatalogueError, load_catalogue
+from idp.credentials.catalogue import read_catalogue
+from idp.credentials.profiles import Catalogue, CatalogueError
 from idp.keys.issuer import TRUST_LIST, IssuerKeys
 from idp.keys.ring import KeyRing
 from idp.store.crypto import FieldCipher
@@ -34,6 +36,8 @@ class Services:
     catalogue: Catalogue
     throttle: LoginThrottle
     pairwise_key: bytes
+    #: Signed status lists by list id (``idp.credentials.status``), per provider instance.
+    status_lists: TimedCache[int, bytes]
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -51,6 +55,7 @@ class Services:
             catalogue=_catalogue(settings),
             throttle=LoginThrottle(_counters(settings), _throttle_policy(settings)),
             pairwise_key=cipher.derive("oidc-pairwise-subject"),
+            status_lists=TimedCache(settings.key_cache_seconds),
         )
 
 
@@ -71,10 +76,11 @@ def _throttle_policy(settings: Settings) -> ThrottlePolicy:
 
 
 def _catalogue(settings: Settings) -> Catalogue:
+    """The catalogue, read and checked once per process: a bad file is a start-up error."""
     try:
-        return load_catalogue(settings.catalogue)
+        return read_catalogue(settings.catalogue_file)
     except CatalogueError as exc:
-        raise ConfigError(f"certificate catalogue: {exc}") from None
+        raise ConfigError(f"IDP_CATALOGUE_FILE: {exc}") from None
 
 
 def services() -> Services:

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from idp.app import create_app
+from idp.cli.dev_pki import ensure_pki
 from idp.config import Argon2Params, Settings, load_settings, new_secret
 from idp.identifiers import parse_resident_id, parse_uscc
-from idp.keys.dev_pki import ensure_pki
 from idp.oauth.registration import ClientSpec, register_client
 from idp.services import services
 from idp.store.db import db

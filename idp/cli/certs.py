@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from yihao.pki import sign_request
 
 from idp.cli.base import app_context, emit, json_option, main, operator_command
+from idp.cli.dev_pki import ensure_pki, issuer_profile, require_root
 from idp.config import SETTINGS
-from idp.keys.dev_pki import ensure_pki, issuer_profile, require_root
 from idp.keys.issuer import ISSUER, TRUST_LIST
 from idp.keys.pki import RootFileError, generate_root, load_root_certificate, write_root
 from idp.keys.requests import InstallError, install, request

@@ -4,7 +4,8 @@ A purpose profile is a named subset of one certificate type's fields, fitted to 
 counter (housing-fund withdrawal needs a name and a number, an age check only "over 18"). It
 replaces per-claim selective disclosure: one small signed credential per purpose keeps the QR
 code small and shows the citizen, in plain words, exactly what this counter will see. Profiles
-and type codes are configuration (``idp.config``); this module validates and indexes them.
+and type codes are configuration (``idp.credentials.catalogue``); this module validates and
+indexes them.
 """
 
 from __future__ import annotations

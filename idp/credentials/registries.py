@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from yihao.wire.fields import CredentialType, encode_value
+from yihao.wire.fields import RECORD_FIELDS, SEX_CODES, CredentialType, encode_value
 
 from idp.identifiers import (
     DocumentType,
@@ -38,8 +38,6 @@ _BOOLEANS = {"是": True, "否": False, "yes": True, "no": False, "true": True, 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _AREA = re.compile(r"\d{1,9}(\.\d{1,2})?")
 _YUAN = re.compile(r"\d{1,15}")
-#: GB/T 2261.1 sex codes, the form the wire carries.
-_SEX_CODES = {"male": 1, "female": 2}
 _LIST_SEPARATOR = ";"
 
 Cells = Mapping[str, str]
@@ -90,17 +88,35 @@ class RegistryRow:
         return f"RegistryRow({self.kind}, {self.key_masked!r})"
 
 
+#: Record fields a registry file does not hold in a column of the same name: sex and birth date
+#: come from the identity number (GB 11643), so no column can contradict it; a property's owners
+#: come from two columns, their numbers (which make them holders) and their names (the data).
+_COLUMNS_OF: dict[str, tuple[str, ...]] = {
+    "sex": (),
+    "birth_date": (),
+    "owners": ("owner_id_numbers", "owner_names"),
+}
+
+
 @dataclass(frozen=True)
 class RegistryKind:
-    """A registry: the certificate it feeds, its natural-key column and its CSV columns
-    (``optional_columns`` may be missing from a file's header; their cells then read empty)."""
+    """A registry: the certificate it feeds, its natural-key column and the row builder.
+
+    Its CSV columns follow from the certificate type's record fields (``yihao.wire.fields``),
+    key first; ``optional_columns`` may be missing from a file's header (their cells read empty).
+    """
 
     name: str
     credential_type: CredentialType
     key_column: str
-    columns: tuple[str, ...]
     build: Callable[[Cells], RegistryRow]
     optional_columns: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        fields = RECORD_FIELDS[self.credential_type]
+        found = [column for name in fields for column in _COLUMNS_OF.get(name, (name,))]
+        return (self.key_column, *(column for column in found if column != self.key_column))
 
 
 def parse_row(kind: str, cells: Cells) -> RegistryRow:
@@ -194,7 +210,7 @@ def _person_facts(rid: ResidentId, cells: Cells) -> dict[str, Any]:
     return {
         "id_number": rid.number,
         "name": _text(cells, "name"),
-        "sex": _SEX_CODES[rid.sex],
+        "sex": SEX_CODES[rid.sex],
         "ethnicity": _text(cells, "ethnicity"),
         "birth_date": rid.birth_date.isoformat(),
     }
@@ -207,57 +223,12 @@ KINDS: dict[str, RegistryKind] = {
             "resident_id",
             CredentialType.ID_CARD,
             "id_number",
-            (
-                "id_number",
-                "name",
-                "ethnicity",
-                "address",
-                "issuing_authority",
-                "valid_from",
-                "valid_until",
-            ),
             _resident_id_row,
             optional_columns=("mobile",),
         ),
-        RegistryKind(
-            "household",
-            CredentialType.HOUSEHOLD,
-            "id_number",
-            ("id_number", "name", "ethnicity", "household_number", "relation", "household_address"),
-            _household_row,
-        ),
-        RegistryKind(
-            "property",
-            CredentialType.PROPERTY,
-            "property_unit_number",
-            (
-                "property_unit_number",
-                "certificate_number",
-                "location",
-                "area",
-                "usage",
-                "owner_id_numbers",
-                "owner_names",
-                "mortgaged",
-            ),
-            _property_row,
-        ),
-        RegistryKind(
-            "business",
-            CredentialType.BUSINESS_LICENCE,
-            "uscc",
-            (
-                "uscc",
-                "enterprise_name",
-                "enterprise_type",
-                "legal_representative",
-                "registered_capital",
-                "established",
-                "address",
-                "business_status",
-            ),
-            _business_row,
-        ),
+        RegistryKind("household", CredentialType.HOUSEHOLD, "id_number", _household_row),
+        RegistryKind("property", CredentialType.PROPERTY, "property_unit_number", _property_row),
+        RegistryKind("business", CredentialType.BUSINESS_LICENCE, "uscc", _business_row),
     )
 }
 

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import getpass
 import secrets
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from yihao.wire.status_list import StatusListToken, encode_token, pack
 
-from idp.services import Services
+from idp.services import Services, services
 from idp.store.db import claim, db, utcnow
 from idp.store.models import Certificate, StatusList
 
@@ -54,21 +52,6 @@ class Revoker:
 
 
 SYSTEM = Revoker(BY_SYSTEM)
-
-
-@dataclass(frozen=True)
-class _Cached:
-    token: bytes
-    made_at: float
-    #: The provider it was signed for: an ``id()`` is reused once its object is gone, and a list
-    #: signed by another provider's key must never be served as this one's.
-    owner: weakref.ref[Services]
-
-
-#: Signed lists by (provider instance, list id): one process may host several apps (tests do),
-#: each with its own issuer key.
-_cache: dict[tuple[int, int], _Cached] = {}
-_lock = threading.Lock()
 
 
 def list_uri(svc: Services, list_id: int) -> str:
@@ -116,22 +99,18 @@ def revoke(certificate: Certificate, reason: str, by: Revoker, commit: bool = Tr
 
 
 def status_token(svc: Services, list_id: int) -> bytes | None:
-    """The signed list, rebuilt at most every ``key_cache_seconds`` per process."""
-    key = (id(svc), list_id)
-    cached = _cache.get(key)
-    if (
-        cached is not None
-        and cached.owner() is svc
-        and time.monotonic() - cached.made_at < svc.settings.key_cache_seconds
-    ):
-        return cached.token
+    """The signed list, rebuilt at most every ``key_cache_seconds`` per process.
+
+    The cache belongs to the provider instance (``Services.status_lists``): one process may host
+    several apps (tests do), each with its own issuer key, and must never serve one's list as
+    another's.
+    """
+    return svc.status_lists.get(list_id, lambda: _signed(svc, list_id))
+
+
+def _signed(svc: Services, list_id: int) -> bytes | None:
     status_list = db.session.get(StatusList, list_id)
-    if status_list is None:
-        return None
-    token = _sign(svc, status_list)
-    with _lock:
-        _cache[key] = _Cached(token, time.monotonic(), weakref.ref(svc))
-    return token
+    return None if status_list is None else _sign(svc, status_list)
 
 
 def _sign(svc: Services, status_list: StatusList) -> bytes:
@@ -154,6 +133,5 @@ def _sign(svc: Services, status_list: StatusList) -> bytes:
 
 
 def forget_cached() -> None:
-    """Drop this process's signed lists (after a revocation here, so it shows at once)."""
-    with _lock:
-        _cache.clear()
+    """Drop this app's signed lists (after a revocation here, so it shows at once)."""
+    services().status_lists.clear()

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 from yihao.trust import key_id
 
+from idp.caching import TimedValue
 from idp.keys.pki import issue_issuer_certificate, issue_trust_list_certificate
-from idp.keys.timed_cache import TimedCache
 from idp.store.crypto import FieldCipher
 from idp.store.db import db, utcnow
 from idp.store.models import IssuerKey
@@ -55,7 +55,7 @@ class IssuerKeys:
         self._cipher = cipher
         self._cache_seconds = cache_seconds
         self.purpose = purpose
-        self._snapshot = TimedCache(cache_seconds, self._load)
+        self._snapshot = TimedValue(cache_seconds, self._load)
 
     def ensure(
         self,

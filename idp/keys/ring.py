@@ -22,7 +22,7 @@ from typing import Any, cast
 from joserfc.jwk import ECKey, KeySet, KeySetSerialization, RSAKey
 from sqlalchemy import select
 
-from idp.keys.timed_cache import TimedCache
+from idp.caching import TimedValue
 from idp.store.crypto import FieldCipher
 from idp.store.db import db, utcnow
 from idp.store.models import SigningKey
@@ -59,7 +59,7 @@ class KeyRing:
         self._cipher = cipher
         self._publish_for = publish_for
         self._cache_seconds = cache_seconds
-        self._snapshot = TimedCache(cache_seconds, self._load)
+        self._snapshot = TimedValue(cache_seconds, self._load)
 
     def ensure(self) -> list[str]:
         """Create an active key for every algorithm that lacks one; return the new key ids."""

@@ -5,15 +5,20 @@ A relying service such as school enrolment checks a child's eligibility from the
 records are read through ``idp.store.registry``, found by the person's keyed index, and only the
 records of the signed-in person and of their own household are ever decrypted.
 
-Each claim is built from an allow-list of fields rather than by removing fields from the record, so
-a field added to a registry later is not released until someone decides it should be. Household
-members are other people: they are described by name, relation, birth date and sex, never by their
-identity numbers, which the service has no need of and the members did not consent to release.
+Each claim is built from an allow-list of fields rather than by copying the record, so a column
+added to a registry later is not released until someone decides it should be: a property is
+released with the fields its certificate type carries (``yihao.wire.fields``), which change only
+with the documented wire format; the owners' numbers, which make them holders, are never data.
+Household members are other people: they are described by name, relation, birth date and sex,
+never by their identity numbers, which the service has no need of and the members did not consent
+to release.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from yihao.wire.fields import RECORD_FIELDS, SEX_WORDS, CredentialType
 
 from idp.store.crypto import FieldCipher
 from idp.store.models import Person, RegistryRecord
@@ -22,19 +27,10 @@ from idp.store.registry import household_members, read_record, records_for_holde
 #: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``).
 REGISTRY_SCOPES = frozenset({"household", "property"})
 
-#: GB/T 2261.1 sex codes, as the registries store them, in the words the ``gender`` claim uses.
-_SEX_WORDS = {1: "male", 2: "female"}
 #: The relation of the head of a household (户主); the head is listed first.
 _HEAD = "户主"
-_PROPERTY_FIELDS = (
-    "property_unit_number",
-    "certificate_number",
-    "location",
-    "area",
-    "usage",
-    "owners",
-    "mortgaged",
-)
+#: What a property certificate carries, owners by name only.
+_PROPERTY_FIELDS = RECORD_FIELDS[CredentialType.PROPERTY]
 
 
 def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str]) -> dict[str, Any]:
@@ -93,5 +89,5 @@ def _member(data: dict[str, Any]) -> dict[str, Any]:
         "name": data["name"],
         "relation": data["relation"],
         "birth_date": data["birth_date"],
-        "sex": _SEX_WORDS[data["sex"]],
+        "sex": SEX_WORDS[data["sex"]],
     }

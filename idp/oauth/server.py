@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Flask, current_app
 
+from idp.caching import TimedCache
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
 from idp.oauth.grants.client_credentials import ClientCredentialsGrant
 from idp.oauth.grants.refresh_token import RefreshTokenGrant
@@ -108,25 +108,24 @@ class ClientCache:
     """
 
     def __init__(self, seconds: int) -> None:
-        self._seconds = seconds
-        self._rows: dict[str, tuple[float, Client]] = {}
+        self._rows: TimedCache[str, Client] = TimedCache(seconds)
 
     def __call__(self, client_id: str) -> Client | None:
         # Client ids are short URL-safe strings; anything else (PostgreSQL refuses NUL in text
         # parameters) is simply no client, not a database error.
         if len(client_id) > 64 or "\x00" in client_id:
             return None
-        held = self._rows.get(client_id)
-        if held is not None and time.monotonic() - held[0] < self._seconds:
-            return held[1]
+        return self._rows.get(client_id, lambda: self._load(client_id))
+
+    @staticmethod
+    def _load(client_id: str) -> Client | None:
         found: Client | None = Client.query.filter_by(client_id=client_id).one_or_none()
         if found is not None:
             db.session.expunge(found)
-            self._rows[client_id] = (time.monotonic(), found)
         return found
 
     def forget(self, client_id: str) -> None:
-        self._rows.pop(client_id, None)
+        self._rows.forget(client_id)
 
 
 def forget_client(client_id: str) -> None:

@@ -45,7 +45,8 @@ def purge_expired(
     session_ttl: int,
     now: float | None = None,
     batch: int = PURGE_BATCH,
-    history_days: int = 90,
+    *,
+    history_days: int,
 ) -> dict[str, int]:
     """Delete what has expired; returns how many rows of each kind went. ``session_ttl`` is the
     longest a login session lives (``IDP_SESSION_TTL``), ``history_days`` how long sign-in

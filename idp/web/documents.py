@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from idp.keys.timed_cache import TimedCache
+from idp.caching import TimedValue
 from idp.oauth.discovery import provider_metadata
 from idp.services import Services
 
@@ -36,7 +36,7 @@ class PublicDocuments:
         self._discovery = json.dumps(provider_metadata(svc.settings.issuer)).encode()
         # Another cache period on top of the ring's own: KeyRing lets a new key sign only after
         # two, so the key is in these bytes before any token names it.
-        self._jwks = TimedCache(svc.settings.key_cache_seconds, self._load_jwks).get
+        self._jwks = TimedValue(svc.settings.key_cache_seconds, self._load_jwks).get
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

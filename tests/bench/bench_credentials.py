@@ -31,7 +31,8 @@ from yihao.wire.qrtext import PREFIX, from_text
 from yihao.wire.status_list import StatusListToken, encode_token, pack
 from yihao.wire.trust_list import encode_trust_list
 
-from idp.config import DEFAULT_CATALOGUE
+from idp.config import DEFAULT_ISSUER_CODE
+from idp.credentials.catalogue import DEFAULT_CATALOGUE
 from idp.credentials.profiles import load_catalogue
 from idp.keys.pki import generate_root, issue_issuer_certificate, issue_trust_list_certificate
 
@@ -94,7 +95,7 @@ class Pki:
             self.root,
             self.key.public_key(),
             name="Bench issuer",
-            issuer_code="11440000MB2D00014P",
+            issuer_code=DEFAULT_ISSUER_CODE,
             issuer_url=ISSUER_URL,
             valid_days=30,
             not_before=datetime.now(UTC) - timedelta(days=1),
@@ -107,7 +108,7 @@ class Pki:
             self.root,
             self.trust_key.public_key(),
             name="Bench trust list",
-            issuer_code="11440000MB2D00014P",
+            issuer_code=DEFAULT_ISSUER_CODE,
             issuer_url=ISSUER_URL,
             valid_days=30,
             not_before=datetime.now(UTC) - timedelta(days=1),

@@ -30,10 +30,10 @@ from yihao.wire.identifier import is_valid_identifier
 from yihao.wire.trust_list import parse_trust_list
 
 from idp.cli import main
+from idp.cli.dev_pki import ensure_pki
 from idp.credentials.certificates import find_by_identifier
 from idp.credentials.openid4vci import NONCE_TTL_SECONDS, nonce_key
 from idp.credentials.registries import parse_row
-from idp.keys.dev_pki import ensure_pki
 from idp.keys.pki import ROOT_CERT_FILE, generate_root
 from idp.services import services
 from idp.store.db import db, utcnow
@@ -577,6 +577,7 @@ def test_an_unknown_or_expired_nonce_is_refused(
         purge_expired(
             app.extensions["yihao"].settings.session_ttl,
             now=time.time() + NONCE_TTL_SECONDS + PURGE_MARGIN_SECONDS + 1,
+            history_days=app.extensions["yihao"].settings.sign_in_history_days,
         )
         assert db.session.get(SeenValue, nonce_key(nonce)) is None
 

@@ -152,7 +152,12 @@ def test_purge_deletes_dead_codes(ctx: Flask) -> None:
     svc, who = services(), subject()
     issue_activation_code(svc, Purpose.REGISTER, who)
     later = time.time() + svc.settings.activation_code_ttl + 2 * 24 * 3600
-    assert purge_expired(svc.settings.session_ttl, now=later)["one_time_codes"] >= 1
+    assert (
+        purge_expired(
+            svc.settings.session_ttl, now=later, history_days=svc.settings.sign_in_history_days
+        )["one_time_codes"]
+        >= 1
+    )
     assert db.session.scalar(select(OneTimeCode.id).where(OneTimeCode.subject_index == who)) is None
 
 

@@ -3,6 +3,7 @@ app factory refuse an unsafe configuration with one line and exit status 2, neve
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from idp.app import create_app
-from idp.config import SECRET_VARS, ConfigError, new_secret
+from idp.config import SECRET_VARS, ConfigError, load_settings, new_secret
+from idp.credentials.catalogue import DEFAULT_CATALOGUE
+from idp.services import Services
 from tests.support.identities import new_uscc
 from tests.support.processes import free_port, idp_executable
 
@@ -90,3 +93,41 @@ def test_the_app_factory_refuses_too(tmp_path: Path, monkeypatch: pytest.MonkeyP
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match="http:// IDP_ISSUER"):
         create_app()
+
+
+def _catalogue_file(tmp_path: Path, content: object) -> str:
+    path = tmp_path / "catalogue.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+    return str(path)
+
+
+def _one_profile(fields: list[str]) -> dict[str, object]:
+    profile = {"id": 1, "name": "id_card.check", "fields": fields, "label_zh": "核验"}
+    return {
+        "types": [DEFAULT_CATALOGUE["types"][0]],
+        "profiles": [{**profile, "label_en": "Check"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "could not be read as JSON"),
+        ([], "must hold a JSON object"),
+        (_one_profile(["name", "shoe_size"]), "fields not in id_card: ['shoe_size']"),
+    ],
+    ids=["not-json", "not-an-object", "unknown-field"],
+)
+def test_a_bad_catalogue_file_stops_start_up(tmp_path: Path, content: object, message: str) -> None:
+    env = production_env(tmp_path, IDP_CATALOGUE_FILE=_catalogue_file(tmp_path, content))
+    done = idp(env, "keys", "list")
+    assert_refused(done, message)
+    assert done.stderr.startswith("error: IDP_CATALOGUE_FILE: ")
+
+
+def test_a_catalogue_file_replaces_the_built_in_one(tmp_path: Path) -> None:
+    env = {"IDP_INSTANCE_DIR": str(tmp_path)}
+    assert Services.build(load_settings(env)).catalogue.profile_named("id_card.check") is None
+    env["IDP_CATALOGUE_FILE"] = _catalogue_file(tmp_path, _one_profile(["name", "over_18"]))
+    catalogue = Services.build(load_settings(env)).catalogue
+    assert [p.name for p in catalogue.profiles.values()] == ["id_card.check"]

@@ -25,6 +25,7 @@ NOW = int(time.time())
 LONG_AGO = NOW - PURGE_MARGIN_SECONDS - 60  # past the margin
 LATELY = NOW - 60  # expired, but within the margin
 SESSION_TTL = 8 * 3600
+HISTORY_DAYS = 90
 
 
 def _code(
@@ -97,7 +98,9 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
     seen_keys = (old_seen.key, live_seen.key)
     marker_ids = (orphan.grant_id, still_needed.grant_id)
 
-    counts = purge_expired(SESSION_TTL, batch=2)  # several batches, each its own transaction
+    counts = purge_expired(
+        SESSION_TTL, batch=2, history_days=HISTORY_DAYS
+    )  # several batches, each its own transaction
 
     assert not _exists(AuthorizationCode, ids["a"])
     assert _exists(AuthorizationCode, ids["b"]) and _exists(AuthorizationCode, ids["c"])
@@ -107,7 +110,7 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
     assert not _exists(RevokedGrant, marker_ids[0]) and _exists(RevokedGrant, marker_ids[1])
     assert counts["codes"] >= 1 and counts["tokens"] >= 2 and counts["seen_values"] >= 1
     assert counts["revoked_grants"] >= 1
-    again = purge_expired(SESSION_TTL)
+    again = purge_expired(SESSION_TTL, history_days=HISTORY_DAYS)
     assert again == dict.fromkeys(
         (
             "codes",
@@ -166,7 +169,7 @@ def test_purge_keeps_a_sessions_codes_while_the_session_may_live(
     db.session.commit()
     keys = (in_session.id, session_over.id, expired.digest, live.digest, sent.id, waiting.id)
 
-    counts = purge_expired(SESSION_TTL)
+    counts = purge_expired(SESSION_TTL, history_days=HISTORY_DAYS)
 
     assert _exists(AuthorizationCode, keys[0]) and not _exists(AuthorizationCode, keys[1])
     assert not _exists(SessionRow, keys[2]) and _exists(SessionRow, keys[3])

@@ -12,7 +12,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from idp.config import DEFAULT_CATALOGUE
+from idp.credentials.catalogue import DEFAULT_CATALOGUE
 from idp.credentials.profiles import load_catalogue
 
 SDK_VECTORS = Path(__file__).resolve().parents[2] / "clients/python/tests/test_vectors.py"

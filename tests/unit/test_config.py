@@ -187,14 +187,31 @@ def test_every_variable_the_code_reads_is_a_known_setting() -> None:
     assert read - set(SETTINGS) == set()
 
 
-def test_operations_guide_documents_every_setting_with_its_range() -> None:
+def _guide_rows() -> dict[str, list[str]]:
+    """The settings table of docs/operations.md: variable -> its default, range, meaning cells."""
     guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     guide = guide.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
     rows = dict(re.findall(r"^\| `(IDP_[A-Z0-9_]+)` \|(.*)$", guide, flags=re.MULTILINE))
+    return {name: [cell.strip() for cell in row.split("|")] for name, row in rows.items()}
+
+
+def test_operations_guide_documents_every_setting_with_its_range() -> None:
+    rows = _guide_rows()
     assert set(rows) == set(SETTINGS)
     for name, var in SETTINGS.items():
-        cells = [cell.strip() for cell in rows[name].split("|")]
-        assert cells[1] == var.range_text, name  # cells: default, range, meaning
+        assert rows[name][1] == var.range_text, name
+
+
+def test_operations_guide_gives_every_default_as_settings_has_it() -> None:
+    # SETTINGS is the one home of each default; the guide must say the same, not a stale copy.
+    # A None default is derived from another setting, and the guide says from which.
+    for name, cells in _guide_rows().items():
+        default = SETTINGS[name].default
+        if default == "":
+            assert "empty" in cells[0], name
+        elif default is not None:
+            shown = f"`{default}`"
+            assert cells[0] == shown or cells[0].startswith(shown + " ("), name
 
 
 def test_defaults_follow_owasp_argon2id(tmp_path: Path) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
-from yihao.wire.fields import TYPE_FIELDS, encode_value
+from yihao.wire.fields import RECORD_FIELDS, encode_value
 
 from idp.credentials.registries import (
     KINDS,
@@ -94,8 +96,7 @@ def reject(kind: str, cells: dict[str, str]) -> str:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_a_good_row_holds_exactly_its_certificate_fields_in_wire_form(kind: str) -> None:
     row = parse_row(kind, GOOD[kind]())
-    expected = set(TYPE_FIELDS[KINDS[kind].credential_type]) - {"over_18"}
-    assert set(row.data) == expected
+    assert set(row.data) == set(RECORD_FIELDS[KINDS[kind].credential_type])
     for name, value in row.data.items():
         encode_value(name, value)
 
@@ -233,3 +234,12 @@ def test_rows_and_holders_do_not_show_identifiers_in_repr() -> None:
     assert isinstance(row, RegistryRow)
     assert LI not in repr(row) and UNIT not in repr(row) and LI not in repr(row.holders)
     assert repr(row) == f"RegistryRow(property, {row.key_masked!r})"
+
+
+def test_operations_guide_lists_each_registrys_columns() -> None:
+    # The columns follow from yihao.wire.fields; the guide an operator prepares files from must too.
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text("utf-8")
+    rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| `([a-z_]+)` \| `([a-z_, ]+)`", guide, re.M)
+    assert {kind: (key, tuple(columns.split(", "))) for kind, key, columns in rows} == {
+        name: (kind.key_column, kind.columns) for name, kind in KINDS.items()
+    }

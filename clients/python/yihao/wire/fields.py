@@ -51,7 +51,7 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field(1, "name", "text", "姓名", "Name"),
-    Field(2, "sex", "uint", "性别", "Sex"),  # GB/T 2261.1: 1 male, 2 female
+    Field(2, "sex", "uint", "性别", "Sex"),  # SEX_CODES
     Field(3, "ethnicity", "text", "民族", "Ethnicity"),
     Field(4, "birth_date", "date", "出生日期", "Date of birth"),
     Field(5, "address", "text", "住址", "Address"),
@@ -78,6 +78,11 @@ FIELDS: tuple[Field, ...] = (
     Field(35, "established", "date", "成立日期", "Date of establishment"),
     Field(37, "business_status", "text", "登记状态", "Registration status"),
 )
+
+#: GB/T 2261.1 sex codes, the values ``sex`` carries; words as GB 11643 parsing and the OIDC
+#: ``gender`` claim spell them.
+SEX_CODES: dict[str, int] = {"male": 1, "female": 2}
+SEX_WORDS: dict[int, str] = {code: word for word, code in SEX_CODES.items()}
 
 BY_CODE: dict[int, Field] = {f.code: f for f in FIELDS}
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -125,6 +130,17 @@ TYPE_FIELDS: dict[CredentialType, tuple[str, ...]] = {
         "address",
         "business_status",
     ),
+}
+
+
+#: Fields the issuer works out at issuance from the others (``over_18`` from ``birth_date`` on the
+#: day of issue); no registry record holds them.
+DERIVED_FIELDS: frozenset[str] = frozenset({"over_18"})
+
+#: The fields a source record of each type holds: its type's fields less the derived ones.
+RECORD_FIELDS: dict[CredentialType, tuple[str, ...]] = {
+    type_: tuple(name for name in names if name not in DERIVED_FIELDS)
+    for type_, names in TYPE_FIELDS.items()
 }
 
 

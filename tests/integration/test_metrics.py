@@ -12,19 +12,24 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from prometheus_client import REGISTRY
 from sqlalchemy import text
+from yihao.holder import Holder
 
 from idp.app import create_app
 from idp.auth.passwords import Passwords
+from idp.cli import main
 from idp.config import Argon2Params, ConfigError, Settings, load_settings
+from idp.credentials.status import forget_cached
 from idp.keys.dev_pki import ensure_pki, issuer_profile
 from idp.keys.pki import generate_root
 from idp.services import Services, services
 from idp.store.db import db
 from idp.throttle.keys import address_digest
-from tests.conftest import Citizen, RegisteredClient
+from tests.conftest import Citizen, RegisteredClient, make_client
+from tests.integration.test_credentials import _cli_env, _credential, _holding
 from tests.support.browser import Authorization, Browser
 from tests.support.metrics import Samples, moved, parse, value
 from tests.support.oidc import client_auth, login, redeem
@@ -219,6 +224,30 @@ def test_an_issuer_certificate_near_its_end_is_warned_about_once(
     warnings = [r.getMessage() for r in caplog.records if r.name == "idp.keys.issuer"]
     assert len(warnings) == 1, warnings
     assert kid in warnings[0] and "expires in 9 days" in warnings[0]
+
+
+def test_certificates_issued_and_revoked_and_status_lists_signed_are_counted(
+    app: Flask, browser: Browser
+) -> None:
+    with app.app_context():
+        ensure_pki(services())  # another test may have moved the issuer to a root of its own
+    wallet = make_client(app, scope="openid credentials", allowed_reserved={"credentials"})
+    before, started = scrape(app), time.time()
+    holding = _holding(app, browser, wallet)
+    _credential(browser, holding, Holder(), "id_card.housing_fund")
+    runner, env = CliRunner(), _cli_env(app)
+    for _ in range(2):  # the second finds it revoked already, and counts nothing
+        assert (
+            runner.invoke(main, ["credentials", "revoke", holding.identifier], env=env).exit_code
+            == 0
+        )
+    forget_cached()
+    assert browser.get("/sl/1").status_code == 200
+    after = scrape(app)
+    assert moved(before, after, "idp_credentials_issued_total", type="id_card") == 1
+    by = {"reason": "unspecified", "by": "operator"}
+    assert moved(before, after, "idp_certificates_revoked_total", **by) == 1
+    assert value(after, "idp_status_list_signed_timestamp_seconds") >= int(started)
 
 
 def _queue() -> float:

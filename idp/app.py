@@ -11,6 +11,9 @@ from idp.config import Settings, load_settings
 from idp.oauth.backchannel_logout import Deliverer
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.server import build_server
+from idp.observability.http import RequestMetrics
+from idp.observability.logs import init_logs
+from idp.observability.multiprocess import check_worker
 from idp.services import Services
 from idp.sessions.flask_session import ServerSessionInterface, store_for
 from idp.store import models  # noqa: F401  (registers the tables)
@@ -39,6 +42,7 @@ from idp.web.documents import PublicDocuments
 from idp.web.errors import init_errors
 from idp.web.headers import init_headers
 from idp.web.i18n import init_i18n
+from idp.web.metrics import init_metrics
 from idp.web.request_id import init_request_id
 
 
@@ -86,14 +90,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["yihao_server"] = build_server(app, svc, sign_out)
     _init_web(app)
     app.wsgi_app = PublicDocuments(app, svc)  # type: ignore[method-assign]
+    app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 
 def serving_app() -> Flask:
     """The application as ``idp serve`` runs it in each worker process: with the thread that
-    delivers this provider's back-channel logout tokens off the request path."""
+    delivers this provider's back-channel logout tokens off the request path, and its log lines
+    as JSON."""
+    check_worker()
     app = create_app()
     init_security_log()
+    init_logs()
     Deliverer(app).start()
     return app
 
@@ -124,6 +132,7 @@ def _init_web(app: Flask) -> None:
         app.register_blueprint(blueprint)
     init_admin_api(app)
     init_admin_console(app)
+    init_metrics(app)
     init_i18n(app)
     init_errors(app)
     init_headers(app)

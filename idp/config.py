@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from idp.identifiers import InvalidIdentifier, parse_uscc
 
 Environment = Literal["development", "production", "testing"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
@@ -116,6 +117,7 @@ SETTINGS: dict[str, Var] = {
     "IDP_SMS_PER_NUMBER_HOURLY": Var(5, 1, 30),
     "IDP_SMS_PER_ADDRESS_HOURLY": Var(20, 1, 1000),
     "IDP_ADMIN_SESSION_TTL": Var(900, 60, 8 * 3600),
+    "IDP_METRICS_ALLOW": Var("127.0.0.0/8,::1"),
 }
 
 #: 32 bytes from a random generator hold ~30 distinct byte values; fewer than this many in
@@ -204,6 +206,8 @@ class Settings:
     #: How long after signing in an operator may use the admin console and API (the sign-in's
     #: age, whatever the session's own lifetime).
     admin_session_ttl: int
+    #: The client addresses ``/metrics`` answers (everyone else gets 404); empty: nobody.
+    metrics_allow: tuple[Network, ...]
 
     @property
     def production(self) -> bool:
@@ -272,6 +276,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sms_per_number_hourly=_int(env, "IDP_SMS_PER_NUMBER_HOURLY"),
         sms_per_address_hourly=_int(env, "IDP_SMS_PER_ADDRESS_HOURLY"),
         admin_session_ttl=_int(env, "IDP_ADMIN_SESSION_TTL"),
+        metrics_allow=_networks(_text(env, "IDP_METRICS_ALLOW")),
     )
     if settings.production:
         refuse_unsafe_production(env, settings)
@@ -384,6 +389,22 @@ def _gateway_url(value: str) -> str:
     if value and not (value.startswith(("https://", "http://")) and urlsplit(value).hostname):
         raise ConfigError("IDP_SMS_GATEWAY_URL must be an http(s) URL, or empty for the outbox")
     return value
+
+
+def _networks(value: str) -> tuple[Network, ...]:
+    """A comma-separated list of addresses and CIDR blocks (``10.0.0.0/8,::1``)."""
+    found = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            found.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ConfigError(
+                f"IDP_METRICS_ALLOW: {item!r} is not an address or a network such as 10.0.0.0/8 "
+                "(no bits set after the prefix)"
+            ) from None
+    return tuple(found)
 
 
 def _status_list_size(env: Mapping[str, str]) -> int:

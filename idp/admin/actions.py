@@ -11,7 +11,7 @@ from typing import Any
 from flask import g, has_request_context
 
 from idp.admin.roles import Operator
-from idp.auth.events import REQUEST_ID
+from idp.observability.logs import REQUEST_ID
 from idp.store.db import db
 from idp.store.models import AdminAction
 

@@ -17,14 +17,13 @@ from enum import StrEnum
 from flask import g, has_request_context, request
 
 from idp.auth import history
+from idp.observability import metrics
+from idp.observability.logs import REQUEST_ID
 from idp.sessions.devices import mask_address
 from idp.store.db import db
 from idp.store.models import SecurityEventRow
 
 log = logging.getLogger("idp.security")
-
-#: The attribute of ``flask.g`` holding the request's id (set by ``idp.web.request_id``).
-REQUEST_ID = "request_id"
 
 
 class SecurityEvent(StrEnum):
@@ -52,6 +51,9 @@ def security_event(
         record[REQUEST_ID] = g.get(REQUEST_ID)
     record.update(details)
     log.info(json.dumps(record, ensure_ascii=False, sort_keys=True))
+    method = str(details.get("method") or "password")
+    if event in HISTORY_EVENTS:
+        metrics.sign_in(method, event is SecurityEvent.SIGNED_IN)
     if not has_request_context():
         return
     if event is not SecurityEvent.THROTTLED:  # a flood's refusals cost no write (the log has them)
@@ -65,7 +67,7 @@ def security_event(
             )
         )
     if person_id is not None and event in HISTORY_EVENTS:
-        history.record(person_id, event.value, str(details.get("method") or "password"))
+        history.record(person_id, event.value, method)
     else:
         db.session.commit()
 

@@ -16,6 +16,7 @@ from idp.auth import history
 from idp.auth.events import SecurityEvent, security_event
 from idp.auth.passwords import Passwords, PasswordsBusy
 from idp.identifiers import InvalidIdentifier, parse_resident_id
+from idp.observability import metrics
 from idp.store.crypto import FieldCipher
 from idp.store.db import db
 from idp.store.models import Person
@@ -26,6 +27,8 @@ from idp.throttle.policy import Attempt, LoginThrottle, Refusal
 METHOD = "password"
 #: Seconds to come back after ``PasswordsBusy``: a hash takes tens of milliseconds.
 BUSY_RETRY_AFTER = 1
+#: The ``gate`` label of the throttled-requests metric: the counters, or the full hash queue.
+GATE_COUNTERS, GATE_HASH_QUEUE = "login", "argon2_queue"
 
 
 class LoginFailure(StrEnum):
@@ -51,11 +54,11 @@ def authenticate(
     known_here = history.signed_in_from(person.id if person else None, digest)
     admitted = throttle.admit(person_index(cipher, number), digest, known_here)
     if isinstance(admitted, Refusal):
-        return _refused(person, admitted)
+        return _refused(person, admitted, GATE_COUNTERS)
     try:
         matched = passwords.verify(person.password_hash if person else None, password)
     except PasswordsBusy:
-        return _refused(person, Refusal(BUSY_RETRY_AFTER))
+        return _refused(person, Refusal(BUSY_RETRY_AFTER), GATE_HASH_QUEUE)
     if not matched:
         failures = throttle.failed(admitted)
         security_event(
@@ -71,7 +74,8 @@ def authenticate(
     return LoginFailure.DISABLED if person.disabled_at is not None else person
 
 
-def _refused(person: Person | None, refusal: Refusal) -> Refusal:
+def _refused(person: Person | None, refusal: Refusal, gate: str) -> Refusal:
+    metrics.throttled(gate)
     security_event(
         SecurityEvent.THROTTLED,
         person.id if person else None,

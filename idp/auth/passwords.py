@@ -11,6 +11,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from idp.config import Argon2Params
+from idp.observability import metrics
 
 T = TypeVar("T")
 
@@ -46,8 +47,15 @@ class Passwords:
     def _run(self, work: Callable[..., T], *args: str) -> T:
         if not self._admitted.acquire(blocking=False):
             raise PasswordsBusy
+        metrics.argon2_waiting(1)
         try:
-            return self._pool.submit(work, *args).result()
+            future = self._pool.submit(_started, work, *args)
+        except BaseException:
+            metrics.argon2_waiting(-1)  # never queued
+            self._admitted.release()
+            raise
+        try:
+            return future.result()
         finally:
             self._admitted.release()
 
@@ -63,3 +71,9 @@ class Passwords:
 
     def needs_rehash(self, stored: str) -> bool:
         return self._hasher.check_needs_rehash(stored)
+
+
+def _started(work: Callable[..., T], *args: str) -> T:
+    """On an Argon2 thread: the hash leaves the queue (the queue-length metric) and runs."""
+    metrics.argon2_waiting(-1)
+    return work(*args)

@@ -24,6 +24,7 @@ from yihao.wire.fields import CredentialType
 from idp.credentials.certificates import Held
 from idp.credentials.profiles import Profile
 from idp.credentials.status import relative_uri
+from idp.observability import metrics
 from idp.services import Services
 from idp.store.audit import record_release
 from idp.store.db import db
@@ -120,4 +121,5 @@ def issue(svc: Services, held: Held, profile: Profile, point: bytes, audience: A
         "credential",
     )
     db.session.commit()
+    metrics.credential_issued(profile.type.name.lower())
     return Issued(credential, expires)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from yihao.wire.status_list import StatusListToken, encode_token, pack
 
+from idp.observability import metrics
 from idp.services import Services, services
 from idp.store.db import claim, db, utcnow
 from idp.store.models import Certificate, StatusList
@@ -90,12 +91,15 @@ def random_indexes(size: int) -> list[int]:
 def revoke(certificate: Certificate, reason: str, by: Revoker, commit: bool = True) -> bool:
     """Flip the certificate's bit; False when it was already revoked (the first record stands).
     ``commit=False``: the caller commits, with its own record of the act (``idp.admin``)."""
-    return claim(
+    changed = claim(
         update(Certificate)
         .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoke_reason=reason, revoked_by=by.kind, revoked_by_id=by.id),
         commit=commit,
     )
+    if changed:
+        metrics.certificate_revoked(reason, by.kind)
+    return changed
 
 
 def status_token(svc: Services, list_id: int) -> bytes | None:
@@ -129,7 +133,9 @@ def _sign(svc: Services, status_list: StatusList) -> bytes:
         bits=pack(revoked, status_list.size),
     )
     signer = svc.issuer.signer()
-    return encode_token(body, signer.kid, signer.private_key)
+    token = encode_token(body, signer.kid, signer.private_key)
+    metrics.status_list_signed(now)
+    return token
 
 
 def forget_cached() -> None:

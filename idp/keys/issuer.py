@@ -11,6 +11,7 @@ from a root on this machine (development: ``rotate``) or from an offline root (`
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,8 +32,11 @@ _CONTEXT = "credential_issuer_keys.private"
 ISSUER, TRUST_LIST = "issuer", "trust_list"
 #: Each purpose and the certificate profile the root gives it (yihao.pki).
 PROFILES = {ISSUER: issue_issuer_certificate, TRUST_LIST: issue_trust_list_certificate}
-#: Renew this long before expiry, so no credential is signed by a key about to lapse.
+#: Renew this long before expiry, so no credential is signed by a key about to lapse; closer than
+#: this, loading the key logs a warning (the expiry is also a metric, ``seconds_left``).
 RENEW_BEFORE = timedelta(days=30)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class IssuerKeys:
         self._cache_seconds = cache_seconds
         self.purpose = purpose
         self._snapshot = TimedValue(cache_seconds, self._load)
+        #: The kid last warned about: once per key and process, not at every reload.
+        self._warned: bytes | None = None
 
     def ensure(
         self,
@@ -149,6 +155,14 @@ class IssuerKeys:
         """
         return list(self._current().published)
 
+    def seconds_left(self) -> float | None:
+        """Seconds until the active certificate's not-after (negative once past); None when
+        there is no active key."""
+        found = self._current().signer
+        if found is None:
+            return None
+        return (found.certificate.not_valid_after_utc - datetime.now(UTC)).total_seconds()
+
     def listing(self) -> list[IssuerKey]:
         query = select(IssuerKey).where(IssuerKey.purpose == self.purpose).order_by(IssuerKey.id)
         return list(db.session.scalars(query))
@@ -170,7 +184,23 @@ class IssuerKeys:
             if x509.load_der_x509_certificate(row.certificate_der).not_valid_after_utc > now
         )
         signer = self._signer(active[-1]) if active else None
+        if signer is not None:
+            self._warn_if_expiring(signer, now)
         return _Snapshot(signer=signer, published=published)
+
+    def _warn_if_expiring(self, signer: IssuerSigner, now: datetime) -> None:
+        left = signer.certificate.not_valid_after_utc - now
+        if left >= RENEW_BEFORE or self._warned == signer.kid:
+            return
+        self._warned = signer.kid
+        log.warning(
+            "the %s certificate %s expires in %d days (%s): renew it (idp certs init, or "
+            "idp certs request and install)",
+            self.purpose,
+            signer.kid.hex(),
+            left.days,
+            signer.certificate.not_valid_after_utc.isoformat(),
+        )
 
     def _signer(self, row: IssuerKey) -> IssuerSigner:
         return IssuerSigner(

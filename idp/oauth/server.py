@@ -28,6 +28,7 @@ from idp.oauth.rfc7662 import Introspection
 from idp.oauth.rfc9207 import Issuer
 from idp.oauth.rpinitiated import EndSession
 from idp.oauth.tokens import TokenIssuer, grant_end, save_token
+from idp.observability import metrics
 from idp.services import Services
 from idp.store.db import db
 from idp.store.models import Client
@@ -145,6 +146,7 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
         grant_id = source.grant_id if source is not None else secrets.token_hex(16)
         ends = grant_end(svc, source, int(token["expires_in"]))
         save_token(svc, token, request.client, request.user, grant_id, source, ends, source is None)
+        metrics.token_issued(request.payload.grant_type)
 
     issuer = svc.settings.issuer
     app.extensions["yihao_clients"] = ClientCache(svc.settings.key_cache_seconds)

@@ -19,6 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry, Pool, PoolProxiedConnection
 
+from idp.observability import metrics
+
 #: A pooled connection idle at least this long is pinged before use.
 IDLE_PING_SECONDS = 10.0
 RECYCLE_SECONDS = 1800
@@ -52,6 +54,18 @@ def _ping_after_rest(
     except Exception as exc:  # any failure here means this connection is unusable
         # The pool discards the connection and retries the checkout with a fresh one.
         raise DisconnectionError("pooled connection failed its liveness check") from exc
+
+
+# After the liveness check: a connection that fails it is replaced and only the one handed out
+# is counted.
+@event.listens_for(Pool, "checkout")
+def _count_checkout(_dbapi: Any, _record: ConnectionPoolEntry, _proxy: Any) -> None:
+    metrics.pool_checked_out(1)
+
+
+@event.listens_for(Pool, "checkin")
+def _count_checkin(_dbapi: Any, _record: ConnectionPoolEntry) -> None:
+    metrics.pool_checked_out(-1)
 
 
 @event.listens_for(Engine, "connect")

@@ -18,6 +18,8 @@ from typing import Any
 from flask import Flask
 
 from idp.auth.events import SecurityEvent, security_event
+from idp.observability import metrics
+from idp.observability.http import ENDPOINT
 from idp.services import Services
 from idp.sessions.devices import mask_address
 from idp.throttle.keys import address_digest
@@ -28,6 +30,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 #: endpoints below it (``/interaction/<uid>/passkey...``) are never gated: a passkey sign-in is not
 #: throttled by password failures, not even those of an attacker behind the owner's address.
 GATED_PREFIX = "/interaction/"
+#: The refusals' ``gate`` label and endpoint name in the metrics.
+GATE = "address_gate"
 #: Both languages at once: the page is made before the locale is chosen.
 PAGE = (
     '<!doctype html><html lang="zh-CN"><meta charset="utf-8">'
@@ -54,6 +58,8 @@ class AddressGate:
                     masked = mask_address(address)
                     security_event(SecurityEvent.THROTTLED, None, address=masked, gate="address")
             if refusal is not None:
+                metrics.throttled(GATE)
+                environ[ENDPOINT] = GATE
                 start_response(
                     "429 Too Many Requests",
                     [

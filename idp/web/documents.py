@@ -17,6 +17,7 @@ from flask import Flask
 
 from idp.caching import TimedValue
 from idp.oauth.discovery import provider_metadata
+from idp.observability.http import ENDPOINT
 from idp.services import Services
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -46,8 +47,10 @@ class PublicDocuments:
             return self._next(environ, start_response)
         if path == JWKS_PATH:
             body, max_age = self._jwks(), JWKS_MAX_AGE
+            environ[ENDPOINT] = "documents.jwks"
         else:
             body, max_age = self._discovery, DISCOVERY_MAX_AGE
+            environ[ENDPOINT] = "documents.discovery"
         start_response(
             "200 OK",
             [

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from idp.auth.events import REQUEST_ID
+from idp.observability.logs import REQUEST_ID
 from idp.web.admin_api import problems
 from idp.web.admin_api.operations import PREFIX as ADMIN_API
 from idp.web.json_body import JsonBodyError

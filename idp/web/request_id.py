@@ -14,7 +14,7 @@ import secrets
 
 from flask import Flask, Response, g, request
 
-from idp.auth.events import REQUEST_ID
+from idp.observability.logs import REQUEST_ID
 from idp.services import services
 
 HEADER = "X-Request-Id"

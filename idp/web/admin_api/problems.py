@@ -9,7 +9,7 @@ from flask import Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
 from idp.admin.errors import AdminError
-from idp.auth.events import REQUEST_ID
+from idp.observability.logs import REQUEST_ID
 from idp.web.admin_api.operations import PREFIX, bp
 from idp.web.json_body import JsonBodyError
 

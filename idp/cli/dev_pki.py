@@ -4,34 +4,17 @@ development) and an issuer key certified by it. `idp certs init` and the test se
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypedDict
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from idp.config import Settings
+from idp.admin.keys import issuer_profile
 from idp.keys.pki import RootFileError, generate_root, load_root, write_root
 from idp.services import Services
 
 ROOT_NAME = "Yihao e-certificate root CA (development)"
 
 Root = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
-
-
-class IssuerProfile(TypedDict):
-    name: str
-    issuer_code: str
-    issuer_url: str
-    valid_days: int
-
-
-def issuer_profile(settings: Settings) -> IssuerProfile:
-    return {
-        "name": settings.issuer_name,
-        "issuer_code": settings.issuer_code,
-        "issuer_url": settings.issuer,
-        "valid_days": settings.issuer_cert_days,
-    }
 
 
 def create_root(directory: Path) -> Root:

@@ -1,4 +1,4 @@
-"""The token signing-key ring."""
+"""The token signing-key ring (the admin tasks of ``idp.admin.keys``, acting as the shell)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import click
 
+from idp.admin import keys
+from idp.admin.roles import CLI
 from idp.cli.base import app_context, emit, json_option, main, operator_command
-from idp.services import services
 
 
 @main.group("keys")
@@ -21,7 +22,24 @@ def keys_group() -> None:
 def keys_rotate(as_json: bool) -> None:
     """Retire the active signing keys and create new ones; the old stay published until expiry."""
     with app_context():
-        emit({"new_keys": services().keys.rotate()}, as_json)
+        emit(keys.rotate_signing_keys(CLI), as_json)
+
+
+@keys_group.command("withdraw")
+@click.argument("kid")
+@click.option("--yes", is_flag=True, help="Confirm: tokens the key signed stop working at once.")
+@json_option
+@operator_command
+def keys_withdraw(kid: str, yes: bool, as_json: bool) -> None:
+    """Withdraw a compromised signing key KID: out of the JWKS, its tokens refused, replaced
+    first if active. Other nodes follow within IDP_KEY_CACHE_SECONDS."""
+    if not yes:
+        raise click.BadParameter(
+            "tokens signed with it stop working: add --yes", param_hint="--yes"
+        )
+    with app_context():
+        done = keys.withdraw_signing_key(CLI, kid)
+    emit({"withdrawn": done["key"]["kid"], "new_keys": done["new_keys"]}, as_json)
 
 
 @keys_group.command("list")
@@ -30,18 +48,11 @@ def keys_rotate(as_json: bool) -> None:
 def keys_list(as_json: bool) -> None:
     """List every key with its state."""
     with app_context():
-        rows = [
-            {
-                "kid": k.kid,
-                "alg": k.alg,
-                "created_at": k.created_at.isoformat(),
-                "retired_at": k.retired_at.isoformat() if k.retired_at else None,
-            }
-            for k in services().keys.listing()
-        ]
+        rows = keys.list_keys(CLI)["signing_keys"]
     if as_json:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        state = f"retired {row['retired_at']}" if row["retired_at"] else "active"
+        since = row["withdrawn_at"] or row["retired_at"]
+        state = f"{row['state']} {since}" if since else row["state"]
         click.echo(f"{row['kid']}  {row['alg']}  created {row['created_at']}  {state}")

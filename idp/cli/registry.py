@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
+from idp.admin.imports import import_registry
+from idp.admin.roles import CLI
 from idp.cli.base import app_context, json_option, main, operator_command
-from idp.credentials.importer import ImportReport, import_csv
 from idp.credentials.registries import KINDS
-from idp.services import services
 
 #: Exit status when some rows were rejected and the rest loaded (2 is kept for file-level errors).
 SOME_REJECTED = 1
@@ -33,21 +34,23 @@ def registry_import(kind: str, file: Path, as_json: bool) -> None:
     Exit status 0: every row loaded; 1: some rows were rejected (listed by line), the rest loaded;
     2: the file could not be imported at all and nothing was written.
     """
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {file}: {exc.strerror or exc}") from None
     with app_context():
-        report = import_csv(services().cipher, kind, file)
-    _print(kind, report, as_json)
-    if report.rejected:
+        report = import_registry(CLI, kind, data, str(file))
+    _print(report, as_json)
+    if report["rejected"]:
         sys.exit(SOME_REJECTED)
 
 
-def _print(kind: str, report: ImportReport, as_json: bool) -> None:
+def _print(report: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps({"kind": kind, **report.as_dict()}, ensure_ascii=False))
+        click.echo(json.dumps(report, ensure_ascii=False))
         return
-    click.echo(f"kind: {kind}")
-    click.echo(f"created: {report.created}")
-    click.echo(f"updated: {report.updated}")
-    click.echo(f"unchanged: {report.unchanged}")
-    click.echo(f"rejected: {len(report.rejected)}")
-    for rejected in report.rejected:
-        click.echo(f"line {rejected.line}: {rejected.reason}")
+    for name in ("kind", "created", "updated", "unchanged"):
+        click.echo(f"{name}: {report[name]}")
+    click.echo(f"rejected: {len(report['rejected'])}")
+    for rejected in report["rejected"]:
+        click.echo(f"line {rejected['line']}: {rejected['reason']}")

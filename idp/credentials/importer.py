@@ -69,12 +69,21 @@ class _Layout:
 def import_csv(cipher: FieldCipher, kind: str, path: Path) -> ImportReport:
     """Upsert every valid row of ``path`` into registry ``kind``; ImportFileError for the file."""
     try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return import_bytes(cipher, kind, data, str(path))
+
+
+def import_bytes(cipher: FieldCipher, kind: str, data: bytes, source: str) -> ImportReport:
+    """``import_csv`` of a file's contents (an upload); ``source`` names it in messages."""
+    try:
         spec = registry_kind(kind)
     except UnknownKind as exc:
         raise ImportFileError(str(exc)) from None
-    lines = _read_lines(path)
+    lines = _read_lines(data, source)
     if not lines:
-        raise ImportFileError(f"{path} is empty; expected a header line")
+        raise ImportFileError(f"{source} is empty; expected a header line")
     layout = _layout(spec, lines[0].cells)
     report = ImportReport()
     first_seen: dict[str, int] = {}
@@ -87,15 +96,13 @@ def import_csv(cipher: FieldCipher, kind: str, path: Path) -> ImportReport:
     return report
 
 
-def _read_lines(path: Path) -> list[_Line]:
+def _read_lines(data: bytes, source: str) -> list[_Line]:
     """Parse the whole file up front, so a file-level fault is found before any row is written."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = exc.object[: exc.start].count(b"\n") + 1
-        raise ImportFileError(f"{path} is not UTF-8 text (line {line})") from None
+        raise ImportFileError(f"{source} is not UTF-8 text (line {line})") from None
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     lines: list[_Line] = []
     try:

@@ -10,6 +10,11 @@ new key is two ``key_cache_seconds`` old (the ring's snapshot and the JWKS bytes
 each cached that long), by which time every node's JWKS lists it. Otherwise a node
 that already signs with the new key could hand a client a token whose key another node's JWKS
 does not show yet, and the client's one refetch would fail.
+
+A compromised key is withdrawn instead (``withdraw``): it leaves the JWKS, never signs again, and
+tokens it signed are refused (``signed_by_withdrawn``), on this node at once and on the others
+within ``key_cache_seconds``; withdrawing an active key first puts a successor in its place,
+which signs at once, unpublished elsewhere for that interval (a compromise does not wait).
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class _Snapshot:
     signing: dict[str, list[_Signer]]  # per algorithm, newest first
     public: list[dict[str, Any]]
     public_json: bytes  # the JWKS document, serialised once per snapshot
+    withdrawn: frozenset[str]
 
 
 def _generate(alg: str) -> Key:
@@ -72,15 +78,30 @@ class KeyRing:
         self._snapshot.clear()
         return created
 
-    def rotate(self) -> list[str]:
-        """Retire the active keys and create successors; return the new key ids."""
-        now = utcnow()
-        for key in db.session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
-            key.retired_at = now
-        created = [self._create(alg) for alg in SUPPORTED_ALGS]
+    def rotate(self, algs: tuple[str, ...] = SUPPORTED_ALGS) -> list[str]:
+        """Retire the active keys of ``algs`` and create successors; return the new key ids."""
+        created = self._replace(algs)
         db.session.commit()
         self._snapshot.clear()
         return created
+
+    def withdraw(self, key: SigningKey) -> list[str]:
+        """Withdraw ``key`` (compromised), replacing it first if active; the new key ids."""
+        created = self._replace((key.alg,)) if key.retired_at is None else []
+        now = utcnow()
+        key.retired_at = key.retired_at or now
+        key.withdrawn_at = now
+        db.session.commit()
+        self._snapshot.clear()
+        return created
+
+    def find(self, kid: str) -> SigningKey | None:
+        found: SigningKey | None = db.session.scalar(select(SigningKey).filter_by(kid=kid))
+        return found
+
+    def signed_by_withdrawn(self, kid: object) -> bool:
+        """Whether ``kid`` (from a token's JOSE header) names a withdrawn key."""
+        return isinstance(kid, str) and kid in self._current().withdrawn
 
     def signing_key(self, alg: str) -> tuple[str, Key]:
         """The (kid, private key) that signs for ``alg`` now: the newest key every node already
@@ -102,6 +123,13 @@ class KeyRing:
 
     def listing(self) -> list[SigningKey]:
         return list(db.session.scalars(select(SigningKey).order_by(SigningKey.id)))
+
+    def _replace(self, algs: tuple[str, ...]) -> list[str]:
+        now = utcnow()
+        active = select(SigningKey).where(SigningKey.retired_at.is_(None), SigningKey.alg.in_(algs))
+        for key in db.session.scalars(active):
+            key.retired_at = now
+        return [self._create(alg) for alg in algs]
 
     def _signer(self, row: SigningKey) -> _Signer:
         pem = self._cipher.decrypt(row.private_cipher, _CONTEXT)
@@ -132,6 +160,7 @@ class KeyRing:
         rows = db.session.scalars(
             select(SigningKey)
             .where((SigningKey.retired_at.is_(None)) | (SigningKey.retired_at > cutoff))
+            .where(SigningKey.withdrawn_at.is_(None))
             .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
         ).all()
         # A key retired this recently may still sign (see the module docstring).
@@ -147,4 +176,7 @@ class KeyRing:
                 f"no active signing key for {', '.join(missing)}: run `idp db upgrade`"
             )
         public = [row.public_jwk for row in rows]
-        return _Snapshot(signing, public, json.dumps({"keys": public}).encode())
+        withdrawn = frozenset(
+            db.session.scalars(select(SigningKey.kid).where(SigningKey.withdrawn_at.isnot(None)))
+        )
+        return _Snapshot(signing, public, json.dumps({"keys": public}).encode(), withdrawn)

@@ -10,7 +10,7 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from idp.oauth.claims import subject_of
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
-from idp.oauth.tokens import find_token
+from idp.oauth.tokens import accepted_token
 from idp.services import services
 from idp.store.db import autocommit_single_statement
 from idp.store.models import Client, Token
@@ -21,7 +21,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
         autocommit_single_statement()  # introspection only reads: no BEGIN, no ROLLBACK
-        return find_token(token_string, token_type_hint)
+        return accepted_token(token_string, token_type_hint)
 
     def check_permission(self, token: Token, client: Client, request: Any) -> bool:
         return token.client_id == client.client_id

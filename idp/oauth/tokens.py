@@ -11,6 +11,9 @@ its grant (RFC 9700 4.14.2: refresh tokens "SHOULD expire"; rotation must not ex
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import secrets
 import time
 from typing import Any
@@ -23,7 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from idp.oauth.claims import subject_of
 from idp.oauth.principal import Principal
-from idp.services import Services
+from idp.services import Services, services
 from idp.store.crypto import token_digest
 from idp.store.db import autocommit_single_statement, db
 from idp.store.models import AuthorizationCode, Client, Enterprise, Person, RevokedGrant, Token
@@ -202,6 +205,30 @@ def find_token(value: str, hint: str | None = None, whole_subject: bool = False)
         if found is not None:
             return found
     return None
+
+
+def accepted_token(
+    value: str, hint: str | None = None, whole_subject: bool = False
+) -> Token | None:
+    """``find_token``, refusing a JWT access token whose signing key was withdrawn: where a
+    token is accepted (introspection, userinfo), not where it is revoked (RFC 7009 still
+    revokes its grant)."""
+    if services().keys.signed_by_withdrawn(_jose_kid(value)):
+        return None
+    return find_token(value, hint, whole_subject)
+
+
+def _jose_kid(value: str) -> object:
+    """The ``kid`` of a compact JWS's protected header (RFC 7515 7.1), or None: opaque tokens
+    have no dots. Unverified, which is enough: the token was found by its digest as issued."""
+    if value.count(".") != 2:
+        return None
+    segment = value.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    return header.get("kid") if isinstance(header, dict) else None
 
 
 def token_by_digest(column: str, value: str, whole_subject: bool = False) -> Token | None:

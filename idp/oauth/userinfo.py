@@ -10,14 +10,14 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from idp.oauth.oidc_core import release_claims
 from idp.oauth.principal import Principal
 from idp.oauth.server import query_client
-from idp.oauth.tokens import find_token
+from idp.oauth.tokens import accepted_token
 from idp.store.crypto import token_digest
 from idp.store.models import Token
 
 
 class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
     def authenticate_token(self, token_string: str) -> Token | None:
-        token = find_token(token_string, "access_token", whole_subject=True)
+        token = accepted_token(token_string, "access_token", whole_subject=True)
         # A refresh token is not an access token (RFC 6749 1.5).
         return (
             token

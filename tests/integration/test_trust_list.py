@@ -8,7 +8,8 @@ from yihao.trust import TrustAnchors
 from yihao.verifier import Verifier
 from yihao.wire.trust_list import TrustListError, parse_trust_list
 
-from idp.cli.dev_pki import issuer_profile, require_root
+from idp.admin.keys import issuer_profile
+from idp.cli.dev_pki import require_root
 from idp.credentials.trust import sequence_for
 from idp.keys.pki import ROOT_CERT_FILE
 from idp.services import services

@@ -1,4 +1,8 @@
-"""Signing keys of the ring; private halves are stored encrypted like personal data."""
+"""Signing keys of the ring; private halves are stored encrypted like personal data.
+
+A key is active (``retired_at`` unset), retired (still published until what it signed expires)
+or withdrawn (``withdrawn_at``: compromised, gone from the JWKS, its tokens refused).
+"""
 
 from __future__ import annotations
 
@@ -21,3 +25,4 @@ class SigningKey(db.Model):  # type: ignore[name-defined,misc]
     private_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-from idp.web.admin_api import certificates, openapi, operators, problems, subjects
+from idp.web.admin_api import (
+    audit,
+    certificates,
+    imports,
+    keys,
+    openapi,
+    operators,
+    problems,
+    subjects,
+)
 from idp.web.admin_api.operations import bp
 
 #: The modules declaring operations, one per area; importing them declares their routes.
-AREAS = (operators, subjects, certificates)
+AREAS = (operators, subjects, certificates, keys, imports, audit)
 #: Imported for the routes and handlers they declare on ``bp``.
 DECLARING = (openapi, problems, *AREAS)
 

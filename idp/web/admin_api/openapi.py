@@ -89,23 +89,33 @@ def _operation(declared: Operation) -> dict[str, Any]:
         "responses": {
             str(declared.status): {
                 "description": "done",
-                "content": {"application/json": {"schema": declared.response}},
+                "content": {declared.response_media: {"schema": declared.response}},
             },
-            **{
-                str(kind.status): {
-                    "description": kind.title,
-                    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-                }
-                for kind in KINDS
-            },
+            **{str(status): _problem(title) for status, title in _problems(declared)},
         },
     }
     if declared.request is not None:
         described["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": declared.request}},
+            "content": {declared.request_media: {"schema": declared.request}},
         }
     return described
+
+
+def _problems(declared: Operation) -> list[tuple[int, str]]:
+    """Every problem an operation may answer with: the task's kinds, and for a raw body its
+    media type (415) and size (413) checks."""
+    listed = [(kind.status, kind.title) for kind in KINDS]
+    if declared.max_body is not None:
+        listed += [(413, "Content too large"), (415, "Unsupported media type")]
+    return listed
+
+
+def _problem(title: str) -> dict[str, Any]:
+    return {
+        "description": title,
+        "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 @bp.route("/openapi.json")

@@ -3,7 +3,9 @@
 A view receives the ``Operator`` (authenticated, with the task's permission already checked),
 its path parameters, its query parameters (parsed and checked against their schemas) and, for
 an operation with a request schema, ``body`` (a JSON object checked against it, with JSON
-Schema 2020-12, the dialect of OpenAPI 3.1). It returns what the response schema describes.
+Schema 2020-12, the dialect of OpenAPI 3.1; or, for another ``request_media`` such as a CSV
+upload, the raw bytes, of that media type and at most ``max_body`` long). It returns what the
+response schema describes: JSON, or the text of another ``response_media`` (a CSV export).
 No library turns Flask routes into OpenAPI 3.1 with this little; hence this module.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, json, request
 from jsonschema import Draft202012Validator
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from idp.admin.errors import Invalid
 from idp.admin.roles import Permission, permission_of, require
@@ -26,6 +29,7 @@ Schema = dict[str, Any]
 View = Callable[..., Any]
 
 PREFIX = "/admin/api"
+JSON = "application/json"
 bp = Blueprint("admin_api", __name__, url_prefix=PREFIX)
 
 
@@ -42,6 +46,10 @@ class Operation:
     response: Schema = field(default_factory=dict)
     status: int = 200
     query: dict[str, Schema] = field(default_factory=dict)
+    request_media: str = JSON
+    response_media: str = JSON
+    #: the largest body accepted, in bytes, for a ``request_media`` other than JSON
+    max_body: int | None = None
 
     @property
     def path_parameters(self) -> list[str]:
@@ -63,6 +71,9 @@ def operation(
     request_schema: Schema | None = None,
     status: int = 200,
     query: dict[str, Schema] | None = None,
+    request_media: str = JSON,
+    response_media: str = JSON,
+    max_body: int | None = None,
 ) -> Callable[[View], View]:
     """Declare the operation whose view calls the admin task ``calls`` (whose permission it
     checks before reading any input, so a caller without the role learns nothing of the rules)."""
@@ -79,6 +90,9 @@ def operation(
             response=response,
             status=status,
             query=query or {},
+            request_media=request_media,
+            response_media=response_media,
+            max_body=max_body,
         )
         OPERATIONS.append(declared)
         bp.add_url_rule(
@@ -94,22 +108,43 @@ def operation(
 
 def _endpoint(declared: Operation, view: View) -> Callable[..., Response]:
     body_rule = _validator(declared.request) if declared.request is not None else None
+    raw = declared.request_media != JSON
+    if raw and declared.max_body is None:
+        raise ValueError(f"{declared.name}: a {declared.request_media} body needs max_body")
     query_rules = {name: _validator(schema) for name, schema in declared.query.items()}
 
     def endpoint(**path_values: str) -> Response:
         operator = current_operator()
         require(operator, declared.permission)
         arguments: dict[str, Any] = {**path_values, **_query(query_rules)}
-        if body_rule is not None:
+        if raw:
+            arguments["body"] = _raw_body(declared.request_media, declared.max_body or 0)
+        elif body_rule is not None:
             arguments["body"] = _checked(body_rule, json_object(), "")
         result = view(operator, **arguments)
-        response = Response(
-            json.dumps(result, ensure_ascii=False), declared.status, mimetype="application/json"
-        )
+        if declared.response_media == JSON:
+            result = json.dumps(result, ensure_ascii=False)
+        response = Response(result, declared.status, mimetype=declared.response_media)
+        if declared.response_media != JSON:
+            name = declared.path.rsplit("/", 1)[-1]
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["Cache-Control"] = "no-store"
         return response
 
     return endpoint
+
+
+def _raw_body(media_type: str, limit: int) -> bytes:
+    """The body as sent, refused before it is read whole when it is over ``limit`` bytes."""
+    if request.mimetype != media_type:
+        raise UnsupportedMediaType(f"send the body as {media_type}")
+    too_large = RequestEntityTooLarge(f"the body is over the limit of {limit} bytes")
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    data = request.stream.read(limit + 1)  # a chunked body has no Content-Length
+    if len(data) > limit:
+        raise too_large
+    return data
 
 
 def _validator(schema: Schema) -> Draft202012Validator:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from idp.admin.paging import DEFAULT_LIMIT, MAX_LIMIT
 from idp.admin.roles import Role
 
 Schema = dict[str, Any]
@@ -17,6 +18,31 @@ MASKED_NUMBER: Schema = {"type": "string"}
 #: A stored moment, ISO 8601 in UTC without an offset (the database keeps naive UTC).
 TIME: Schema = {"type": "string"}
 NULLABLE_TIME: Schema = {"type": ["string", "null"]}
+#: A moment typed into a query: ISO 8601, in UTC when it has no offset (``idp.admin.times``).
+MOMENT_QUERY: Schema = {"type": "string", "minLength": 1, "maxLength": 40}
+
+PAGING_QUERY: dict[str, Schema] = {
+    "offset": {"type": "integer", "minimum": 0, "default": 0},
+    "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+}
+
+
+def page_of(item: Schema) -> Schema:
+    """A page of ``item`` (``idp.admin.paging.Page``)."""
+    return closed(
+        {
+            "items": {"type": "array", "items": item},
+            "total": {"type": "integer"},
+            "offset": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "next_offset": {"type": ["integer", "null"]},
+        },
+        "items",
+        "total",
+        "offset",
+        "limit",
+        "next_offset",
+    )
 
 
 def closed(properties: dict[str, Schema], *required: str) -> Schema:

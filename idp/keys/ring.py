@@ -20,6 +20,7 @@ which signs at once, unpublished elsewhere for that interval (a compromise does 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -66,6 +67,12 @@ class KeyRing:
         self._publish_for = publish_for
         self._cache_seconds = cache_seconds
         self._snapshot = TimedValue(cache_seconds, self._load)
+        self._on_withdrawal: list[Callable[[], None]] = []
+
+    def when_withdrawn(self, forget: Callable[[], None]) -> None:
+        """Call ``forget`` when this process withdraws a key: a cache built from the ring (the
+        JWKS bytes) drops the key now rather than within ``key_cache_seconds``."""
+        self._on_withdrawal.append(forget)
 
     def ensure(self) -> list[str]:
         """Create an active key for every algorithm that lacks one; return the new key ids."""
@@ -93,6 +100,8 @@ class KeyRing:
         key.withdrawn_at = now
         db.session.commit()
         self._snapshot.clear()
+        for forget in self._on_withdrawal:
+            forget()
         return created
 
     def find(self, kid: str) -> SigningKey | None:

@@ -3,7 +3,8 @@
 They are the provider's most-fetched URLs (every relying party, every cache miss, every key
 check) and the same bytes for everyone, so they are served from bytes kept ready: the discovery
 document never changes while a process runs, and the JWKS bytes are re-read from the key ring
-(``KeyRing.jwks_json``) once per ``IDP_KEY_CACHE_SECONDS``. Through Flask's request context,
+(``KeyRing.jwks_json``) once per ``IDP_KEY_CACHE_SECONDS``, and at once when this process
+withdraws a key. Through Flask's request context,
 routing and JSON encoding each answer cost about 0.9 ms of CPU (docs/performance.md).
 """
 
@@ -36,8 +37,11 @@ class PublicDocuments:
         self._svc = svc
         self._discovery = json.dumps(provider_metadata(svc.settings.issuer)).encode()
         # Another cache period on top of the ring's own: KeyRing lets a new key sign only after
-        # two, so the key is in these bytes before any token names it.
-        self._jwks = TimedValue(svc.settings.key_cache_seconds, self._load_jwks).get
+        # two, so the key is in these bytes before any token names it. A withdrawn key leaves
+        # them at once.
+        jwks = TimedValue(svc.settings.key_cache_seconds, self._load_jwks)
+        svc.keys.when_withdrawn(jwks.clear)
+        self._jwks = jwks.get
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]

@@ -243,6 +243,24 @@ def test_keys_rotate_and_list(run: CliRunner) -> None:
     assert {k["kid"] for k in after if k["retired_at"] is None} == set(rotated)
 
 
+def test_keys_withdraw_needs_yes_and_replaces_the_active_key(run: CliRunner) -> None:
+    before = json.loads(call(run, "keys", "list", "--json").output)
+    active = next(k for k in before if k["state"] == "active" and k["alg"] == "ES256")
+    refused = call(run, "keys", "withdraw", active["kid"], "--json")
+    assert refused.exit_code == 2 and "--yes" in refused.output
+    done = call(run, "keys", "withdraw", active["kid"], "--yes", "--json")
+    assert done.exit_code == 0, done.output
+    shown = json.loads(done.output)
+    assert shown["withdrawn"] == active["kid"] and len(shown["new_keys"]) == 1
+    after = {k["kid"]: k for k in json.loads(call(run, "keys", "list", "--json").output)}
+    assert after[active["kid"]]["state"] == "withdrawn"
+    assert after[shown["new_keys"][0]]["state"] == "active"
+    again = call(run, "keys", "withdraw", active["kid"], "--yes")
+    assert again.exit_code == 2 and "already withdrawn" in again.output
+    unknown = call(run, "keys", "withdraw", "nope", "--yes")
+    assert unknown.exit_code == 2 and "no signing key" in unknown.output
+
+
 def test_demo_seed_is_idempotent(run: CliRunner) -> None:
     first = json.loads(call(run, "demo", "seed", "--json").output)
     second = json.loads(call(run, "demo", "seed", "--json").output)

@@ -16,8 +16,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from yihao.pki import sign_request
 
+from idp.admin import keys
+from idp.admin.roles import CLI
 from idp.cli.base import app_context, emit, json_option, main, operator_command
-from idp.cli.dev_pki import ensure_pki, issuer_profile, require_root
+from idp.cli.dev_pki import ensure_pki, require_root
 from idp.config import SETTINGS
 from idp.keys.issuer import ISSUER, TRUST_LIST
 from idp.keys.pki import RootFileError, generate_root, load_root_certificate, write_root
@@ -60,10 +62,9 @@ def certs_init(as_json: bool) -> None:
 def certs_rotate_issuer(as_json: bool) -> None:
     """Retire the issuer key and create a successor; the old certificate stays published."""
     with app_context():
-        settings = services().settings
-        root = require_root(settings.certs_dir)
-        kid = services().issuer.rotate(*root, **issuer_profile(settings))
-    emit({"root_sha256": _fingerprint(root[1]), "issuer_kid": kid}, as_json)
+        kid = keys.rotate_issuer_key(CLI)["issuer_kid"]
+        root = load_root_certificate(services().settings.certs_dir)
+    emit({"root_sha256": _fingerprint(root) if root else None, "issuer_kid": kid}, as_json)
 
 
 @certs_group.command("request")

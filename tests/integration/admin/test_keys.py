@@ -186,3 +186,27 @@ def test_withdrawing_an_unknown_or_withdrawn_key_is_refused(
     assert withdraw(browser, headers, kid).status_code == 200
     again = withdraw(browser, headers, kid)
     assert again.status_code == 409 and again.mimetype == "application/problem+json"
+
+
+def test_an_admin_token_signed_by_a_withdrawn_key_no_longer_opens_the_api(
+    app: Flask, browser: Browser, admin_headers: AdminToken
+) -> None:
+    scope = "admin:admin"
+    machine = make_client(
+        app,
+        redirect_uris=[],
+        grant_types=["client_credentials"],
+        scope=scope,
+        allowed_reserved=frozenset({scope}),
+        access_token_format="jwt",
+    )
+    token = browser.http.post(
+        "/token",
+        data={"grant_type": "client_credentials", "scope": scope},
+        auth=(machine.client_id, machine.secret or ""),
+    ).get_json()["access_token"]
+    signed = {"Authorization": f"Bearer {token}"}
+    assert browser.http.get(PREFIX + "/keys", headers=signed).status_code == 200
+    kid = id_token_header(token)["kid"]
+    assert withdraw(browser, admin_headers(Role.ADMIN), kid).status_code == 200
+    assert browser.http.get(PREFIX + "/keys", headers=signed).status_code == 401

@@ -116,6 +116,7 @@ def _endpoint(declared: Operation, view: View) -> Callable[..., Response]:
     def endpoint(**path_values: str) -> Response:
         operator = current_operator()
         require(operator, declared.permission)
+        _without_nul(path_values)
         arguments: dict[str, Any] = {**path_values, **_query(query_rules)}
         if raw:
             arguments["body"] = _raw_body(declared.request_media, declared.max_body or 0)
@@ -150,6 +151,19 @@ def _raw_body(media_type: str, limit: int) -> bytes:
 def _validator(schema: Schema) -> Draft202012Validator:
     Draft202012Validator.check_schema(schema)  # a wrong schema fails at start-up, not per request
     return Draft202012Validator(schema)
+
+
+def _without_nul(path_values: dict[str, str]) -> None:
+    """Refuse a NUL character in a path or query parameter: no valid value holds one, and
+    PostgreSQL's text cannot (a lookup with one would be a 500, not a 404)."""
+    named = [("{" + k + "}", v) for k, v in path_values.items()]
+    named += [("?" + k, v) for k, v in request.args.items(multi=True)]
+    found = [where for where, value in named if "\x00" in value]
+    if found:
+        raise Invalid(
+            "a parameter holds a NUL character",
+            errors=[{"pointer": where, "detail": "holds a NUL character"} for where in found],
+        )
 
 
 def _query(rules: dict[str, Draft202012Validator]) -> dict[str, Any]:

@@ -122,3 +122,13 @@ def test_the_openapi_description_says_text_csv(browser: Browser) -> None:
     upload_op = described["paths"]["/imports/{kind}"]["post"]
     assert list(upload_op["requestBody"]["content"]) == ["text/csv"]
     assert {"413", "415", "422"} <= set(upload_op["responses"])
+
+
+def test_a_nul_character_in_a_cell_rejects_the_line(
+    browser: Browser, admin_headers: AdminToken
+) -> None:
+    number = new_id_number()
+    body = csv_of(resident_row(number, name="赵\x00敏"), [number[:6] + "\x00" + number[7:]])
+    answer = upload(browser, admin_headers(Role.ADMIN), body)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert [r["line"] for r in answer.get_json()["rejected"]] == [2, 3]

@@ -210,3 +210,15 @@ def test_an_admin_token_signed_by_a_withdrawn_key_no_longer_opens_the_api(
     kid = id_token_header(token)["kid"]
     assert withdraw(browser, admin_headers(Role.ADMIN), kid).status_code == 200
     assert browser.http.get(PREFIX + "/keys", headers=signed).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "path", ["/keys/signing/a%00b/withdraw", "/audit/admin-actions?action=a%00b"]
+)
+def test_a_nul_character_in_a_parameter_is_a_422(
+    browser: Browser, admin_headers: AdminToken, path: str
+) -> None:
+    method = "POST" if path.endswith("withdraw") else "GET"
+    headers = admin_headers(Role.ADMIN, Role.AUDITOR)
+    answer = browser.http.open(PREFIX + path, method=method, headers=headers)
+    assert answer.status_code == 422 and "NUL" in answer.get_json()["detail"]

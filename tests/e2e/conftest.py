@@ -211,7 +211,7 @@ def _set_up(env: dict[str, str], instance: Path) -> tuple[str, dict[str, Any]]:
         stdin=PASSWORD + "\n",
     )
     imported = run_idp(
-        env, "registry", "import", "resident_id", str(_id_card_export(instance, number))
+        env, "registry", "import", "resident_id", str(id_card_export(instance, number))
     )
     assert imported["created"] == 1 and not imported["rejected"], imported
     client = run_idp(
@@ -349,7 +349,7 @@ def chromium(tls_certificates: Certificates) -> Iterator[Browser]:
             browser.close()
 
 
-def _id_card_export(instance: Path, number: str) -> Path:
+def id_card_export(instance: Path, number: str) -> Path:
     """A one-row population registry export (the columns of ``idp/demo_registries``)."""
     path = instance / "resident_id.csv"
     with path.open("w", encoding="utf-8", newline="") as out:

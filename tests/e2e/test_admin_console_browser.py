@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from idp.identifiers import mask_identifier
-from tests.e2e.conftest import REDIRECT_URI, Provider, run_idp
+from tests.e2e.conftest import REDIRECT_URI, Provider, id_card_export, run_idp
 from tests.e2e.pages import (
     Watch,
     fill_code,
@@ -120,4 +121,51 @@ def test_support_finds_a_caller_by_number_and_resets_their_factors(
     page.get_by_role("button", name="重置第二重验证和通行密钥").click()
     expect(page.get_by_role("status")).to_contain_text("第二重验证和通行密钥已移除")
     expect(app_row).to_contain_text("未开启")
+    assert not console.watch.errors, console.watch.errors
+
+
+def _holder(chromium: Browser, provider: Provider) -> str:
+    """A citizen of the population registry whose first visit to the wallet issued their
+    identity card certificate."""
+    number = _person(provider, "吴十")
+    folder = provider.instance_dir / f"registry-{number[-6:]}"
+    folder.mkdir()
+    export = id_card_export(folder, number)
+    imported = run_idp(provider.env, "registry", "import", "resident_id", str(export))
+    assert imported["created"] == 1, imported
+    context = phone_context(chromium, REDIRECT_URI, STEP_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(provider.issuer + "/wallet")
+        fill_password(page, number, provider.citizen_password)
+        page.locator('button[name="decision"][value="allow"]').click()
+        expect(page.locator("#picker")).to_be_visible()
+    finally:
+        context.close()
+    return number
+
+
+def test_support_revokes_a_certificate_and_the_auditor_sees_it(
+    console: Console, chromium: Browser
+) -> None:
+    page, holder = console.page, _holder(chromium, console.provider)
+    page.get_by_role("link", name="电子证照").first.click()
+    page.locator("#holder_number").fill(holder)
+    page.locator("#holder_number").press("Enter")
+    row = page.locator("tbody tr").first
+    expect(row).to_contain_text(mask_identifier(holder))
+    identifier = row.locator("th").inner_text().strip()
+    row.locator("select").select_option("data_error")
+    row.get_by_role("button", name="撤销").click()
+    expect(page.get_by_role("status")).to_contain_text("证照已撤销")
+    expect(page.locator("tbody tr").first).to_contain_text("登记数据有误")
+
+    page.get_by_role("link", name="审计").first.click()
+    page.locator("#filter-action").fill("certificate.revoke")
+    page.locator("#filter-action").press("Enter")
+    expect(page.locator("tbody tr", has_text=identifier)).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出 CSV").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert identifier in exported and holder not in exported
     assert not console.watch.errors, console.watch.errors

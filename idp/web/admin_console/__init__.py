@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from idp.web.admin_console import access, certificates, home, operators, people
+from idp.web.admin_console import access, audit, certificates, home, operators, people
 from idp.web.admin_console.blueprint import bp
-from idp.web.labels import revocation_reason_label, role_label
+from idp.web.labels import revocation_reason_label, role_label, scope_label
 
 #: Imported for the routes they declare on ``bp``.
-PAGES = (access, home, operators, people, certificates)
+PAGES = (access, home, people, certificates, operators, audit)
 
 
 def init_admin_console(app: Flask) -> None:
     app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(scope_label, "scope_label")
     app.add_template_filter(revocation_reason_label, "revocation_reason_label")
     app.register_blueprint(bp)

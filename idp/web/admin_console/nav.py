@@ -23,6 +23,7 @@ AREAS: list[Area] = [
     Area("admin_console.people_page", _l("People and enterprises"), Permission.SUBJECTS_READ),
     Area("admin_console.certificates_page", _l("E-certificates"), Permission.CERTIFICATES_READ),
     Area("admin_console.operators_page", _l("Operators"), Permission.OPERATORS),
+    Area("admin_console.audit_page", _l("Audit"), Permission.AUDIT_READ),
 ]
 
 

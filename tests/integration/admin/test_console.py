@@ -3,13 +3,16 @@ and the operators page as the first area (each area's pages are tested with its 
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from idp.admin import certificates
+from idp.admin import certificates, operators
+from idp.admin.paging import DEFAULT_LIMIT
 from idp.admin.roles import CLI, Role
 from idp.auth import rfc6238
 from idp.identifiers import mask_identifier
@@ -20,6 +23,7 @@ from idp.store.models import AdminAction, Person, SessionRow
 from tests.conftest import Citizen, make_citizen
 from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console
 from tests.support.browser import Browser, csrf_of
+from tests.support.identities import new_id_number
 
 
 def _text(page: object) -> str:
@@ -60,9 +64,6 @@ def test_an_area_the_roles_do_not_open_is_not_listed_and_answers_403(
 
 def test_without_a_second_factor_the_console_stays_shut(app: Flask, browser: Browser) -> None:
     citizen = make_citizen(app)
-    from idp.admin import operators
-    from idp.admin.roles import CLI
-
     with app.app_context():
         operators.grant(CLI, citizen.number, "admin")
     page = browser.follow(browser.get("/admin/"))
@@ -151,7 +152,7 @@ def test_support_finds_a_person_by_number_and_resets_their_factors(
         assert not rfc6238.is_enrolled(caller.person_id)
         action = db.session.scalars(select(AdminAction).order_by(AdminAction.id.desc())).first()
         assert action is not None and action.action == "person.reset_factors"
-    unknown = _post(browser, "/admin/people/search", id_number=make_citizen(app).number[:17] + "0")
+    unknown = _post(browser, "/admin/people/search", id_number=new_id_number())  # not registered
     assert 'role="alert"' in _text(unknown) and unknown.request.path == "/admin/people"
 
 
@@ -194,3 +195,53 @@ def test_support_revokes_a_certificate_found_by_its_holders_number(
         assert shown["revoke_reason"] == "data_error" and shown["revoked_by"] == "operator"
     bad = _post(browser, f"/admin/certificates/{id_card}/revoke", reason="because")
     assert 'role="alert"' in _text(bad)
+
+
+def test_an_auditor_reads_the_trails_filtered_and_paged_and_exports_them(
+    app: Flask, browser: Browser, citizen: Citizen, id_card: str
+) -> None:
+    with app.app_context():
+        certificates.revoke_certificate(CLI, id_card, "withdrawn")
+        for _ in range(3):
+            operators.grant(CLI, make_citizen(app).number, "support")
+    auditor, totp = make_operator(app, Role.AUDITOR)
+    sign_in_to_console(browser, auditor, totp)
+    listed = browser.follow(browser.get("/admin/audit"))
+    assert listed.request.path == "/admin/audit/admin-actions"
+    assert id_card in _text(listed) and "certificate.revoke" in _text(listed)
+    only = browser.get("/admin/audit/admin-actions?action=certificate.revoke")
+    assert id_card in _text(only) and "operator.grant" not in _text(only)
+    exported = browser.get("/admin/audit/admin-actions.csv?action=certificate.revoke")
+    assert (
+        exported.mimetype == "text/csv" and "attachment" in exported.headers["Content-Disposition"]
+    )
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    assert {row["action"] for row in rows} == {"certificate.revoke"} and rows[0][
+        "target"
+    ] == id_card
+    events = browser.get("/admin/audit/security-events?event=signed_in")
+    assert mask_identifier(auditor.number) in _text(events) and auditor.number not in _text(events)
+    assert browser.get("/admin/audit/releases").status_code == 200
+    assert browser.get("/admin/audit/nothing").status_code == 404
+    bad = browser.get("/admin/audit/admin-actions?since=yesterday")
+    assert bad.status_code == 422
+
+
+def test_the_audit_pages_a_long_trail(app: Flask, browser: Browser) -> None:
+    with app.app_context():
+        for _ in range(DEFAULT_LIMIT + 1):
+            operators.grant(CLI, make_citizen(app).number, "support")
+    auditor, totp = make_operator(app, Role.AUDITOR)
+    sign_in_to_console(browser, auditor, totp)
+    first = _text(browser.get("/admin/audit/admin-actions?action=operator.grant"))
+    assert 'rel="next"' in first and 'rel="prev"' not in first
+    second = _text(browser.get("/admin/audit/admin-actions?action=operator.grant&offset=50"))
+    assert 'rel="prev"' in second and second.count("operator.grant") < first.count("operator.grant")
+
+
+def test_the_audit_is_shut_to_an_admin(app: Flask, browser: Browser) -> None:
+    admin, totp = make_operator(app, Role.ADMIN)
+    page = sign_in_to_console(browser, admin, totp)
+    assert 'href="/admin/audit"' not in _text(page)
+    assert browser.follow(browser.get("/admin/audit")).status_code == 403
+    assert browser.get("/admin/audit/admin-actions.csv").status_code == 403

@@ -102,9 +102,11 @@ class ClientCache:
     """Registered clients, read from the database at most once per ``seconds`` per process.
 
     Every token request looks its client up first, and that read was a third of a client-
-    credentials grant (docs/performance.md). Clients change only through operator commands, so a
-    change reaches every node within ``seconds``, like a key rotation. Cached rows are detached
-    from any session and only read; unknown ids are never cached, so probing cannot fill it.
+    credentials grant (docs/performance.md). A change (``idp.admin.clients``, RFC 7592) drops the
+    client here at once (``forget_client``) and reaches other nodes within ``seconds``, like a
+    key rotation. A disabled client is no client: /authorize, /token, introspection, UserInfo
+    and every bearer token of it see none. Cached rows are detached from any session and only
+    read; unknown ids are never cached, so probing cannot fill it.
     """
 
     def __init__(self, seconds: int) -> None:
@@ -118,15 +120,19 @@ class ClientCache:
             return None
         held = self._rows.get(client_id)
         if held is not None and time.monotonic() - held[0] < self._seconds:
-            return held[1]
+            return _enabled(held[1])
         found: Client | None = Client.query.filter_by(client_id=client_id).one_or_none()
         if found is not None:
             db.session.expunge(found)
             self._rows[client_id] = (time.monotonic(), found)
-        return found
+        return _enabled(found)
 
     def forget(self, client_id: str) -> None:
         self._rows.pop(client_id, None)
+
+
+def _enabled(client: Client | None) -> Client | None:
+    return client if client is not None and client.disabled_at is None else None
 
 
 def forget_client(client_id: str) -> None:

@@ -82,6 +82,9 @@ _RECORDED = ("name", "redirect_uris", "post_logout_redirect_uris", "scope", "pen
 
 
 def _client(client_id: str) -> Client:
+    # PostgreSQL refuses NUL in a text parameter: such an id is simply no client.
+    if len(client_id) > 64 or "\x00" in client_id:
+        raise NotFound("no client with that client_id")
     found: Client | None = db.session.scalar(select(Client).filter_by(client_id=client_id))
     if found is None:
         raise NotFound("no client with that client_id")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from idp.web.admin_api import openapi, operators, problems
+from idp.web.admin_api import clients, openapi, operators, problems
 from idp.web.admin_api.operations import bp
 
 #: The modules declaring operations, one per area; importing them declares their routes.
-AREAS = (operators,)
+AREAS = (operators, clients)
 #: Imported for the routes and handlers they declare on ``bp``.
 DECLARING = (openapi, problems, *AREAS)
 

@@ -84,6 +84,12 @@ def _check_uri(uri: str, what: str) -> None:
         )
 
 
+def check_redirect_uris(uris: list[str]) -> None:
+    """RFC 6749 3.1.2 and RFC 9700 2.1: each one absolute, https (http on loopback), exact."""
+    for uri in uris:
+        _check_uri(uri, "redirect URI")
+
+
 def check(spec: ClientSpec) -> None:
     """Every rule a client's metadata must meet, whichever door it comes in by."""
     if not spec.name.strip():
@@ -103,8 +109,7 @@ def check(spec: ClientSpec) -> None:
     _check_reserved(spec)
     if "authorization_code" in spec.grant_types and not spec.redirect_uris:
         raise RedirectURIError("authorization_code clients need at least one redirect URI")
-    for uri in spec.redirect_uris:
-        _check_uri(uri, "redirect URI")
+    check_redirect_uris(spec.redirect_uris)
     for uri in spec.post_logout_redirect_uris:
         _check_uri(uri, "post-logout redirect URI")
     _check_backchannel(spec)

@@ -132,7 +132,7 @@ class JsonBody(JsonPayload):  # type: ignore[misc]
         try:
             return self._read()
         except ValueError as exc:
-            raise InvalidRequestError(str(exc)) from None
+            raise InvalidRequestError(_described_safely(str(exc))) from None
 
 
 def json_request(read: Callable[[], dict[str, Any]]) -> JsonRequest:
@@ -140,6 +140,20 @@ def json_request(read: Callable[[], dict[str, Any]]) -> JsonRequest:
     found = JsonRequest(flask_request.method, flask_request.url, flask_request.headers)
     found.payload = JsonBody(read)
     return found
+
+
+def _described_safely(text: str) -> str:
+    # RFC 6749 5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E (Authlib raises
+    # otherwise), and our messages quote the offending URI, which may hold anything.
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)[:300]
+
+
+def bad_metadata(text: str) -> InvalidClientMetadataError:
+    return InvalidClientMetadataError(_described_safely(text))
+
+
+def bad_redirect_uri(text: str) -> InvalidRedirectURIError:
+    return InvalidRedirectURIError(_described_safely(text))
 
 
 def bearer(request: JsonRequest) -> str | None:
@@ -155,13 +169,13 @@ def client_metadata(request: JsonRequest) -> dict[str, Any]:
     failure = next(iter(METADATA_TYPES.iter_errors(raw)), None)
     if failure is not None:
         where = "/".join(str(p) for p in failure.path) or "the body"
-        raise InvalidClientMetadataError(f"{where}: fails {failure.validator}")
+        raise bad_metadata(f"{where}: fails {failure.validator}")
     if "jwks_uri" in raw:
-        raise InvalidClientMetadataError("jwks_uri is not supported here: send jwks")
+        raise bad_metadata("jwks_uri is not supported here: send jwks")
     try:
         check_redirect_uris(raw.get("redirect_uris", []))
     except RegistrationError as exc:
-        raise InvalidRedirectURIError(str(exc)) from None
+        raise bad_redirect_uri(str(exc)) from None
     metadata: dict[str, Any] = {}
     server_metadata = provider_metadata(services().settings.issuer)
     for kind in (ClientMetadataClaims, OIDCClientMetadataClaims):
@@ -170,7 +184,7 @@ def client_metadata(request: JsonRequest) -> dict[str, Any]:
         try:
             claims.validate()
         except Exception as exc:  # joserfc's claim errors; their description names the field
-            raise InvalidClientMetadataError(getattr(exc, "description", "bad metadata")) from None
+            raise bad_metadata(getattr(exc, "description", "bad metadata")) from None
         metadata.update(claims.get_registered_claims())
     return metadata | {name: raw[name] for name in _OURS if name in raw}
 
@@ -180,7 +194,7 @@ def spec_from(metadata: dict[str, Any]) -> ClientSpec:
     name = str(metadata.get("client_name") or "").strip()
     if not name:
         # Shown on the consent page: a citizen must see whom they release data to.
-        raise InvalidClientMetadataError("client_name is required")
+        raise bad_metadata("client_name is required")
     return ClientSpec(
         name=name,
         redirect_uris=list(metadata.get("redirect_uris") or []),
@@ -202,8 +216,8 @@ def spec_from(metadata: dict[str, Any]) -> ClientSpec:
 def metadata_error(exc: RegistrationError) -> OAuth2Error:
     """RFC 7591 3.2.2: a redirect URI's rule, or any other field's."""
     if isinstance(exc, RedirectURIError):
-        return InvalidRedirectURIError(str(exc))
-    return InvalidClientMetadataError(str(exc))
+        return bad_redirect_uri(str(exc))
+    return bad_metadata(str(exc))
 
 
 def described(client: Client) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.rfc6750 import InvalidTokenError
-from authlib.oauth2.rfc7591 import InvalidClientMetadataError
 from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
 from sqlalchemy import select
 
@@ -31,6 +30,7 @@ from idp.oauth.discovery import provider_metadata
 from idp.oauth.registration import RegistrationError, apply_spec, withheld
 from idp.oauth.rfc7591 import (
     Registration,
+    bad_metadata,
     bearer,
     client_metadata,
     configuration_uri,
@@ -124,9 +124,7 @@ class Configuration(ClientConfigurationEndpoint):  # type: ignore[misc]
         """RFC 7592 2.2: the request's metadata replaces the registered metadata."""
         spec = spec_from(client_metadata)
         if spec.auth_method != client.token_endpoint_auth_method:
-            raise InvalidClientMetadataError(
-                "token_endpoint_auth_method cannot change: register a new client"
-            )
+            raise bad_metadata("token_endpoint_auth_method cannot change: register a new client")
         granted, pending = withheld(spec.scope, client.scopes)
         before = described(client) | {"pending_scope": client.pending_scopes}
         try:

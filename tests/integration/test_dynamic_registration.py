@@ -218,11 +218,20 @@ def test_no_metadata_gets_a_server_error(app: Flask, browser: Browser) -> None:
              "sector_identifier_uri", "post_logout_redirect_uris", "backchannel_logout_uri",
              "id_token_signed_response_alg", "contacts", "client_uri"]  # fmt: skip
 
+    managed = _register(browser, token, _metadata(scope="openid")).get_json()
+    uri = managed["registration_client_uri"]
+    auth = {"Authorization": f"Bearer {managed['registration_access_token']}"}
+
     @given(st.dictionaries(st.sampled_from(names), _JSON | _URIS, max_size=6))
     @settings(max_examples=120, deadline=None, database=None)
     def fuzz(body: dict[str, Any]) -> None:
         answer = _register(browser, token, {**_metadata(), **body})
         assert answer.status_code in (201, 400, 401), answer.get_data(as_text=True)
         assert answer.status_code == 201 or "error" in answer.get_json()
+        # RFC 7592 2.2: the same metadata as a replacement of a registration.
+        same = {"redirect_uris": managed["redirect_uris"], "client_id": managed["client_id"]}
+        update = {**_metadata(), **same, **body, "client_id": managed["client_id"]}
+        replaced = browser.http.put(uri, json=update, headers=auth)
+        assert replaced.status_code in (200, 400), replaced.get_data(as_text=True)
 
     fuzz()

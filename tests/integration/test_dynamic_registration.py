@@ -18,6 +18,7 @@ from idp.admin.roles import CLI
 from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import AdminAction, Client, InitialAccessToken
+from idp.store.purge import purge_expired
 from tests.conftest import Citizen, RegisteredClient
 from tests.support.browser import Authorization, Browser, location_params
 from tests.support.oidc import tokens_for, userinfo
@@ -70,6 +71,10 @@ def test_without_a_valid_initial_access_token_nothing_is_registered(
     assert _register(browser, once, _metadata()).status_code == 201
     spent = _register(browser, once, _metadata())
     assert spent.status_code == 401 and spent.get_json()["error"] == "invalid_token"
+    with app.app_context():
+        assert purge_expired(3600)["initial_access_tokens"] >= 1
+        gone = select(InitialAccessToken).filter_by(digest=token_digest(once))
+        assert db.session.scalar(gone) is None
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from idp.auth.session import sign_out
 from idp.config import Settings, load_settings
 from idp.oauth.backchannel_logout import Deliverer
 from idp.oauth.claims import SUPPORTED_SCOPES
+from idp.oauth.rfc7592 import register_endpoints
 from idp.oauth.server import build_server
 from idp.observability.http import RequestMetrics
 from idp.observability.logs import init_logs
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         app.extensions["yihao_sessions"], settings.interaction_ttl
     )
     app.extensions["yihao_server"] = build_server(app, svc, sign_out)
+    register_endpoints(app.extensions["yihao_server"])
     _init_web(app)
     app.wsgi_app = PublicDocuments(app, svc)  # type: ignore[method-assign]
     app.wsgi_app = RequestMetrics(app.wsgi_app)  # type: ignore[method-assign]

@@ -8,16 +8,11 @@ from typing import Any
 
 import click
 
+from idp.admin import clients
+from idp.admin.roles import CLI
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
-from idp.oauth.registration import (
-    RESERVED_SCOPES,
-    ClientSpec,
-    register_client,
-    registered_clients,
-    reset_secret,
-)
-from idp.store.models import Client
+from idp.oauth.registration import RESERVED_SCOPES, ClientSpec
 
 
 def _purposes(values: tuple[str, ...]) -> dict[str, str]:
@@ -123,8 +118,11 @@ def client_add(
         minimum_acr=minimum_acr,
     )
     with app_context():
-        client, client_secret = register_client(spec)
-        emit({"client_id": client.client_id, "client_secret": client_secret}, as_json)
+        added = clients.register(CLI, spec)
+        emit({"client_id": added["client_id"], "client_secret": added["client_secret"]}, as_json)
+
+
+_LISTED = ("client_id", "name", "auth_method", "scope", "grant_types", "redirect_uris")
 
 
 @client_group.command("list")
@@ -133,24 +131,20 @@ def client_add(
 def client_list(as_json: bool) -> None:
     """Every registered client, oldest first (secrets are never shown again)."""
     with app_context():
-        rows = [_listing(client) for client in registered_clients()]
+        rows = [{k: c[k] for k in (*_LISTED, "disabled_at", "created_at")} for c in _every()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
     for row in rows:
-        click.echo(f"{row['client_id']}  {row['auth_method']}  {row['name']}  {row['scope']}")
+        off = "  (disabled)" if row["disabled_at"] else ""
+        click.echo(f"{row['client_id']}  {row['auth_method']}  {row['name']}  {row['scope']}{off}")
 
 
-def _listing(client: Client) -> dict[str, Any]:
-    return {
-        "client_id": client.client_id,
-        "name": client.name,
-        "auth_method": client.token_endpoint_auth_method,
-        "scope": client.scope,
-        "grant_types": client.grant_types,
-        "redirect_uris": client.redirect_uris,
-        "created_at": client.created_at.isoformat() + "Z",
-    }
+def _every() -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    while page := clients.list_clients(CLI, clients.MAX_PAGE, len(found))["clients"]:
+        found.extend(page)
+    return found
 
 
 @client_group.command("reset-secret")
@@ -160,5 +154,4 @@ def _listing(client: Client) -> dict[str, Any]:
 def client_reset_secret(client_id: str, as_json: bool) -> None:
     """Give a confidential client a new secret, printed once; the old one stops working."""
     with app_context():
-        secret = reset_secret(client_id)
-    emit({"client_id": client_id, "client_secret": secret}, as_json)
+        emit(clients.rotate_secret(CLI, client_id), as_json)

@@ -18,6 +18,7 @@ ENDPOINTS = {
     "revocation_endpoint": "/revoke",
     "introspection_endpoint": "/introspect",
     "end_session_endpoint": "/logout",
+    "registration_endpoint": "/connect/register",  # RFC 7591 3, RFC 8414 2
 }
 
 

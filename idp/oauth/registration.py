@@ -1,23 +1,22 @@
 """Client registration rules (OIDC Registration 1.0 section 2, RFC 7591 2), applied the same way
-whichever door a client comes in by (CLI today, admin API or dynamic registration later)."""
+whichever door a client comes in by: the CLI and the admin API (``idp.admin.clients``), and
+dynamic registration (``rfc7591``, ``rfc7592``)."""
 
 from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from sqlalchemy import select
 
 from idp.admin.roles import ROLE_SCOPES
 from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED, BY_ACR
-from idp.oauth.claims import SUPPORTED_SCOPES
+from idp.oauth.claims import PERSONAL_SCOPES, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
-from idp.oauth.server import forget_client
 from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import Client
@@ -32,9 +31,18 @@ RESERVED_SCOPES = {
     **{scope: f"acts as an operator in the {role} role" for scope, role in ROLE_SCOPES.items()},
 }
 
+#: Scopes a client gets only with an admin's yes: personal data, and the reserved ones. A
+#: client-manager or a self-registering client asking for one leaves it pending
+#: (``clients.pending_scopes``) until an admin approves it.
+NEEDS_APPROVAL = PERSONAL_SCOPES | frozenset(RESERVED_SCOPES)
+
 
 class RegistrationError(ValueError):
     """The client metadata breaks a rule; the message names the field and the rule."""
+
+
+class RedirectURIError(RegistrationError):
+    """A redirect URI breaks a rule (RFC 7591 3.2.2 ``invalid_redirect_uri``)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,11 @@ class ClientSpec:
 
 
 def _check_uri(uri: str, what: str) -> None:
-    parts = urlsplit(uri)
+    kind = RedirectURIError if what == "redirect URI" else RegistrationError
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # an unbalanced "[" in the host, for one
+        raise kind(f"{what} {uri!r} is not a URL") from None
     # RFC 6749 3.1.2: absolute, no fragment; RFC 8252 7.3 and 8.3: plain http only on loopback.
     loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
     if (
@@ -67,12 +79,19 @@ def _check_uri(uri: str, what: str) -> None:
         or not parts.hostname
         or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
     ):
-        raise RegistrationError(
+        raise kind(
             f"{what} {uri!r} must be an absolute https URL (http only on loopback), no fragment"
         )
 
 
-def _check(spec: ClientSpec) -> None:
+def check_redirect_uris(uris: list[str]) -> None:
+    """RFC 6749 3.1.2 and RFC 9700 2.1: each one absolute, https (http on loopback), exact."""
+    for uri in uris:
+        _check_uri(uri, "redirect URI")
+
+
+def check(spec: ClientSpec) -> None:
+    """Every rule a client's metadata must meet, whichever door it comes in by."""
     if not spec.name.strip():
         raise RegistrationError("name must not be empty")
     if spec.auth_method not in TOKEN_ENDPOINT_AUTH_METHODS:
@@ -89,9 +108,8 @@ def _check(spec: ClientSpec) -> None:
         raise RegistrationError(f"unknown scopes: {', '.join(sorted(bad_scopes))}")
     _check_reserved(spec)
     if "authorization_code" in spec.grant_types and not spec.redirect_uris:
-        raise RegistrationError("authorization_code clients need at least one redirect URI")
-    for uri in spec.redirect_uris:
-        _check_uri(uri, "redirect URI")
+        raise RedirectURIError("authorization_code clients need at least one redirect URI")
+    check_redirect_uris(spec.redirect_uris)
     for uri in spec.post_logout_redirect_uris:
         _check_uri(uri, "post-logout redirect URI")
     _check_backchannel(spec)
@@ -162,7 +180,17 @@ SECRETLESS_METHODS = frozenset({"none", "private_key_jwt"})
 
 def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
     """Validate and store a client; returns it with its secret, shown this once only."""
-    _check(spec)
+    client, secret = new_client(spec)
+    db.session.commit()
+    return client, secret
+
+
+def new_client(
+    spec: ClientSpec, pending: frozenset[str] = frozenset()
+) -> tuple[Client, str | None]:
+    """Validate a client and add it to the session, uncommitted (the caller records the act in
+    the same transaction); ``pending`` scopes wait for an admin (``NEEDS_APPROVAL``)."""
+    check(spec)
     secret = None if spec.auth_method in SECRETLESS_METHODS else _new_secret()
     client = Client(
         client_id=spec.client_id or secrets.token_urlsafe(16),
@@ -182,9 +210,9 @@ def register_client(spec: ClientSpec) -> tuple[Client, str | None]:
         backchannel_logout_uri=spec.backchannel_logout_uri,
         backchannel_logout_session_required=spec.backchannel_logout_session_required,
         minimum_acr=spec.minimum_acr,
+        pending_scopes=" ".join(sorted(pending)),
     )
     db.session.add(client)
-    db.session.commit()
     return client, secret
 
 
@@ -192,21 +220,67 @@ def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def registered_clients() -> list[Client]:
-    return list(db.session.scalars(select(Client).order_by(Client.created_at, Client.id)))
+def withheld(requested: str, granted_now: frozenset[str]) -> tuple[str, frozenset[str]]:
+    """Split a requested scope for someone who may not approve: what the client gets (in the
+    order asked), and the scopes needing approval that it does not hold yet (left pending)."""
+    asked = list(dict.fromkeys(requested.split()))
+    pending = frozenset(s for s in asked if s in NEEDS_APPROVAL and s not in granted_now)
+    return " ".join(s for s in asked if s not in pending), pending
 
 
-def reset_secret(client_id: str) -> str:
-    """A new secret for a confidential client, shown this once; the old one stops working
-    (on other nodes once their client cache expires, ``IDP_KEY_CACHE_SECONDS``)."""
-    client = db.session.scalars(select(Client).filter_by(client_id=client_id)).one_or_none()
-    if client is None:
-        raise RegistrationError("no client with that client_id")
+def spec_of(client: Client, **changes: Any) -> ClientSpec:
+    """The registered client as a spec, with ``changes``, to check an edit against the rules;
+    reserved scopes it already holds stay allowed."""
+    current = ClientSpec(
+        name=client.name,
+        redirect_uris=list(client.redirect_uris),
+        scope=client.scope,
+        grant_types=list(client.grant_types),
+        auth_method=client.token_endpoint_auth_method,
+        post_logout_redirect_uris=list(client.post_logout_redirect_uris),
+        purposes=dict(client.purposes),
+        subject_type=client.subject_type,
+        id_token_alg=client.id_token_signed_response_alg,
+        access_token_format=client.access_token_format,
+        jwks=client.jwks,
+        backchannel_logout_uri=client.backchannel_logout_uri,
+        backchannel_logout_session_required=client.backchannel_logout_session_required,
+        allowed_reserved=client.scopes & frozenset(RESERVED_SCOPES),
+        minimum_acr=client.minimum_acr,
+    )
+    return replace(current, **changes)
+
+
+def apply_spec(client: Client, spec: ClientSpec, pending: frozenset[str]) -> None:
+    """Check ``spec`` and write it over ``client``, uncommitted. A pairwise client keeps its
+    sector: its subjects are derived from it (OIDC Core 8.1), so changing it would give every
+    citizen a new ``sub`` at this service."""
+    check(spec)
+    sector = sector_of(spec.redirect_uris, spec.sector_identifier_uri)
+    if client.subject_type == "pairwise" and sector != client.sector_identifier:
+        raise RedirectURIError(
+            f"the redirect URIs must stay on the sector {client.sector_identifier}"
+            " (pairwise subjects are derived from it)"
+        )
+    client.name = spec.name.strip()
+    client.redirect_uris = list(spec.redirect_uris)
+    client.post_logout_redirect_uris = list(spec.post_logout_redirect_uris)
+    client.scope = " ".join(dict.fromkeys(spec.scope.split()))
+    client.grant_types = list(spec.grant_types)
+    client.token_endpoint_auth_method = spec.auth_method
+    client.jwks = spec.jwks
+    client.id_token_signed_response_alg = spec.id_token_alg
+    client.backchannel_logout_uri = spec.backchannel_logout_uri
+    client.backchannel_logout_session_required = spec.backchannel_logout_session_required
+    client.pending_scopes = " ".join(sorted(pending))
+
+
+def new_secret_for(client: Client) -> str:
+    """A new secret for a confidential client, shown this once, uncommitted; the old one stops
+    working (on other nodes once their client cache expires, ``IDP_KEY_CACHE_SECONDS``)."""
     if client.token_endpoint_auth_method in SECRETLESS_METHODS:
         method = client.token_endpoint_auth_method
         raise RegistrationError(f"the client authenticates with {method}: it has no secret")
     secret = _new_secret()
     client.secret_digest = token_digest(secret)
-    db.session.commit()
-    forget_client(client_id)
     return secret

@@ -103,9 +103,11 @@ class ClientCache:
     """Registered clients, read from the database at most once per ``seconds`` per process.
 
     Every token request looks its client up first, and that read was a third of a client-
-    credentials grant (docs/performance.md). Clients change only through operator commands, so a
-    change reaches every node within ``seconds``, like a key rotation. Cached rows are detached
-    from any session and only read; unknown ids are never cached, so probing cannot fill it.
+    credentials grant (docs/performance.md). A change (``idp.admin.clients``, RFC 7592) drops the
+    client here at once (``forget_client``) and reaches other nodes within ``seconds``, like a
+    key rotation. A disabled client is no client: /authorize, /token, introspection, UserInfo
+    and every bearer token of it see none. Cached rows are detached from any session and only
+    read; unknown ids are never cached, so probing cannot fill it.
     """
 
     def __init__(self, seconds: int) -> None:
@@ -116,7 +118,7 @@ class ClientCache:
         # parameters) is simply no client, not a database error.
         if len(client_id) > 64 or "\x00" in client_id:
             return None
-        return self._rows.get(client_id, lambda: self._load(client_id))
+        return _enabled(self._rows.get(client_id, lambda: self._load(client_id)))
 
     @staticmethod
     def _load(client_id: str) -> Client | None:
@@ -127,6 +129,10 @@ class ClientCache:
 
     def forget(self, client_id: str) -> None:
         self._rows.forget(client_id)
+
+
+def _enabled(client: Client | None) -> Client | None:
+    return client if client is not None and client.disabled_at is None else None
 
 
 def forget_client(client_id: str) -> None:

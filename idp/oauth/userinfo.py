@@ -18,12 +18,11 @@ from idp.store.models import Token
 class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
     def authenticate_token(self, token_string: str) -> Token | None:
         token = accepted_token(token_string, "access_token", whole_subject=True)
-        # A refresh token is not an access token (RFC 6749 1.5).
-        return (
-            token
-            if token is not None and token.refresh_digest != token_digest(token_string)
-            else None
-        )
+        # A refresh token is not an access token (RFC 6749 1.5); a disabled client's tokens
+        # are nobody's (query_client sees no disabled client).
+        if token is None or token.refresh_digest == token_digest(token_string):
+            return None
+        return token if query_client(token.client_id) is not None else None
 
 
 def protector() -> ResourceProtector:

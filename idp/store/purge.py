@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from idp.store.db import db
 from idp.store.models import (
     AuthorizationCode,
+    InitialAccessToken,
     LogoutDelivery,
     OneTimeCode,
     RevokedGrant,
@@ -79,6 +80,12 @@ def purge_expired(
         ),
         "sign_in_history": _delete(
             SignInEntry.id, SignInEntry.at < _naive(moment - history_days * 24 * 3600), batch
+        ),
+        # RFC 7591 3: an initial access token used up or expired opens nothing any more.
+        "initial_access_tokens": _delete(
+            InitialAccessToken.id,
+            or_(InitialAccessToken.uses_left < 1, InitialAccessToken.expires_at < cutoff_at),
+            batch,
         ),
         # Auditors' copy of the security log: kept as long as the sign-in history it explains.
         "security_events": _delete(

@@ -22,6 +22,7 @@ _API_PREFIXES = (
     "/userinfo",
     "/revoke",
     "/introspect",
+    "/connect/",
     "/jwks.json",
     "/.well-known",
     "/credentials",

@@ -1,14 +1,20 @@
-"""The protocol endpoints programs call: token, userinfo, revocation, introspection. Each is a thin
-adapter onto the Authlib server built in ``idp.oauth.server``. Discovery and the JWKS are served
-before Flask, by ``idp.web.documents``."""
+"""The protocol endpoints programs call: token, userinfo, revocation, introspection, dynamic
+client registration and its management. Each is a thin adapter onto the Authlib server built in
+``idp.oauth.server``. Discovery and the JWKS are served before Flask, by ``idp.web.documents``."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, Response, current_app, jsonify
 
+from idp.oauth.rfc7591 import PATH as REGISTER_PATH
+from idp.oauth.rfc7591 import Registration, json_request
+from idp.oauth.rfc7592 import Configuration
 from idp.oauth.server import YihaoServer
 from idp.oauth.userinfo import protector, userinfo_claims
+from idp.web.json_body import JsonBodyError, json_object
 
 bp = Blueprint("oidc", __name__)
 _guard = protector()
@@ -32,6 +38,27 @@ def revoke() -> Response:
 @bp.route("/introspect", methods=["POST"])
 def introspect() -> Response:
     return _no_store(_server().create_endpoint_response("introspection"))
+
+
+@bp.route(REGISTER_PATH, methods=["POST"])
+def register_client() -> Response:
+    """RFC 7591 3 (not /register, where citizens register themselves)."""
+    found = json_request(_json_body)
+    return _no_store(_server().create_endpoint_response(Registration.ENDPOINT_NAME, found))
+
+
+@bp.route(REGISTER_PATH + "/<client_id>", methods=["GET", "PUT", "DELETE"])
+def client_configuration(client_id: str) -> Response:
+    """RFC 7592 2: the client reads, replaces or deletes its own registration."""
+    found = json_request(_json_body)
+    return _no_store(_server().create_endpoint_response(Configuration.ENDPOINT_NAME, found))
+
+
+def _json_body() -> dict[str, Any]:
+    try:
+        return json_object()
+    except JsonBodyError as exc:
+        raise ValueError(exc.description) from None
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])

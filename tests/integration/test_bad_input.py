@@ -20,7 +20,7 @@ from tests.support.browser import Authorization, Browser
 from tests.support.oidc import client_auth, tokens_for
 
 LONG = "x" * 10_000
-JSON_ENDPOINTS = ("/token", "/userinfo", "/revoke", "/introspect")
+JSON_ENDPOINTS = ("/token", "/userinfo", "/revoke", "/introspect", "/connect/register")
 NOT_UTF8 = b"grant_type=\xff\xfe&code=\xc3\x28&token=\x80abc&client_id=\xed\xa0\x80"
 
 PROTOCOL_PARAMS = [
@@ -95,6 +95,10 @@ def endpoints(rp: RegisteredClient) -> list[str]:
         "/authorize/resume/" + LONG[:300],
         "/authorize/resume/%00",
         "/account/consents/999999/withdraw",
+        "/connect/register",
+        "/connect/register/" + rp.client_id,
+        "/connect/register/%00",
+        "/connect/register/" + LONG[:300],
     ]
 
 

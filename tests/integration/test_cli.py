@@ -336,7 +336,7 @@ def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
     counts = json.loads(result.output)
     kinds = {"codes", "tokens", "seen_values", "sessions", "logout_deliveries", "revoked_grants"}
     kinds |= {"one_time_codes", "sms_outbox"}
-    kinds |= {"throttle_counters", "sign_in_history", "security_events"}
+    kinds |= {"throttle_counters", "sign_in_history", "security_events", "initial_access_tokens"}
     assert set(counts) == kinds
     assert all(isinstance(n, int) for n in counts.values())
 

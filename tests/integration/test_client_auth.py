@@ -13,7 +13,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from werkzeug.test import TestResponse
 
-from idp.oauth.registration import reset_secret
+from idp.admin.clients import rotate_secret
+from idp.admin.roles import CLI
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
 from tests.support.oidc import TOKEN_ENDPOINT, id_token_claims, login, redeem
@@ -264,7 +265,7 @@ def test_a_reset_secret_replaces_the_old_one_at_once(app: Flask, browser: Browse
 
     assert grant(rp.secret).status_code == 200  # and the client is now in the cache
     with app.app_context():
-        new = reset_secret(rp.client_id)
+        new = rotate_secret(CLI, rp.client_id)["client_secret"]
     assert grant(rp.secret).status_code == 401
     assert grant(new).status_code == 200
 

@@ -122,6 +122,7 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
             "sms_outbox",
             "throttle_counters",
             "sign_in_history",
+            "initial_access_tokens",
             "security_events",
             "revoked_grants",
         ),

@@ -2,7 +2,7 @@
 
 from idp.store.models.admin import AdminAction, OperatorRole, SecurityEventRow
 from idp.store.models.audit import Release
-from idp.store.models.clients import Client
+from idp.store.models.clients import Client, InitialAccessToken
 from idp.store.models.consent import Consent
 from idp.store.models.credentials import (
     Certificate,
@@ -29,6 +29,7 @@ __all__ = [
     "Client",
     "Consent",
     "Enterprise",
+    "InitialAccessToken",
     "IssuerKey",
     "KeyRequest",
     "LogoutDelivery",

@@ -49,6 +49,11 @@ class Client(db.Model, ClientMixin):  # type: ignore[name-defined,misc]
     pending_scopes: Mapped[str] = mapped_column(String(500), default="", server_default="")
     #: Set by an operator: the client can neither authenticate nor start a sign-in.
     disabled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    #: RFC 7592 3: the digest of the registration access token a dynamically registered client
+    #: manages its own registration with; None for clients an operator registered.
+    registration_token_digest: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -103,3 +108,18 @@ def sector_of(redirect_uris: list[str], sector_identifier_uri: str | None) -> st
     """OIDC Core 8.1: the sector is the host of sector_identifier_uri, else of the redirect URI."""
     source = sector_identifier_uri or (redirect_uris[0] if redirect_uris else "")
     return urlsplit(source).hostname or ""
+
+
+class InitialAccessToken(db.Model):  # type: ignore[name-defined,misc]
+    """RFC 7591 3: what opens dynamic registration, issued by an operator, stored as a digest,
+    good until ``expires_at`` for ``uses_left`` registrations."""
+
+    __tablename__ = "initial_access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    issued_by: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    uses_left: Mapped[int] = mapped_column(Integer)

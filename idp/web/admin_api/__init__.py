@@ -12,6 +12,7 @@ from flask import Flask
 from idp.web.admin_api import (
     audit,
     certificates,
+    clients,
     imports,
     keys,
     openapi,
@@ -22,7 +23,7 @@ from idp.web.admin_api import (
 from idp.web.admin_api.operations import bp
 
 #: The modules declaring operations, one per area; importing them declares their routes.
-AREAS = (operators, subjects, certificates, keys, imports, audit)
+AREAS = (operators, clients, subjects, certificates, keys, imports, audit)
 #: Imported for the routes and handlers they declare on ``bp``.
 DECLARING = (openapi, problems, *AREAS)
 

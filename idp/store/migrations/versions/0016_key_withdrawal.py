@@ -4,7 +4,7 @@ A signing key can be withdrawn (compromised): ``withdrawn_at`` on the signing ke
 key leaves the JWKS at once, never signs, and tokens it signed are refused.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 14:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -13,9 +13,9 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from idp.admin import actions
+from idp.admin import actions, paging
 from idp.admin.errors import Conflict, Invalid, NotFound
 from idp.admin.roles import Operator, Permission, needs
 from idp.oauth.registration import (
@@ -34,7 +34,6 @@ from idp.store.db import db, utcnow
 from idp.store.models import Client, InitialAccessToken
 
 #: The largest page of clients one call returns.
-MAX_PAGE = 200
 #: The longest an initial access token may live (RFC 7591 3 leaves it to the server).
 MAX_INITIAL_ACCESS_SECONDS = 30 * 24 * 3600
 MAX_INITIAL_ACCESS_USES = 100
@@ -97,20 +96,12 @@ def _invalid(exc: RegistrationError) -> Invalid:
 
 
 @needs(Permission.CLIENTS_READ)
-def list_clients(operator: Operator, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def list_clients(
+    operator: Operator, offset: int = 0, limit: int = paging.DEFAULT_LIMIT
+) -> dict[str, Any]:
     """A page of clients, oldest first."""
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise Invalid(f"limit must be 1 to {MAX_PAGE}, offset 0 or more")
-    rows = db.session.scalars(
-        select(Client).order_by(Client.created_at, Client.id).limit(limit).offset(offset)
-    )
-    total = db.session.scalar(select(func.count()).select_from(Client)) or 0
-    return {
-        "clients": [shown(c) for c in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    statement = select(Client).order_by(Client.created_at, Client.id)
+    return paging.page_of(statement, offset, limit).shown(lambda row: shown(row[0]))
 
 
 @needs(Permission.CLIENTS_READ)

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from idp.admin import clients
+from idp.admin.paging import MAX_LIMIT
 from idp.admin.roles import CLI
 from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
@@ -142,7 +143,7 @@ def client_list(as_json: bool) -> None:
 
 def _every() -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    while page := clients.list_clients(CLI, clients.MAX_PAGE, len(found))["clients"]:
+    while page := clients.list_clients(CLI, len(found), MAX_LIMIT)["items"]:
         found.extend(page)
     return found
 

@@ -12,7 +12,7 @@ from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.registration import GRANT_TYPES, RESERVED_SCOPES, ClientSpec
 from idp.web.admin_api.operations import operation
-from idp.web.admin_api.schemas import Schema, closed
+from idp.web.admin_api.schemas import PAGING_QUERY, Schema, closed, page_of
 
 _TEXT: Schema = {"type": "string"}
 _URI = {"type": "string", "maxLength": 500}
@@ -38,19 +38,6 @@ _CLIENT_FIELDS: dict[str, Schema] = {
 _CLIENT = closed(_CLIENT_FIELDS, *_CLIENT_FIELDS)
 _SECRET = {"type": ["string", "null"]}
 _REGISTERED = closed({**_CLIENT_FIELDS, "client_secret": _SECRET}, *_CLIENT_FIELDS, "client_secret")
-_PAGE = closed(
-    {
-        "clients": {"type": "array", "items": _CLIENT},
-        "total": {"type": "integer"},
-        "limit": {"type": "integer"},
-        "offset": {"type": "integer"},
-    },
-    "clients",
-    "total",
-    "limit",
-    "offset",
-)
-
 _REGISTER = closed(
     {
         "name": _NAME,
@@ -134,11 +121,8 @@ _ISSUED = closed(
     calls=clients.list_clients,
     tag="clients",
     summary="A page of registered clients, oldest first",
-    response=_PAGE,
-    query={
-        "limit": {"type": "integer", "minimum": 1, "maximum": clients.MAX_PAGE},
-        "offset": {"type": "integer", "minimum": 0},
-    },
+    response=page_of(_CLIENT),
+    query=PAGING_QUERY,
 )
 def list_clients(operator: Operator, **page: int) -> Any:
     return clients.list_clients(operator, **page)

@@ -129,11 +129,11 @@ def test_clients_are_listed_in_pages_and_shown(browser: Browser, admin_headers: 
     first = _register(browser, manager, name="一")
     second = _register(browser, manager, name="二")
     everything = browser.http.get(CLIENTS + "?limit=200", headers=manager).get_json()
-    ids = [c["client_id"] for c in everything["clients"]]
+    ids = [c["client_id"] for c in everything["items"]]
     assert ids.index(first["client_id"]) < ids.index(second["client_id"])
     total = everything["total"]
     last = browser.http.get(f"{CLIENTS}?limit=1&offset={total - 1}", headers=manager).get_json()
-    assert [c["client_id"] for c in last["clients"]] == [ids[-1]] and last["total"] == total
+    assert [c["client_id"] for c in last["items"]] == [ids[-1]] and last["total"] == total
     one = browser.http.get(f"{CLIENTS}/{first['client_id']}", headers=manager).get_json()
     assert one["name"] == "一" and "client_secret" not in one
     assert browser.http.get(f"{CLIENTS}/nobody", headers=manager).status_code == 404

@@ -11,6 +11,7 @@ from idp.services import services
 from idp.store.db import db
 from idp.store.migrate import downgrade, revisions, upgrade
 from idp.store.purge import purge_expired
+from idp.store.reencrypt import reencrypt_all
 from idp.wsgi_server import run
 
 
@@ -77,6 +78,17 @@ def db_purge(as_json: bool) -> None:
         emit(
             purge_expired(settings.session_ttl, history_days=settings.sign_in_history_days), as_json
         )
+
+
+@db_group.command("re-encrypt")
+@click.option("--batch", default=500, type=click.IntRange(1, 10_000), help="Rows per transaction.")
+@json_option
+@operator_command
+def db_reencrypt(batch: int, as_json: bool) -> None:
+    """Move every encrypted value to IDP_DATA_KEY; then IDP_DATA_KEY_FALLBACKS can be emptied.
+    Safe to repeat and to run while serving."""
+    with app_context():
+        emit(reencrypt_all(services().cipher, batch), as_json)
 
 
 @main.group("demo")

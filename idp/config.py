@@ -214,7 +214,7 @@ class Settings:
     #: The client addresses ``/metrics`` answers (everyone else gets 404); empty: nobody.
     metrics_allow: tuple[Network, ...]
     #: Older values of ``secret_key`` whose signatures still verify (sessions are not signed:
-    #: CSRF tokens and the wallet's pending cookie are), so rotating it signs nobody out.
+    #: CSRF tokens and the first-party sign-in cookies are), so rotating it signs nobody out.
     secret_key_fallbacks: tuple[str, ...]
     #: Older data keys that still decrypt until ``idp db re-encrypt`` has moved every row on.
     data_key_fallbacks: tuple[bytes, ...]

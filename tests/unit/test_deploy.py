@@ -1,9 +1,11 @@
 """The systemd units in deploy/ are what systemd accepts and start commands that exist: the
 provider's `idp serve` and the purge that one node per day runs, from a timer whose unit is there.
-(The nginx site file is run by the end-to-end TLS tests, tests/support/tls.py.)"""
+(The nginx site file is run by the end-to-end TLS tests, tests/support/tls.py.) And the
+operations guide, whose runbook they serve, names only `idp` commands that exist."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -87,3 +89,17 @@ def test_systemd_accepts_every_unit(tmp_path: Path) -> None:
     )
     ours = [line for line in done.stderr.splitlines() if "yihao" in line]
     assert done.returncode == 0 and not ours, done.stderr
+
+
+def test_the_operations_guide_names_only_idp_commands_that_exist() -> None:
+    """The runbook and the tables tell operators what to type: every `idp X Y` is a command."""
+    guide = (UNITS.parents[1] / "docs" / "operations.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bidp ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)", guide))
+    assert {"db re-encrypt", "db purge", "certs make-root", "person unlock"} <= named
+    for words in sorted(named):
+        command: click.Command = main
+        for word in words.split():
+            if not isinstance(command, click.Group):
+                break
+            assert word in command.commands, f"idp {words}"
+            command = command.commands[word]

@@ -60,6 +60,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     uri = database_uri(settings.database_url)
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),
+        # Flask-WTF 1.3 reads no SECRET_KEY_FALLBACKS; itsdangerous takes a list, newest last.
+        WTF_CSRF_SECRET_KEY=settings.signing_keys,
         SQLALCHEMY_DATABASE_URI=uri,
         SQLALCHEMY_ENGINE_OPTIONS=engine_options(uri),
         SESSION_COOKIE_NAME="yihao_session",

@@ -118,7 +118,12 @@ SETTINGS: dict[str, Var] = {
     "IDP_SMS_PER_ADDRESS_HOURLY": Var(20, 1, 1000),
     "IDP_ADMIN_SESSION_TTL": Var(900, 60, 8 * 3600),
     "IDP_METRICS_ALLOW": Var("127.0.0.0/8,::1"),
+    "IDP_SECRET_KEY_FALLBACKS": Var(""),
+    "IDP_DATA_KEY_FALLBACKS": Var(""),
 }
+
+#: Older keys still accepted after a rotation (comma-separated), each as strong as its key.
+FALLBACK_VARS = ("IDP_SECRET_KEY_FALLBACKS", "IDP_DATA_KEY_FALLBACKS")
 
 #: 32 bytes from a random generator hold ~30 distinct byte values; fewer than this many in
 #: 32 random bytes has odds below 1e-9, so a key with fewer was typed or patterned by hand.
@@ -208,6 +213,16 @@ class Settings:
     admin_session_ttl: int
     #: The client addresses ``/metrics`` answers (everyone else gets 404); empty: nobody.
     metrics_allow: tuple[Network, ...]
+    #: Older values of ``secret_key`` whose signatures still verify (sessions are not signed:
+    #: CSRF tokens and the first-party sign-in cookies are), so rotating it signs nobody out.
+    secret_key_fallbacks: tuple[str, ...]
+    #: Older data keys that still decrypt until ``idp db re-encrypt`` has moved every row on.
+    data_key_fallbacks: tuple[bytes, ...]
+
+    @property
+    def signing_keys(self) -> list[str]:
+        """Every key a signature may verify under, newest last, as itsdangerous takes them."""
+        return [*reversed(self.secret_key_fallbacks), self.secret_key]
 
     @property
     def production(self) -> bool:
@@ -277,6 +292,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sms_per_address_hourly=_int(env, "IDP_SMS_PER_ADDRESS_HOURLY"),
         admin_session_ttl=_int(env, "IDP_ADMIN_SESSION_TTL"),
         metrics_allow=_networks(_text(env, "IDP_METRICS_ALLOW")),
+        secret_key_fallbacks=tuple(_fallbacks(env, "IDP_SECRET_KEY_FALLBACKS").values()),
+        data_key_fallbacks=tuple(
+            _key({name: value}, name)
+            for name, value in _fallbacks(env, "IDP_DATA_KEY_FALLBACKS").items()
+        ),
     )
     if settings.production:
         refuse_unsafe_production(env, settings)
@@ -291,7 +311,8 @@ def refuse_unsafe_production(env: Mapping[str, str], settings: Settings) -> None
     """
     checks: tuple[Callable[[], str | None], ...] = (
         lambda: _unknown_variable(env),
-        lambda: _weak_secret({name: env[name] for name in SECRET_VARS}),  # all set: _secrets
+        # all set: _secrets
+        lambda: _weak_secret({name: env[name] for name in SECRET_VARS} | _all_fallbacks(env)),
         lambda: _insecure_issuer(settings.issuer),
         lambda: _example_issuer_code(settings.issuer_code),
         lambda: _unsafe_database(settings.database_url, _int(env, "IDP_ALLOW_SQLITE")),
@@ -322,6 +343,20 @@ def _weak_secret(values: Mapping[str, str]) -> str | None:
     if len(set(decoded.values())) < len(decoded):
         return "the same value in two of " + ", ".join(values) + "; give each its own secret"
     return None
+
+
+def _fallbacks(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """The comma-separated older keys of ``name``, each checked like a secret and named by its
+    place (``IDP_DATA_KEY_FALLBACKS[2]``) so an error never prints a key."""
+    values = [value.strip() for value in _text(env, name).split(",") if value.strip()]
+    named = {f"{name}[{place}]": value for place, value in enumerate(values, 1)}
+    for item in named:
+        _key(named, item)
+    return named
+
+
+def _all_fallbacks(env: Mapping[str, str]) -> dict[str, str]:
+    return {item: value for name in FALLBACK_VARS for item, value in _fallbacks(env, name).items()}
 
 
 def _insecure_issuer(issuer: str) -> str | None:

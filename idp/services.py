@@ -41,7 +41,7 @@ class Services:
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
-        cipher = FieldCipher(settings.data_key, settings.index_key)
+        cipher = FieldCipher(settings.data_key, settings.index_key, settings.data_key_fallbacks)
         longest_signed = max(settings.id_token_ttl, settings.access_token_ttl)
         return cls(
             settings=settings,

@@ -23,6 +23,7 @@ from idp.credentials.importer import ImportFileError
 from idp.identifiers import InvalidIdentifier
 from idp.keys.pki import RootFileError
 from idp.oauth.registration import RegistrationError
+from idp.store.crypto import DecryptionError
 from idp.store.subjects import AlreadyRegistered
 
 P = ParamSpec("P")
@@ -37,6 +38,7 @@ USER_ERRORS = (
     ConfigError,
     ImportFileError,
     RootFileError,
+    DecryptionError,  # a data key missing from IDP_DATA_KEY_FALLBACKS
     click.BadParameter,
 )
 

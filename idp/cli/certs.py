@@ -22,7 +22,13 @@ from idp.cli.base import app_context, emit, json_option, main, operator_command
 from idp.cli.dev_pki import ensure_pki, require_root
 from idp.config import SETTINGS
 from idp.keys.issuer import ISSUER, TRUST_LIST
-from idp.keys.pki import RootFileError, generate_root, load_root_certificate, write_root
+from idp.keys.pki import (
+    DEVELOPMENT_ROOT_NAME,
+    RootFileError,
+    generate_root,
+    load_root_certificate,
+    write_root,
+)
 from idp.keys.requests import InstallError, install, request
 from idp.services import services
 
@@ -105,14 +111,20 @@ def certs_install(certificate: Path, as_json: bool) -> None:
 
 @certs_group.command("make-root")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--name", default="Yihao e-certificate root CA", show_default=True)
+@click.option(
+    "--name",
+    required=True,
+    help="The root's common name, which counters show: the authority's own (某省电子证照根证书).",
+)
 @click.option("--days", type=click.IntRange(1, 36500), default=3650, show_default=True)
 @json_option
 @operator_command
 def certs_make_root(directory: Path, name: str, days: int, as_json: bool) -> None:
     """On the offline machine: a new root in DIR (never overwriting one). Needs no database."""
+    if name.strip() in ("", DEVELOPMENT_ROOT_NAME):
+        raise click.BadParameter("give the root the authority's own name", param_hint="--name")
     try:
-        key, cert = generate_root(name, valid_days=days)
+        key, cert = generate_root(name.strip(), valid_days=days)
         write_root(directory, key, cert)
     except (OSError, FileExistsError) as exc:
         raise RootFileError(str(exc)) from None

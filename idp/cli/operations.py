@@ -10,7 +10,8 @@ from idp.demo import seed
 from idp.services import services
 from idp.store.db import db
 from idp.store.migrate import downgrade, revisions, upgrade
-from idp.store.purge import purge_expired
+from idp.store.purge import claim_day, purge_expired
+from idp.store.reencrypt import reencrypt_all
 from idp.wsgi_server import run
 
 
@@ -68,15 +69,34 @@ def _url() -> str:
 
 
 @db_group.command("purge")
+@click.option(
+    "--once-per-cluster",
+    is_flag=True,
+    help="Skip unless this node is the first to claim today's (UTC) purge (the systemd timer).",
+)
 @json_option
 @operator_command
-def db_purge(as_json: bool) -> None:
+def db_purge(once_per_cluster: bool, as_json: bool) -> None:
     """Delete expired codes, tokens, sessions and one-time values once they stop mattering."""
     with app_context():
         settings = services().settings
+        if once_per_cluster and claim_day("purge") is None:
+            emit({"status": "skipped", "reason": "another node purged today (UTC)"}, as_json)
+            return
         emit(
             purge_expired(settings.session_ttl, history_days=settings.sign_in_history_days), as_json
         )
+
+
+@db_group.command("re-encrypt")
+@click.option("--batch", default=500, type=click.IntRange(1, 10_000), help="Rows per transaction.")
+@json_option
+@operator_command
+def db_reencrypt(batch: int, as_json: bool) -> None:
+    """Move every encrypted value to IDP_DATA_KEY; then IDP_DATA_KEY_FALLBACKS can be emptied.
+    Safe to repeat and to run while serving."""
+    with app_context():
+        emit(reencrypt_all(services().cipher, batch), as_json)
 
 
 @main.group("demo")

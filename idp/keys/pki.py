@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from yihao.pki import generate_root, issue_issuer_certificate, issue_trust_list_certificate
 
 __all__ = [
+    "DEVELOPMENT_ROOT_NAME",
     "ROOT_CERT_FILE",
     "ROOT_KEY_FILE",
     "RootFileError",
@@ -28,6 +29,7 @@ __all__ = [
     "issue_trust_list_certificate",
     "load_root",
     "load_root_certificate",
+    "refuse_development_root",
     "write_root",
 ]
 
@@ -37,8 +39,24 @@ ROOT_CERT_FILE = "root-ca.pem"
 ROOT_KEY_FILE = "root-ca.key"
 
 
+#: The name of the root `idp certs init` makes in development. Counters show a root's name and
+#: pin its fingerprint, so production refuses a root by this name (a copied ``certs/``).
+DEVELOPMENT_ROOT_NAME = "Yihao e-certificate root CA (development)"
+
+
 class RootFileError(ValueError):
     """The root CA files are missing, incomplete or unreadable; the message names the file."""
+
+
+def refuse_development_root(cert: x509.Certificate) -> None:
+    """Production's root is made on the offline machine under the authority's own name."""
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    if any(name.value == DEVELOPMENT_ROOT_NAME for name in names):
+        raise RootFileError(
+            f"production refuses the development root CA ({DEVELOPMENT_ROOT_NAME!r}): make the "
+            "root on the offline machine with `idp certs make-root --name NAME` and install its "
+            "root-ca.pem in IDP_CERTS_DIR"
+        )
 
 
 def write_root(directory: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:

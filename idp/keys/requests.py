@@ -18,7 +18,7 @@ from yihao.pki import certificate_request
 from yihao.trust import TrustAnchors
 
 from idp.keys.issuer import TRUST_LIST, IssuerKeys, seal, unseal
-from idp.keys.pki import load_root_certificate
+from idp.keys.pki import load_root_certificate, refuse_development_root
 from idp.services import Services
 from idp.store.db import db
 from idp.store.models import KeyRequest
@@ -55,6 +55,8 @@ def install(svc: Services, certificate: x509.Certificate) -> tuple[str, str]:
         raise InstallError(
             f"no {svc.settings.certs_dir}/root-ca.pem: install the offline root's certificate first"
         )
+    if svc.settings.production:
+        refuse_development_root(root)
     pending, private_key = _pending_for(svc, certificate.public_key())
     _check(svc, TrustAnchors([root]), certificate, pending.purpose)
     kid = _keys(svc, pending.purpose).install(private_key, certificate)

@@ -11,15 +11,20 @@ the refresh token itself expires (RFC 9700 4.14.2), so both are kept that long. 
 a login session also says which clients to tell when that session ends (Back-Channel Logout), so
 it is kept until the session is over too. Deletes run in
 batches, each its own transaction, so a large backlog never holds long locks.
+
+``idp db purge --once-per-cluster`` (the systemd timer in ``deploy/``, installed on every node)
+first claims the day: one INSERT of ``purge:<UTC date>`` into ``seen_values``, whose primary key
+lets exactly one node win on PostgreSQL and SQLite alike; the others skip that day.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from idp.store.db import db
 from idp.store.models import (
@@ -101,6 +106,22 @@ def purge_expired(
     )
     counts["revoked_grants"] = _delete(RevokedGrant.grant_id, orphaned, batch)
     return counts
+
+
+def claim_day(name: str, now: float | None = None) -> str | None:
+    """Claim today's (UTC) run of ``name`` for this node: the day claimed, or None when another
+    node claimed it first. The claim is kept two days, then purged like any one-time value."""
+    moment = datetime.fromtimestamp(now if now is not None else time.time(), UTC)
+    day = moment.date().isoformat()
+    db.session.add(
+        SeenValue(key=f"{name}:{day}", expires_at=_naive(int(moment.timestamp())) + timedelta(2))
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return day
 
 
 def _naive(timestamp: int) -> datetime:

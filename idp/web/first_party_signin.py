@@ -35,8 +35,9 @@ def _cookie(party: FirstParty) -> str:
 
 
 def _signer(party: FirstParty) -> URLSafeTimedSerializer:
+    # Signs with IDP_SECRET_KEY, still verifies under IDP_SECRET_KEY_FALLBACKS.
     return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=f"{party.client_id}-pending"
+        services().settings.signing_keys, salt=f"{party.client_id}-pending"
     )
 
 

@@ -9,13 +9,18 @@ names each check with ``ok`` or ``failed`` and never an error text (which could 
 
 from __future__ import annotations
 
+import logging
+
 import redis
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from idp.services import services
+from idp.store.crypto import DecryptionError
 from idp.store.db import db
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("health", __name__)
 
@@ -55,6 +60,9 @@ def _keys() -> str:
         return "ok" if services().keys.jwks()["keys"] else "failed"
     except SQLAlchemyError:
         db.session.rollback()
+        return "failed"
+    except DecryptionError as exc:  # a data key missing from IDP_DATA_KEY_FALLBACKS
+        log.error("readyz: signing keys do not open: %s", exc)  # column and key id, no data
         return "failed"
 
 

@@ -5,12 +5,16 @@ refused despite its valid token. The plain-HTTP twin shows the same rule without
 
 from __future__ import annotations
 
+import secrets
+import time
+
 import pytest
 import requests
 
 from tests.e2e.conftest import Provider
 from tests.support.browser import Authorization, csrf_of
 from tests.support.person import FORM_ACTION, HTTP_TIMEOUT
+from tests.support.tls import ACCESS_LOG
 
 pytestmark = pytest.mark.e2e
 
@@ -60,3 +64,20 @@ def test_the_origin_rule_and_headers_through_each_shape(shaped_provider: Provide
     accepted = _post(provider, http, _login_page(provider, http), provider.issuer)
     assert accepted.status_code == 302, accepted.text[:300]
     assert accepted.headers["Location"].startswith("/authorize/resume/")
+
+
+def test_the_shipped_site_file_logs_paths_without_query_strings(tls_provider: Provider) -> None:
+    """deploy/nginx/yihao.conf logs $uri: a login_hint (an identity number) stays out."""
+    hint = secrets.token_hex(8)
+    answer = tls_provider.http().get(
+        f"{tls_provider.issuer}/authorize?login_hint={hint}", timeout=HTTP_TIMEOUT
+    )
+    request_id = answer.headers["X-Request-Id"]
+    log = ""
+    for _wait in range(50):  # nginx writes the line once the response is sent: a moment later
+        log = (tls_provider.instance_dir / "nginx" / ACCESS_LOG).read_text(encoding="utf-8")
+        if request_id in log:
+            break
+        time.sleep(0.1)
+    line = next(line for line in log.splitlines() if request_id in line)
+    assert f'"GET /authorize" {answer.status_code}' in line and hint not in log

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
+import pytest
 from flask import Flask
 
 from idp.app import create_app
 from idp.config import Settings
+from idp.store.db import db
 
 #: Nothing listens on port 1 of loopback: a database or Redis that is down.
 DEAD_POSTGRES = "postgresql://127.0.0.1:1/test"
@@ -34,6 +37,18 @@ def test_a_node_whose_database_is_down_is_up_but_not_ready(settings: Settings) -
     body = ready.get_json()
     assert body["status"] == "unavailable" and body["checks"]["database"] == "failed"
     assert "127.0.0.1" not in ready.get_data(as_text=True)  # no error text, no DSN
+
+
+def test_a_node_with_the_wrong_data_key_is_not_ready(
+    app: Flask, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rotation that left the old IDP_DATA_KEY out of the fallbacks: the keys do not open."""
+    wrong = create_app(replace(settings, data_key=os.urandom(32)))
+    ready = wrong.test_client().get("/readyz")
+    assert ready.status_code == 503 and ready.get_json()["checks"]["keys"] == "failed"
+    assert "IDP_DATA_KEY_FALLBACKS" in caplog.text
+    with wrong.app_context():
+        db.engine.dispose()
 
 
 def test_redis_is_asked_only_where_it_is_used(app: Flask, settings: Settings) -> None:

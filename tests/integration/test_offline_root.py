@@ -25,9 +25,11 @@ from yihao.wire.trust_list import parse_trust_list
 from idp.app import create_app
 from idp.cli import main
 from idp.config import DEFAULT_ISSUER_CODE, load_settings, new_secret
-from idp.keys.pki import ROOT_CERT_FILE, ROOT_KEY_FILE, load_root
+from idp.keys.pki import DEVELOPMENT_ROOT_NAME, ROOT_CERT_FILE, ROOT_KEY_FILE, load_root
+from tests.support.identities import new_uscc
 
 ISSUER = "https://id.example.gov.cn"
+ROOT_NAME = "某省电子证照根证书"
 
 
 @pytest.fixture()
@@ -53,7 +55,9 @@ def server(env: dict[str, str], offline: Path, tmp_path: Path) -> CliRunner:
     """A migrated server holding only the certificate of a root made on the offline machine."""
     runner = CliRunner(env=env)
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    made = runner.invoke(main, ["certs", "make-root", "--dir", str(offline), "--json"])
+    made = runner.invoke(
+        main, ["certs", "make-root", "--dir", str(offline), "--name", ROOT_NAME, "--json"]
+    )
     assert made.exit_code == 0, made.output
     certs = Path(env["IDP_CERTS_DIR"])
     certs.mkdir()
@@ -210,7 +214,9 @@ def test_sign_refuses_garbage_and_make_root_never_overwrites(
     assert "cannot sign" in refused(
         server, "sign", str(junk), "--root-dir", str(offline), "--out", "x"
     )
-    assert "never overwritten" in refused(server, "make-root", "--dir", str(offline))
+    assert "never overwritten" in refused(
+        server, "make-root", "--dir", str(offline), "--name", ROOT_NAME
+    )
 
 
 def test_a_signed_certificate_is_valid_now(
@@ -221,3 +227,39 @@ def test_a_signed_certificate_is_valid_now(
         signed_offline(server, tmp_path, offline, "issuer").read_bytes()
     )
     assert cert.not_valid_before_utc <= datetime.now(UTC) < cert.not_valid_after_utc
+
+
+def test_make_root_wants_the_authoritys_own_name(server: CliRunner, tmp_path: Path) -> None:
+    elsewhere = str(tmp_path / "another-root")
+    assert "authority's own name" in refused(server, "make-root", "--dir", elsewhere, "--name", " ")
+    assert "own name" in refused(
+        server, "make-root", "--dir", elsewhere, "--name", DEVELOPMENT_ROOT_NAME
+    )
+    made = certs(server, "make-root", "--dir", elsewhere, "--name", ROOT_NAME)
+    root = load_root(Path(elsewhere))
+    assert root is not None and ROOT_NAME in root[1].subject.rfc4514_string()
+    assert made["root_sha256"]
+
+
+def test_production_uses_no_development_root(
+    env: dict[str, str], tmp_path: Path, offline: Path
+) -> None:
+    production = CliRunner(
+        env={
+            **env,
+            "IDP_ENV": "production",
+            "IDP_ALLOW_SQLITE": "1",
+            "IDP_ISSUER_CODE": new_uscc(),
+            "IDP_SMS_GATEWAY_URL": "https://sms.example.gov.cn/send",
+        }
+    )
+    assert production.invoke(main, ["db", "upgrade"]).exit_code == 0
+    assert "production makes no root CA" in refused(production, "init")
+    # An operator copies the development certs/ (root key and all) to the server.
+    development = CliRunner(env={**env, "IDP_CERTS_DIR": str(offline)})
+    assert development.invoke(main, ["certs", "init"]).exit_code == 0
+    shutil.copytree(offline, env["IDP_CERTS_DIR"])
+    assert "development root CA" in refused(production, "init")
+    request(production, tmp_path, "issuer")
+    signed = signed_offline(production, tmp_path, offline, "issuer")
+    assert "development root CA" in refused(production, "install", str(signed))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from idp.store.models import (
     SessionRow,
     Token,
 )
-from idp.store.purge import PURGE_MARGIN_SECONDS, purge_expired
+from idp.store.purge import PURGE_MARGIN_SECONDS, claim_day, purge_expired
 from tests.conftest import Citizen
 
 NOW = int(time.time())
@@ -176,3 +177,27 @@ def test_purge_keeps_a_sessions_codes_while_the_session_may_live(
     assert not _exists(SessionRow, keys[2]) and _exists(SessionRow, keys[3])
     assert not _exists(LogoutDelivery, keys[4]) and _exists(LogoutDelivery, keys[5])
     assert counts["sessions"] >= 1 and counts["logout_deliveries"] >= 1
+
+
+def test_of_nodes_starting_the_daily_purge_at_once_one_purges(app: Flask) -> None:
+    """Every node's timer fires; each claims the day at the same moment; exactly one wins."""
+    name, nodes = f"purge-{secrets.token_hex(4)}", 4
+    start, claims = threading.Barrier(nodes), list[str | None]()
+
+    def node() -> None:
+        with app.app_context():
+            start.wait()
+            claims.append(claim_day(name, NOW))
+            db.session.remove()
+
+    threads = [threading.Thread(target=node) for _ in range(nodes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    today = datetime.fromtimestamp(NOW, UTC).date().isoformat()
+    assert sorted(claims, key=str) == [today] + [None] * (nodes - 1)
+    with app.app_context():
+        assert claim_day(name, NOW + 3600 * 24) is not None  # the next day is free again
+        assert claim_day(name, NOW) is None  # and today stays taken
+        db.session.remove()

@@ -2,8 +2,9 @@
 ``idp serve``, with a throwaway CA and server certificate made here with ``cryptography``.
 
 nginx runs in the foreground as whoever runs the tests (``master_process off``: no workers to
-switch to another user, so no privilege is needed or used), from a configuration written into a
-temporary directory with its own pid, log and temp paths, on a loopback port.
+switch to another user, so no privilege is needed or used), with the shipped site file
+``deploy/nginx/yihao.conf`` (its ports, certificate and log paths changed) inside a main
+configuration written into a temporary directory with its own pid, log and temp paths.
 """
 
 from __future__ import annotations
@@ -20,12 +21,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.support.processes import free_port
 
 #: Debian's nginx (``make nginx``).
 NGINX = Path("/usr/sbin/nginx")
@@ -122,8 +126,35 @@ def _spki_sha256(public_key: ec.EllipticCurvePublicKey) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
 
-def nginx_config(directory: Path, port: int, backend: str, certificates: Certificates) -> str:
-    """What an operator's site file does (docs/operations.md), in a file of its own."""
+#: The site file operators install; the tests run it, with only the lines marked "edit" changed.
+SITE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "yihao.conf"
+ACCESS_LOG = "access.log"
+
+
+def site_config(directory: Path, port: int, backend: str, certificates: Certificates) -> str:
+    """``deploy/nginx/yihao.conf`` with this run's ports, certificate, backend and log paths.
+
+    Each substituted line must be in the file exactly once, so an edit to the shipped file that
+    the tests would no longer see fails here instead of going untested."""
+    backend_address = urlsplit(backend).netloc
+    edits = {
+        "server 127.0.0.1:5000;": f"server {backend_address};",
+        "listen 80;": f"listen 127.0.0.1:{free_port()};",
+        "listen 443 ssl;": f"listen 127.0.0.1:{port} ssl;",
+        "/etc/ssl/yihao/fullchain.pem": str(certificates.certificate),
+        "/etc/ssl/yihao/key.pem": str(certificates.key),
+        "/var/log/nginx/yihao.access.log": str(directory / ACCESS_LOG),
+        "/var/log/nginx/yihao.error.log": str(directory / "error.log"),
+    }
+    site = SITE_FILE.read_text(encoding="utf-8")
+    for shipped, here in edits.items():
+        assert site.count(shipped) == 1, f"{SITE_FILE} should hold {shipped!r} once"
+        site = site.replace(shipped, here)
+    return site
+
+
+def nginx_config(directory: Path, site: Path) -> str:
+    """What Debian's /etc/nginx/nginx.conf does around the site file, for one unprivileged run."""
     temp = {
         kind: directory / f"{kind}_temp" for kind in ("client_body", "proxy", "fastcgi", "uwsgi")
     }
@@ -137,20 +168,7 @@ events {{ worker_connections 128; }}
 http {{
   access_log off;
 {temp_lines}
-  server {{
-    listen 127.0.0.1:{port} ssl;
-    ssl_certificate {certificates.certificate};
-    ssl_certificate_key {certificates.key};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    location / {{
-      proxy_pass {backend};
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-      proxy_set_header X-Request-Id $request_id;
-    }}
-  }}
+  include {site};
 }}
 """
 
@@ -164,8 +182,10 @@ def nginx(directory: Path, port: int, backend: str, certificates: Certificates) 
             "Run `make nginx` (as root), or `make test`, which installs it first."
         )
     directory.mkdir(parents=True, exist_ok=True)
+    site = directory / "yihao.conf"
+    site.write_text(site_config(directory, port, backend, certificates), encoding="utf-8")
     config = directory / "nginx.conf"
-    config.write_text(nginx_config(directory, port, backend, certificates))
+    config.write_text(nginx_config(directory, site))
     log = directory / "error.log"
     process = subprocess.Popen(
         [str(NGINX), "-p", str(directory), "-c", str(config), "-e", str(log)],

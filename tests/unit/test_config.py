@@ -235,3 +235,25 @@ def test_the_session_store_is_the_database_or_a_redis_url(tmp_path: Path) -> Non
             load_settings({**env, "IDP_SESSION_STORE": bad})
     with pytest.raises(ConfigError, match="IDP_INTERACTION_TTL"):
         load_settings({**env, "IDP_INTERACTION_TTL": "10"})
+
+
+def test_fallback_keys_are_read_in_order_and_sign_newest_last(tmp_path: Path) -> None:
+    old, older = new_secret(), new_secret()
+    env = production_env(tmp_path, IDP_SECRET_KEY_FALLBACKS=f"{old}, {older}")
+    settings = load_settings(env)
+    assert settings.secret_key_fallbacks == (old, older)
+    assert settings.signing_keys == [older, old, settings.secret_key]
+    data_key = new_secret()
+    data = load_settings({**env, "IDP_DATA_KEY_FALLBACKS": data_key}).data_key_fallbacks
+    assert data == (base64.urlsafe_b64decode(data_key + "="),)
+
+
+@pytest.mark.parametrize("name", ["IDP_SECRET_KEY_FALLBACKS", "IDP_DATA_KEY_FALLBACKS"])
+def test_a_fallback_key_is_checked_like_its_key(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{name}\[2\] must be 32 bytes"):
+        load_settings({"IDP_INSTANCE_DIR": str(tmp_path), name: f"{new_secret()},short"})
+    with pytest.raises(ConfigError, match=rf"{name}\[1\]: it is not random"):
+        load_settings(production_env(tmp_path, **{name: _key_text(bytes(32))}))
+    env = production_env(tmp_path)
+    with pytest.raises(ConfigError, match="the same value in two"):
+        load_settings({**env, name: env["IDP_INDEX_KEY"]})

@@ -20,6 +20,7 @@ class Area:
 
 #: In the order the navigation shows them; a page module adds its area here when it exists.
 AREAS: list[Area] = [
+    Area("admin_console.clients_page", _l("Services"), Permission.CLIENTS_READ),
     Area("admin_console.people_page", _l("People and enterprises"), Permission.SUBJECTS_READ),
     Area("admin_console.certificates_page", _l("E-certificates"), Permission.CERTIFICATES_READ),
     Area("admin_console.operators_page", _l("Operators"), Permission.OPERATORS),

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from idp.admin import certificates, operators
+from idp.admin import certificates, clients, operators
 from idp.admin.paging import DEFAULT_LIMIT
 from idp.admin.roles import CLI, Role
 from idp.auth import rfc6238
@@ -245,3 +246,83 @@ def test_the_audit_is_shut_to_an_admin(app: Flask, browser: Browser) -> None:
     assert 'href="/admin/audit"' not in _text(page)
     assert browser.follow(browser.get("/admin/audit")).status_code == 403
     assert browser.get("/admin/audit/admin-actions.csv").status_code == 403
+
+
+def _registered(browser: Browser, **fields: str) -> tuple[TestResponse, str]:
+    page = _post(
+        browser,
+        "/admin/clients",
+        name="公积金中心",
+        redirect_uris="https://gjj.example/callback\n\n",
+        scope="openid profile id_number",
+        auth_method="client_secret_basic",
+        **fields,
+    )
+    found = re.search(r'id="client-id">([^<]+)<', _text(page))
+    assert found, _text(page)[:500]
+    return page, found.group(1)
+
+
+def test_a_manager_registers_a_service_and_an_admin_approves_its_id_number_scope(
+    app: Flask, browser: Browser
+) -> None:
+    manager, manager_totp = make_operator(app, Role.CLIENT_MANAGER)
+    sign_in_to_console(browser, manager, manager_totp)
+    page, client_id = _registered(browser)
+    assert 'id="client-secret"' in _text(page) and "id_number" in _text(page)  # waiting
+    shown = browser.get(f"/admin/clients/{client_id}")
+    assert f"/admin/clients/{client_id}/approve" not in _text(shown)  # not a manager's act
+    with app.app_context():
+        assert clients.show_client(CLI, client_id)["pending_scope"] == "id_number profile"
+
+    admin, admin_totp = make_operator(app, Role.ADMIN)
+    other = Browser(app.test_client())
+    sign_in_to_console(other, admin, admin_totp)
+    approved = _post(other, f"/admin/clients/{client_id}/approve", scope="id_number")
+    assert 'role="status"' in _text(approved)
+    with app.app_context():
+        client = clients.show_client(CLI, client_id)
+        assert "id_number" in client["scope"].split() and client["pending_scope"] == "profile"
+
+
+def test_a_service_is_edited_its_secret_rotated_and_disabled_from_its_page(
+    app: Flask, browser: Browser
+) -> None:
+    manager, totp = make_operator(app, Role.CLIENT_MANAGER)
+    sign_in_to_console(browser, manager, totp)
+    first, client_id = _registered(browser)
+    old = re.search(r'id="client-secret">([^<]+)<', _text(first))
+    edited = _post(
+        browser,
+        f"/admin/clients/{client_id}/edit",
+        name="公积金中心",
+        redirect_uris="https://gjj.example/callback\nhttps://gjj.example/other",
+        post_logout_redirect_uris="",
+        scope="openid profile",
+    )
+    assert 'role="status"' in _text(edited) and "https://gjj.example/other" in _text(edited)
+    refused = _post(
+        browser,
+        f"/admin/clients/{client_id}/edit",
+        name="公积金中心",
+        redirect_uris="http://gjj.example/plain",
+        scope="openid profile",
+    )
+    assert 'role="alert"' in _text(refused)  # http off loopback: the registration rules hold
+    rotated = _post(browser, f"/admin/clients/{client_id}/secret")
+    new = re.search(r'id="client-secret">([^<]+)<', _text(rotated))
+    assert old and new and old.group(1) != new.group(1)
+    _post(browser, f"/admin/clients/{client_id}/disable")
+    with app.app_context():
+        assert clients.show_client(CLI, client_id)["disabled_at"] is not None
+    listed = browser.get("/admin/clients")
+    assert client_id in _text(listed)
+
+
+def test_a_manager_issues_an_initial_access_token_shown_once(app: Flask, browser: Browser) -> None:
+    manager, totp = make_operator(app, Role.CLIENT_MANAGER)
+    sign_in_to_console(browser, manager, totp)
+    issued = _post(browser, "/admin/initial-access-tokens", note="学校", days="3")
+    assert re.search(r'id="initial-access-token">[A-Za-z0-9_-]{40,}<', _text(issued))
+    bad = _post(browser, "/admin/initial-access-tokens", days="900")
+    assert 'role="alert"' in _text(bad)

@@ -1,0 +1,147 @@
+"""Relying services in the console (``idp.admin.clients``): listed a page at a time, registered,
+edited, their pending personal scopes approved, the secret rotated, disabled and re-enabled; and
+initial access tokens for developers' own registrations (RFC 7591 3).
+
+A secret or token is shown on the answer to the form that made it, once, and never again (the
+pages are ``no-store``); everything else follows post/redirect/get.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from idp.admin import clients
+from idp.admin.roles import Operator, Permission
+from idp.oauth.registration import ClientSpec
+from idp.web.admin_console.access import console_page
+from idp.web.admin_console.blueprint import bp
+from idp.web.admin_console.feedback import attempt, done
+from idp.web.admin_console.nav import allowed, areas_for
+
+#: The token endpoint methods a service registered here can use without a key set.
+_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+_SWITCHES = {
+    "disable": (clients.disable, _l("The service is disabled")),
+    "enable": (clients.enable, _l("The service is enabled again")),
+}
+
+
+def _lines(name: str) -> list[str]:
+    """A textarea's lines, one URI each, blanks dropped."""
+    return [line.strip() for line in request.form.get(name, "").splitlines() if line.strip()]
+
+
+def _render(operator: Operator, template: str, **context: Any) -> str:
+    return render_template(template, operator=operator, areas=areas_for(operator), **context)
+
+
+@bp.route("/clients")
+@console_page
+def clients_page(operator: Operator) -> str:
+    offset = request.args.get("offset", "0")
+    page = clients.list_clients(operator, int(offset) if offset.isdigit() else 0)
+    return _render(
+        operator,
+        "admin/clients.html",
+        page=page,
+        previous=max(page["offset"] - page["limit"], 0) if page["offset"] else None,
+        following=page["next_offset"],
+        may_write=allowed(operator, Permission.CLIENTS_WRITE),
+        may_issue=allowed(operator, Permission.INITIAL_ACCESS_TOKENS),
+        auth_methods=_AUTH_METHODS,
+    )
+
+
+@bp.route("/clients", methods=["POST"])
+@console_page
+def register(operator: Operator) -> str | Response:
+    grant_types = ["authorization_code", "refresh_token"]
+    spec = ClientSpec(
+        name=request.form.get("name", "").strip(),
+        redirect_uris=_lines("redirect_uris"),
+        post_logout_redirect_uris=_lines("post_logout_redirect_uris"),
+        scope=" ".join(request.form.get("scope", "").split()),
+        grant_types=grant_types,
+        auth_method=request.form.get("auth_method", _AUTH_METHODS[0]),
+    )
+    registered = attempt(clients.register, operator, spec)
+    if registered is None:
+        return done(None, url_for("admin_console.clients_page"))
+    return _render(operator, "admin/client_secret.html", shown=registered)
+
+
+@bp.route("/clients/<client_id>")
+@console_page
+def client_page(operator: Operator, client_id: str) -> str:
+    return _render(
+        operator,
+        "admin/client.html",
+        client=clients.show_client(operator, client_id),
+        may_write=allowed(operator, Permission.CLIENTS_WRITE),
+        may_approve=allowed(operator, Permission.CLIENTS_APPROVE),
+    )
+
+
+@bp.route("/clients/<client_id>/edit", methods=["POST"])
+@console_page
+def edit(operator: Operator, client_id: str) -> Response:
+    changes = {
+        "name": request.form.get("name", "").strip(),
+        "redirect_uris": _lines("redirect_uris"),
+        "post_logout_redirect_uris": _lines("post_logout_redirect_uris"),
+        "scope": " ".join(request.form.get("scope", "").split()),
+    }
+    current = clients.show_client(operator, client_id)
+    changed = {k: v for k, v in changes.items() if v != current[k]}
+    edited = attempt(clients.edit, operator, client_id, changed)
+    here = url_for("admin_console.client_page", client_id=client_id)
+    return done(None if edited is None else _("The service is changed"), here)
+
+
+@bp.route("/clients/<client_id>/approve", methods=["POST"])
+@console_page
+def approve(operator: Operator, client_id: str) -> Response:
+    scopes = request.form.getlist("scope") or None
+    approved = attempt(clients.approve, operator, client_id, scopes)
+    here = url_for("admin_console.client_page", client_id=client_id)
+    return done(None if approved is None else _("The scopes are approved"), here)
+
+
+@bp.route("/clients/<client_id>/secret", methods=["POST"])
+@console_page
+def rotate_secret(operator: Operator, client_id: str) -> str | Response:
+    rotated = attempt(clients.rotate_secret, operator, client_id)
+    if rotated is None:
+        return done(None, url_for("admin_console.client_page", client_id=client_id))
+    return _render(operator, "admin/client_secret.html", shown=rotated)
+
+
+@bp.route("/clients/<client_id>/<switch>", methods=["POST"])
+@console_page
+def switch(operator: Operator, client_id: str, switch: str) -> Response:
+    if switch not in _SWITCHES:
+        abort(404)
+    task, message = _SWITCHES[switch]
+    here = url_for("admin_console.client_page", client_id=client_id)
+    return done(None if attempt(task, operator, client_id) is None else str(message), here)
+
+
+@bp.route("/initial-access-tokens", methods=["POST"])
+@console_page
+def issue_initial_access_token(operator: Operator) -> str | Response:
+    days, uses = request.form.get("days", "7"), request.form.get("uses", "1")
+    issued = attempt(
+        clients.issue_initial_access_token,
+        operator,
+        expires_in=int(days) * 86400 if days.isdigit() else -1,
+        uses=int(uses) if uses.isdigit() else -1,
+        note=request.form.get("note", ""),
+    )
+    if issued is None:
+        return done(None, url_for("admin_console.clients_page"))
+    return _render(operator, "admin/initial_access_token.html", issued=issued)

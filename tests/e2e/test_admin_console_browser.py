@@ -169,3 +169,39 @@ def test_support_revokes_a_certificate_and_the_auditor_sees_it(
     exported = Path(download.value.path()).read_text(encoding="utf-8")
     assert identifier in exported and holder not in exported
     assert not console.watch.errors, console.watch.errors
+
+
+def test_a_manager_registers_a_service_and_the_admin_approves_its_id_number_scope(
+    console: Console, chromium: Browser
+) -> None:
+    provider, manager = console.provider, _person(console.provider, "郑十一")
+    run_idp(provider.env, "operator", "grant", "--id-number", manager, "--role", "client-manager")
+    context = phone_context(chromium, REDIRECT_URI, STEP_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        watch = Watch(page)
+        _first_sign_in(page, provider, manager)
+        page.get_by_role("link", name="接入服务").first.click()
+        page.locator("#name").fill("市住房公积金中心")
+        page.locator("#redirect_uris").fill("https://gjj.example/callback")
+        page.locator("#scope").fill("openid id_number")
+        page.get_by_role("button", name="注册", exact=True).click()
+        expect(page.locator("#client-secret")).to_be_visible()
+        client_id = page.locator("#client-id").inner_text().strip()
+        page.get_by_role("link", name="返回服务页面").click()
+        expect(page.locator(".profile div", has_text="待批准")).to_contain_text("id_number")
+        expect(page.get_by_role("button", name="批准")).to_have_count(0)
+        assert not watch.errors, watch.errors
+    finally:
+        context.close()
+
+    admin = console.page
+    admin.goto(f"{provider.issuer}/admin/clients")
+    admin.get_by_role("link", name="市住房公积金中心").click()
+    admin.get_by_role("button", name="批准").click()
+    expect(admin.get_by_role("status")).to_contain_text("已批准")
+    expect(admin.locator(".profile div", has_text="范围").first).to_contain_text("id_number")
+    admin.goto(f"{provider.issuer}/admin/audit/admin-actions?target={client_id}")
+    expect(admin.locator("tbody tr", has_text="client.approve")).to_be_visible()
+    expect(admin.locator("tbody tr", has_text="client.register")).to_be_visible()
+    assert not console.watch.errors, console.watch.errors

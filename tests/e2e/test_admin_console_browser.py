@@ -196,8 +196,7 @@ def test_a_manager_registers_a_service_and_the_admin_approves_its_id_number_scop
         context.close()
 
     admin = console.page
-    admin.goto(f"{provider.issuer}/admin/clients")
-    admin.get_by_role("link", name="市住房公积金中心").click()
+    admin.goto(f"{provider.issuer}/admin/clients/{client_id}")  # as a manager's message links it
     admin.get_by_role("button", name="批准").click()
     expect(admin.get_by_role("status")).to_contain_text("已批准")
     expect(admin.locator(".profile div", has_text="范围").first).to_contain_text("id_number")

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from idp.web.admin_console import access, audit, certificates, clients, home, operators, people
+from idp.web.admin_console import (
+    access,
+    audit,
+    certificates,
+    clients,
+    home,
+    imports,
+    keys,
+    operators,
+    people,
+)
 from idp.web.admin_console.blueprint import bp
 from idp.web.labels import revocation_reason_label, role_label, scope_label
 
 #: Imported for the routes they declare on ``bp``.
-PAGES = (access, home, clients, people, certificates, operators, audit)
+PAGES = (access, home, clients, people, certificates, keys, imports, operators, audit)
 
 
 def init_admin_console(app: Flask) -> None:

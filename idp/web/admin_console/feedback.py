@@ -32,3 +32,9 @@ def done(message: str | None, to: str) -> Response:
     if message:
         flash(message, "success")
     return redirect(to)
+
+
+def refuse(message: str, to: str) -> Response:
+    """Back to ``to``, saying why the form was not taken (a check before any task)."""
+    flash(message, "error")
+    return redirect(to)

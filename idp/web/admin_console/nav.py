@@ -23,6 +23,8 @@ AREAS: list[Area] = [
     Area("admin_console.clients_page", _l("Services"), Permission.CLIENTS_READ),
     Area("admin_console.people_page", _l("People and enterprises"), Permission.SUBJECTS_READ),
     Area("admin_console.certificates_page", _l("E-certificates"), Permission.CERTIFICATES_READ),
+    Area("admin_console.keys_page", _l("Keys"), Permission.KEYS),
+    Area("admin_console.imports_page", _l("Registry imports"), Permission.IMPORTS),
     Area("admin_console.operators_page", _l("Operators"), Permission.OPERATORS),
     Area("admin_console.audit_page", _l("Audit"), Permission.AUDIT_READ),
 ]

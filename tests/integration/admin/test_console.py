@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from idp.admin import certificates, clients, operators
+from idp.admin import certificates, clients, keys, operators
 from idp.admin.paging import DEFAULT_LIMIT
 from idp.admin.roles import CLI, Role
 from idp.auth import rfc6238
@@ -25,6 +25,7 @@ from tests.conftest import Citizen, make_citizen
 from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console
 from tests.support.browser import Browser, csrf_of
 from tests.support.identities import new_id_number
+from tests.support.registry import id_card_cells
 
 
 def _text(page: object) -> str:
@@ -315,8 +316,10 @@ def test_a_service_is_edited_its_secret_rotated_and_disabled_from_its_page(
     _post(browser, f"/admin/clients/{client_id}/disable")
     with app.app_context():
         assert clients.show_client(CLI, client_id)["disabled_at"] is not None
-    listed = browser.get("/admin/clients")
-    assert client_id in _text(listed)
+    with app.app_context():
+        total = clients.list_clients(CLI)["total"]
+    last = _text(browser.get(f"/admin/clients?offset={total - 1}"))  # oldest first: it is last
+    assert client_id in last and "已停用" in last and 'rel="prev"' in last
 
 
 def test_a_manager_issues_an_initial_access_token_shown_once(app: Flask, browser: Browser) -> None:
@@ -326,3 +329,61 @@ def test_a_manager_issues_an_initial_access_token_shown_once(app: Flask, browser
     assert re.search(r'id="initial-access-token">[A-Za-z0-9_-]{40,}<', _text(issued))
     bad = _post(browser, "/admin/initial-access-tokens", days="900")
     assert 'role="alert"' in _text(bad)
+
+
+def _csv_file(rows: list[dict[str, str]]) -> tuple[io.BytesIO, str]:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return io.BytesIO(out.getvalue().encode("utf-8")), "resident_id.csv"
+
+
+def test_an_admin_imports_a_registry_export_and_sees_each_rejected_line(
+    app: Flask, browser: Browser
+) -> None:
+    admin, totp = make_operator(app, Role.ADMIN)
+    sign_in_to_console(browser, admin, totp)
+    good = id_card_cells(new_id_number(), "冯十二", None)
+    bad = {**id_card_cells(new_id_number(), "陈十三", None), "id_number": "110105199001011234"}
+    token = csrf_of(_text(browser.get("/admin/imports")))
+    answer = browser.http.post(
+        "/admin/imports",
+        data={"csrf_token": token, "kind": "resident_id", "file": _csv_file([good, bad])},
+        content_type="multipart/form-data",
+    )
+    page = _text(answer)
+    assert answer.status_code == 200 and 'role="status"' in page
+    assert '<th scope="row">3</th>' in page  # line 3: the bad check character
+    assert good["id_number"] not in page and bad["id_number"] not in page
+    with app.app_context():
+        action = db.session.scalars(select(AdminAction).order_by(AdminAction.id.desc())).first()
+        assert action is not None and action.after == {
+            "created": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 1,
+        }
+    empty = browser.follow(browser.http.post("/admin/imports", data={"csrf_token": token}))
+    assert 'role="alert"' in _text(empty)
+
+
+def test_an_admin_rotates_and_withdraws_signing_keys_from_the_keys_page(
+    app: Flask, browser: Browser
+) -> None:
+    admin, totp = make_operator(app, Role.ADMIN)
+    sign_in_to_console(browser, admin, totp)
+    with app.app_context():
+        before = {k["kid"] for k in keys.list_keys(CLI)["signing_keys"] if k["state"] == "active"}
+    rotated = _post(browser, "/admin/keys/signing/rotate")
+    assert 'role="status"' in _text(rotated)
+    with app.app_context():
+        listed = keys.list_keys(CLI)["signing_keys"]
+        after = {k["kid"] for k in listed if k["state"] == "active"}
+    assert after and not after & before
+    kid = sorted(before)[0]
+    withdrawn = _post(browser, f"/admin/keys/signing/{kid}/withdraw")
+    assert 'role="status"' in _text(withdrawn)
+    assert kid not in browser.get("/jwks").get_data(as_text=True)
+    again = _post(browser, f"/admin/keys/signing/{kid}/withdraw")
+    assert 'role="alert"' in _text(again)

@@ -192,36 +192,28 @@ def rotate_secret(operator: Operator, client_id: str) -> dict[str, Any]:
 @needs(Permission.CLIENTS_WRITE)
 def disable(operator: Operator, client_id: str) -> dict[str, Any]:
     """The client can no longer authenticate, start a sign-in or use its tokens."""
-    client = _client(client_id)
-    if client.disabled_at is not None:
-        raise Conflict("the client is disabled already")
-    client.disabled_at = utcnow()
-    actions.record(
-        operator,
-        "client.disable",
-        "client",
-        client_id,
-        before={"disabled": False},
-        after={"disabled": True},
-    )
-    db.session.commit()
-    forget_client(client_id)
-    return shown(client)
+    return _set_disabled(operator, client_id, True)
 
 
 @needs(Permission.CLIENTS_WRITE)
 def enable(operator: Operator, client_id: str) -> dict[str, Any]:
+    return _set_disabled(operator, client_id, False)
+
+
+def _set_disabled(operator: Operator, client_id: str, disabled: bool) -> dict[str, Any]:
     client = _client(client_id)
-    if client.disabled_at is None:
-        raise Conflict("the client is not disabled")
-    client.disabled_at = None
+    if (client.disabled_at is not None) == disabled:
+        raise Conflict(
+            "the client is disabled already" if disabled else "the client is not disabled"
+        )
+    client.disabled_at = utcnow() if disabled else None
     actions.record(
         operator,
-        "client.enable",
+        "client.disable" if disabled else "client.enable",
         "client",
         client_id,
-        before={"disabled": True},
-        after={"disabled": False},
+        before={"disabled": not disabled},
+        after={"disabled": disabled},
     )
     db.session.commit()
     forget_client(client_id)

@@ -15,7 +15,7 @@ from idp.admin.roles import Operator
 from idp.credentials.status import REASONS
 from idp.web.admin_console.access import console_page
 from idp.web.admin_console.blueprint import bp
-from idp.web.admin_console.feedback import attempt, done
+from idp.web.admin_console.feedback import act, attempt
 from idp.web.admin_console.nav import areas_for
 from idp.web.labels import revocation_reason_label
 
@@ -48,7 +48,11 @@ def find_by_holder(operator: Operator) -> str:
 @bp.route("/certificates/<identifier>/revoke", methods=["POST"])
 @console_page
 def revoke(operator: Operator, identifier: str) -> Response:
-    reason = request.form.get("reason", "")
-    revoked = attempt(certificates.revoke_certificate, operator, identifier, reason)
-    here = url_for("admin_console.certificates_page", identifier=identifier)
-    return done(None if revoked is None else _("The certificate is revoked"), here)
+    return act(
+        _("The certificate is revoked"),
+        url_for("admin_console.certificates_page", identifier=identifier),
+        certificates.revoke_certificate,
+        operator,
+        identifier,
+        request.form.get("reason", ""),
+    )

@@ -20,7 +20,7 @@ from idp.admin.roles import Operator, Permission
 from idp.oauth.registration import ClientSpec
 from idp.web.admin_console.access import console_page
 from idp.web.admin_console.blueprint import bp
-from idp.web.admin_console.feedback import attempt, done
+from idp.web.admin_console.feedback import act, attempt, done
 from idp.web.admin_console.nav import allowed, areas_for
 
 #: The token endpoint methods a service registered here can use without a key set.
@@ -98,18 +98,16 @@ def edit(operator: Operator, client_id: str) -> Response:
     }
     current = clients.show_client(operator, client_id)
     changed = {k: v for k, v in changes.items() if v != current[k]}
-    edited = attempt(clients.edit, operator, client_id, changed)
     here = url_for("admin_console.client_page", client_id=client_id)
-    return done(None if edited is None else _("The service is changed"), here)
+    return act(_("The service is changed"), here, clients.edit, operator, client_id, changed)
 
 
 @bp.route("/clients/<client_id>/approve", methods=["POST"])
 @console_page
 def approve(operator: Operator, client_id: str) -> Response:
     scopes = request.form.getlist("scope") or None
-    approved = attempt(clients.approve, operator, client_id, scopes)
     here = url_for("admin_console.client_page", client_id=client_id)
-    return done(None if approved is None else _("The scopes are approved"), here)
+    return act(_("The scopes are approved"), here, clients.approve, operator, client_id, scopes)
 
 
 @bp.route("/clients/<client_id>/secret", methods=["POST"])
@@ -128,7 +126,7 @@ def switch(operator: Operator, client_id: str, switch: str) -> Response:
         abort(404)
     task, message = _SWITCHES[switch]
     here = url_for("admin_console.client_page", client_id=client_id)
-    return done(None if attempt(task, operator, client_id) is None else str(message), here)
+    return act(str(message), here, task, operator, client_id)
 
 
 @bp.route("/initial-access-tokens", methods=["POST"])

@@ -27,6 +27,11 @@ def attempt(task: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None
         return None
 
 
+def act(message: str, to: str, task: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Response:
+    """Run one task and go back to ``to``, saying ``message`` or the task's refusal."""
+    return done(None if attempt(task, *args, **kwargs) is None else message, to)
+
+
 def done(message: str | None, to: str) -> Response:
     """Back to ``to``, saying ``message`` (None: the task's refusal is already flashed)."""
     if message:

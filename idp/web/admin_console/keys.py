@@ -12,7 +12,7 @@ from idp.admin import keys
 from idp.admin.roles import Operator
 from idp.web.admin_console.access import console_page
 from idp.web.admin_console.blueprint import bp
-from idp.web.admin_console.feedback import attempt, done
+from idp.web.admin_console.feedback import act
 from idp.web.admin_console.nav import areas_for
 
 
@@ -30,22 +30,20 @@ def keys_page(operator: Operator) -> str:
 @bp.route("/keys/signing/rotate", methods=["POST"])
 @console_page
 def rotate_signing(operator: Operator) -> Response:
-    rotated = attempt(keys.rotate_signing_keys, operator)
-    shown = None if rotated is None else _("New token signing keys are in use")
-    return done(shown, url_for("admin_console.keys_page"))
+    here = url_for("admin_console.keys_page")
+    return act(_("New token signing keys are in use"), here, keys.rotate_signing_keys, operator)
 
 
 @bp.route("/keys/issuer/rotate", methods=["POST"])
 @console_page
 def rotate_issuer(operator: Operator) -> Response:
-    rotated = attempt(keys.rotate_issuer_key, operator)
-    shown = None if rotated is None else _("A new issuer key is certified and in use")
-    return done(shown, url_for("admin_console.keys_page"))
+    message = _("A new issuer key is certified and in use")
+    return act(message, url_for("admin_console.keys_page"), keys.rotate_issuer_key, operator)
 
 
 @bp.route("/keys/signing/<kid>/withdraw", methods=["POST"])
 @console_page
 def withdraw_key(operator: Operator, kid: str) -> Response:
-    withdrawn = attempt(keys.withdraw_signing_key, operator, kid)
-    shown = None if withdrawn is None else _("The key is withdrawn: tokens it signed are refused")
-    return done(shown, url_for("admin_console.keys_page"))
+    message = _("The key is withdrawn: tokens it signed are refused")
+    here = url_for("admin_console.keys_page")
+    return act(message, here, keys.withdraw_signing_key, operator, kid)

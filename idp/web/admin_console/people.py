@@ -20,7 +20,7 @@ from idp.admin import subjects
 from idp.admin.roles import Operator
 from idp.web.admin_console.access import console_page
 from idp.web.admin_console.blueprint import bp
-from idp.web.admin_console.feedback import attempt, done
+from idp.web.admin_console.feedback import act, attempt, done
 from idp.web.admin_console.nav import areas_for
 
 #: The buttons of a person's page: URL segment -> the task and what the operator is told.
@@ -41,10 +41,15 @@ def people_page(operator: Operator) -> str:
 @bp.route("/people/search", methods=["POST"])
 @console_page
 def find_person(operator: Operator) -> Response:
-    found = attempt(subjects.find_person, operator, request.form.get("id_number", ""))
+    number = request.form.get("id_number", "")
+    return _to_found(attempt(subjects.find_person, operator, number), "person")
+
+
+def _to_found(found: dict[str, Any] | None, kind: str) -> Response:
+    """To the page of what a search found, by public id; else back to the search forms."""
     if found is None:
         return done(None, url_for("admin_console.people_page"))
-    return done(None, url_for("admin_console.person_page", person=found["person"]))
+    return done(None, url_for(f"admin_console.{kind}_page", **{kind: found[kind]}))
 
 
 @bp.route("/people/<person>")
@@ -64,17 +69,16 @@ def person_action(operator: Operator, person: str, action: str) -> Response:
     if action not in _PERSON_ACTIONS:
         abort(404)
     task, message = _PERSON_ACTIONS[action]
-    here = url_for("admin_console.person_page", person=person)
-    return done(None if attempt(task, operator, person) is None else str(message), here)
+    return act(
+        str(message), url_for("admin_console.person_page", person=person), task, operator, person
+    )
 
 
 @bp.route("/enterprises/search", methods=["POST"])
 @console_page
 def find_enterprise(operator: Operator) -> Response:
-    found = attempt(subjects.find_enterprise, operator, request.form.get("uscc", ""))
-    if found is None:
-        return done(None, url_for("admin_console.people_page"))
-    return done(None, url_for("admin_console.enterprise_page", enterprise=found["enterprise"]))
+    code = request.form.get("uscc", "")
+    return _to_found(attempt(subjects.find_enterprise, operator, code), "enterprise")
 
 
 @bp.route("/enterprises/<enterprise>")
@@ -91,7 +95,11 @@ def enterprise_page(operator: Operator, enterprise: str) -> str:
 @bp.route("/enterprises/<enterprise>/representative", methods=["POST"])
 @console_page
 def set_representative(operator: Operator, enterprise: str) -> Response:
-    number = request.form.get("id_number", "")
-    changed = attempt(subjects.set_representative, operator, enterprise, number)
-    here = url_for("admin_console.enterprise_page", enterprise=enterprise)
-    return done(None if changed is None else _("The legal representative is changed"), here)
+    return act(
+        _("The legal representative is changed"),
+        url_for("admin_console.enterprise_page", enterprise=enterprise),
+        subjects.set_representative,
+        operator,
+        enterprise,
+        request.form.get("id_number", ""),
+    )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pyotp
 import pytest
 from flask import Flask
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from idp.admin import operators
@@ -17,8 +18,9 @@ from idp.credentials.certificates import Holder, held_by
 from idp.credentials.registries import parse_row
 from idp.services import services
 from idp.store.db import db
-from idp.store.models import Person
+from idp.store.models import AdminAction, Enterprise, Person
 from idp.store.registry import upsert_record
+from idp.store.subjects import enterprise_uscc
 from tests.conftest import Citizen, make_citizen, make_client
 from tests.support.browser import Browser
 from tests.support.registry import id_card_cells
@@ -103,3 +105,22 @@ def id_card(app: Flask, citizen: Citizen) -> str:
         holder = Holder(person.number_index, person.number_masked, "resident_id")
     cells = id_card_cells(citizen.number, citizen.name, None)
     return issue_certificate(app, holder, cells, "resident_id")
+
+
+def last_action(app: Flask, action: str) -> AdminAction:
+    """The newest admin-action record of ``action``."""
+    with app.app_context():
+        row = db.session.scalars(
+            select(AdminAction).filter_by(action=action).order_by(AdminAction.id.desc())
+        ).first()
+        assert row is not None
+        db.session.expunge(row)
+        return row
+
+
+def uscc_of(app: Flask, enterprise_id: int) -> tuple[str, str]:
+    """An enterprise's public id and its code."""
+    with app.app_context():
+        enterprise = db.session.get(Enterprise, enterprise_id)
+        assert enterprise is not None
+        return enterprise.public_id, enterprise_uscc(services().cipher, enterprise)

@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from idp.admin.roles import Role
 from idp.store.crypto import token_digest
 from idp.store.db import db
-from idp.store.models import AdminAction, InitialAccessToken
+from idp.store.models import InitialAccessToken
 from idp.web.admin_api.operations import PREFIX
 from tests.conftest import Citizen, RegisteredClient
-from tests.integration.admin.conftest import AdminToken
+from tests.integration.admin.conftest import AdminToken, last_action
 from tests.support.browser import Authorization, Browser
 from tests.support.oidc import tokens_for, userinfo
 
@@ -46,16 +45,6 @@ def _rp(shown: dict[str, Any], secret: str | None = None) -> RegisteredClient:
     )
 
 
-def _last(app: Flask, action: str) -> AdminAction:
-    with app.app_context():
-        row = db.session.scalars(
-            select(AdminAction).filter_by(action=action).order_by(AdminAction.id.desc())
-        ).first()
-        assert row is not None
-        db.session.expunge(row)
-        return row
-
-
 def test_a_client_manager_registers_and_personal_scopes_wait_for_an_admin(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen
 ) -> None:
@@ -76,7 +65,7 @@ def test_a_client_manager_registers_and_personal_scopes_wait_for_an_admin(
     assert approved.status_code == 200, approved.get_data(as_text=True)
     assert approved.get_json()["scope"] == "openid id_number"
     assert approved.get_json()["pending_scope"] == "profile"
-    row = _last(app, "client.approve")
+    row = last_action(app, "client.approve")
     assert row.before is not None and row.after is not None
     assert row.before["pending_scope"] == "id_number profile" and row.after["scope"] == (
         "openid id_number"
@@ -154,7 +143,7 @@ def test_an_edit_follows_the_registration_rules_and_is_recorded(
     assert edited.status_code == 200, edited.get_data(as_text=True)
     assert edited.get_json()["redirect_uris"] == new_uris
     assert edited.get_json()["scope"] == "openid" and edited.get_json()["pending_scope"] == "phone"
-    row = _last(app, "client.edit")
+    row = last_action(app, "client.edit")
     assert row.before is not None and row.after is not None
     assert row.before["redirect_uris"] == shown["redirect_uris"]
     assert row.after["redirect_uris"] == new_uris and row.actor_kind == "client"
@@ -188,7 +177,7 @@ def test_a_rotated_secret_replaces_the_old_one(
     assert rotated.status_code == 200
     new = rotated.get_json()["client_secret"]
     assert grant(shown["client_secret"]) == 401 and grant(new) == 200
-    assert _last(app, "client.rotate_secret").target == shown["client_id"]
+    assert last_action(app, "client.rotate_secret").target == shown["client_id"]
     public = _register(browser, manager, auth_method="none", grant_types=["authorization_code"])
     assert (
         browser.http.post(f"{CLIENTS}/{public['client_id']}/secret", headers=manager).status_code
@@ -214,7 +203,7 @@ def test_a_disabled_client_is_unknown_until_enabled(
     page = browser.http.get("/authorize?" + Authorization(rp.client_id, rp.redirect_uri).query())
     assert page.status_code == 400 and "code=" not in page.headers.get("Location", "")
     assert userinfo(browser, access_token).status_code == 401
-    assert _last(app, "client.disable").after == {"disabled": True}
+    assert last_action(app, "client.disable").after == {"disabled": True}
     enabled = browser.http.post(path + "/enable", headers=manager)
     assert enabled.status_code == 200 and enabled.get_json()["disabled_at"] is None
     assert tokens_for(browser, rp, citizen, scope="openid")["access_token"]
@@ -235,5 +224,5 @@ def test_initial_access_tokens_are_issued_once_and_kept_as_digests(
         row = db.session.get(InitialAccessToken, issued["id"])
         assert row is not None and row.digest == token_digest(issued["initial_access_token"])
         assert row.uses_left == 3
-    recorded = _last(app, "client.initial_access_token")
+    recorded = last_action(app, "client.initial_access_token")
     assert issued["initial_access_token"] not in str(recorded.after)

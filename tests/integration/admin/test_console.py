@@ -21,8 +21,8 @@ from idp.oauth.assurance import TWO_FACTOR
 from idp.oauth.first_party import CONSOLE
 from idp.store.db import db
 from idp.store.models import AdminAction, Person, SessionRow
-from tests.conftest import Citizen, make_citizen
-from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console
+from tests.conftest import Citizen, make_citizen, make_enterprise
+from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console, uscc_of
 from tests.support.browser import Browser, csrf_of
 from tests.support.identities import new_id_number
 from tests.support.registry import id_card_cells
@@ -384,6 +384,24 @@ def test_an_admin_rotates_and_withdraws_signing_keys_from_the_keys_page(
     kid = sorted(before)[0]
     withdrawn = _post(browser, f"/admin/keys/signing/{kid}/withdraw")
     assert 'role="status"' in _text(withdrawn)
-    assert kid not in browser.get("/jwks").get_data(as_text=True)
+    published = browser.get("/jwks.json")
+    assert published.status_code == 200 and kid not in published.get_data(as_text=True)
     again = _post(browser, f"/admin/keys/signing/{kid}/withdraw")
     assert 'role="alert"' in _text(again)
+
+
+def test_an_admin_finds_an_enterprise_by_its_code_and_changes_its_representative(
+    app: Flask, browser: Browser, citizen: Citizen
+) -> None:
+    admin, totp = make_operator(app, Role.ADMIN)
+    sign_in_to_console(browser, admin, totp)
+    public_id, code = uscc_of(app, make_enterprise(app, citizen))
+    page = _post(browser, "/admin/enterprises/search", uscc=code)
+    assert page.request.path == f"/admin/enterprises/{public_id}"
+    assert code not in _text(page) and mask_identifier(citizen.number) in _text(page)
+    successor = make_citizen(app)
+    changed = _post(
+        browser, f"/admin/enterprises/{public_id}/representative", id_number=successor.number
+    )
+    assert 'role="status"' in _text(changed) and mask_identifier(successor.number) in _text(changed)
+    assert successor.number not in _text(changed)

@@ -11,14 +11,11 @@ from flask import Flask
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
-from sqlalchemy import select
 
 from idp.admin.roles import Role
-from idp.store.db import db
-from idp.store.models import AdminAction
 from idp.web.admin_api.operations import PREFIX
 from tests.conftest import Citizen, RegisteredClient, make_client
-from tests.integration.admin.conftest import AdminToken
+from tests.integration.admin.conftest import AdminToken, last_action
 from tests.support.browser import Browser
 from tests.support.oidc import id_token_header, introspect, tokens_for, userinfo
 
@@ -34,16 +31,6 @@ def listing(browser: Browser, headers: dict[str, str]) -> dict[str, Any]:
 
 def jwks_kids(browser: Browser) -> set[str]:
     return {key["kid"] for key in browser.get("/jwks.json").get_json()["keys"]}
-
-
-def last_action(app: Flask, action: str) -> AdminAction:
-    with app.app_context():
-        row = db.session.scalars(
-            select(AdminAction).filter_by(action=action).order_by(AdminAction.id.desc())
-        ).first()
-        assert row is not None
-        db.session.expunge(row)
-        return row
 
 
 def test_the_listing_shows_every_key_with_its_state(

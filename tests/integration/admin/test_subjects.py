@@ -16,11 +16,10 @@ from idp.identifiers import parse_resident_id
 from idp.services import services
 from idp.store.db import db
 from idp.store.models import AdminAction, Enterprise, Person
-from idp.store.subjects import enterprise_uscc
 from idp.throttle.keys import account_key
 from idp.throttle.policy import now_ms
 from tests.conftest import Citizen, make_citizen, make_client, make_enterprise
-from tests.integration.admin.conftest import AdminToken, enrol_totp
+from tests.integration.admin.conftest import AdminToken, enrol_totp, uscc_of
 from tests.support.browser import Authorization, Browser
 from tests.support.identities import new_id_number, new_uscc
 from tests.support.oidc import is_dead, tokens_for
@@ -54,18 +53,11 @@ def _no_number_in(row: AdminAction, *numbers: str) -> None:
     assert all(number not in text for number in numbers)
 
 
-def _uscc_of(app: Flask, enterprise_id: int) -> tuple[str, str]:
-    with app.app_context():
-        enterprise = db.session.get(Enterprise, enterprise_id)
-        assert enterprise is not None
-        return enterprise.public_id, enterprise_uscc(services().cipher, enterprise)
-
-
 def test_a_person_is_found_by_number_and_shown_masked(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen
 ) -> None:
     enterprise_id = make_enterprise(app, citizen)
-    _, uscc = _uscc_of(app, enterprise_id)
+    _, uscc = uscc_of(app, enterprise_id)
     headers = admin_headers(Role.SUPPORT)
     shown = _found(browser, headers, citizen)
     assert shown["id_number"] == citizen.number[:6] + "********" + citizen.number[-4:]
@@ -126,7 +118,7 @@ def test_roles_without_the_subjects_permissions_are_refused(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen, role: Role
 ) -> None:
     public_id = _found(browser, admin_headers(Role.SUPPORT), citizen)["person"]
-    enterprise, uscc = _uscc_of(app, make_enterprise(app, citizen))
+    enterprise, uscc = uscc_of(app, make_enterprise(app, citizen))
     headers = admin_headers(role)
     calls = [
         browser.http.post(PEOPLE + "/search", json={"id_number": citizen.number}, headers=headers),
@@ -152,7 +144,7 @@ def test_roles_without_the_subjects_permissions_are_refused(
 def test_support_may_not_change_a_representative(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen
 ) -> None:
-    enterprise, _ = _uscc_of(app, make_enterprise(app, citizen))
+    enterprise, _ = uscc_of(app, make_enterprise(app, citizen))
     answer = browser.http.put(
         f"{ENTERPRISES}/{enterprise}/representative",
         json={"id_number": make_citizen(app).number},
@@ -244,7 +236,7 @@ def test_unlocking_forgets_the_failed_attempts(
 def test_an_enterprise_is_found_and_its_representative_changed(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen
 ) -> None:
-    enterprise, uscc = _uscc_of(app, make_enterprise(app, citizen))
+    enterprise, uscc = uscc_of(app, make_enterprise(app, citizen))
     successor = make_citizen(app)
     headers = admin_headers(Role.ADMIN)
     found = browser.http.post(ENTERPRISES + "/search", json={"uscc": uscc}, headers=headers)
@@ -282,7 +274,7 @@ def test_an_enterprise_is_found_and_its_representative_changed(
 def test_a_bad_representative_number_is_a_422(
     app: Flask, browser: Browser, admin_headers: AdminToken, citizen: Citizen, body: Any
 ) -> None:
-    enterprise, _ = _uscc_of(app, make_enterprise(app, citizen))
+    enterprise, _ = uscc_of(app, make_enterprise(app, citizen))
     answer = browser.http.put(
         f"{ENTERPRISES}/{enterprise}/representative", json=body, headers=admin_headers(Role.ADMIN)
     )

@@ -16,6 +16,7 @@ from idp.admin import actions
 from idp.admin.errors import Invalid, NotFound
 from idp.admin.roles import Operator, Permission, needs
 from idp.admin.subjects import resident_id, uscc
+from idp.admin.times import iso
 from idp.credentials.certificates import find_by_identifier
 from idp.credentials.status import BY_CLIENT, BY_OPERATOR, REASONS, Revoker, forget_cached, revoke
 from idp.services import services
@@ -42,11 +43,11 @@ def _shown(certificate: Certificate) -> dict[str, Any]:
         "type": certificate.credential_type,
         "version": certificate.version,
         "holder": certificate.holder_masked,
-        "issued_at": certificate.issued_at.isoformat(),
-        "valid_until": certificate.valid_until.isoformat() if certificate.valid_until else None,
+        "issued_at": iso(certificate.issued_at),
+        "valid_until": iso(certificate.valid_until),
         "status_list": certificate.status_list_id,
         "status_index": certificate.status_index,
-        "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+        "revoked_at": iso(certificate.revoked_at),
         "revoke_reason": certificate.revoke_reason,
         "revoked_by": certificate.revoked_by,
         "revoked_by_id": certificate.revoked_by_id,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from idp.admin import actions, paging
 from idp.admin.errors import Conflict, Invalid, NotFound
 from idp.admin.roles import Operator, Permission, needs
+from idp.admin.times import iso
 from idp.oauth.registration import (
     ClientSpec,
     RedirectURIError,
@@ -62,13 +63,9 @@ def shown(client: Client) -> dict[str, Any]:
         "subject_type": client.subject_type,
         "sector": client.sector_identifier,
         "self_registered": client.registration_token_digest is not None,
-        "disabled_at": _stamp(client.disabled_at) if client.disabled_at else None,
-        "created_at": _stamp(client.created_at),
+        "disabled_at": iso(client.disabled_at),
+        "created_at": iso(client.created_at),
     }
-
-
-def _stamp(moment: Any) -> str:
-    return str(moment.isoformat(timespec="seconds")) + "Z"
 
 
 def _edited(client: Client) -> dict[str, Any]:
@@ -240,7 +237,7 @@ def issue_initial_access_token(
     )
     db.session.add(row)
     db.session.flush()
-    after = {"uses": uses, "expires_at": _stamp(row.expires_at), "note": row.note}
+    after = {"uses": uses, "expires_at": iso(row.expires_at), "note": row.note}
     actions.record(
         operator, "client.initial_access_token", "initial_access_token", str(row.id), after=after
     )

@@ -8,7 +8,6 @@ record. The CLI calls these same functions as ``roles.CLI``.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from sqlalchemy import select
 from idp.admin import actions
 from idp.admin.errors import Invalid, NotFound
 from idp.admin.roles import Operator, Permission, needs
+from idp.admin.times import iso
 from idp.auth import history, recovery_codes, rfc6238, webauthn
 from idp.auth.events import SecurityEvent, security_event
 from idp.auth.session import end_sessions
@@ -71,10 +71,6 @@ def _enterprise_by_id(public_id: str) -> Enterprise:
     return found
 
 
-def _when(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
 def _masked_uscc(enterprise: Enterprise) -> str:
     return mask_identifier(subjects.enterprise_uscc(services().cipher, enterprise))
 
@@ -89,8 +85,8 @@ def _shown_person(person: Person) -> dict[str, Any]:
         **person_ref(person),
         "document_type": person.document_type,
         "disabled": person.disabled_at is not None,
-        "disabled_at": _when(person.disabled_at),
-        "created_at": person.created_at.isoformat(),
+        "disabled_at": iso(person.disabled_at),
+        "created_at": iso(person.created_at),
         "factors": {
             "password": bool(person.password_hash),
             "totp": rfc6238.is_enrolled(person.id),
@@ -110,7 +106,7 @@ def _shown_enterprise(enterprise: Enterprise) -> dict[str, Any]:
         "enterprise": enterprise.public_id,
         "uscc": _masked_uscc(enterprise),
         "name": enterprise.name,
-        "created_at": enterprise.created_at.isoformat(),
+        "created_at": iso(enterprise.created_at),
         "legal_representative": person_ref(enterprise.legal_representative),
     }
 
@@ -138,8 +134,8 @@ def disable(operator: Operator, person_id: str) -> dict[str, Any]:
         "person.disable",
         "person",
         person.number_masked,
-        before={"disabled_at": _when(before)},
-        after={"disabled_at": _when(person.disabled_at)},
+        before={"disabled_at": iso(before)},
+        after={"disabled_at": iso(person.disabled_at)},
     )
     db.session.commit()
     ended = end_sessions(person.id, None)
@@ -161,7 +157,7 @@ def enable(operator: Operator, person_id: str) -> dict[str, Any]:
         "person.enable",
         "person",
         person.number_masked,
-        before={"disabled_at": _when(before)},
+        before={"disabled_at": iso(before)},
         after={"disabled_at": None},
     )
     db.session.commit()

@@ -24,38 +24,9 @@ from idp.store.models import Passkey, Person
 from tests.conftest import Citizen, RegisteredClient, make_citizen
 from tests.support.authenticator import SoftAuthenticator, b64url
 from tests.support.browser import ORIGIN, Authorization, Browser, csrf_of
-from tests.support.oidc import login
+from tests.support.passkeys import account_csrf, add_passkey, post_json, signed_in_browser
 
 COOKIE = "yihao_session"
-
-
-def _post(browser: Browser, url: str, csrf: str, body: dict[str, Any] | None = None) -> Any:
-    return browser.http.post(url, json=body or {}, headers={"X-CSRFToken": csrf})
-
-
-def _account_csrf(browser: Browser) -> str:
-    page = browser.get("/account")
-    assert page.status_code == 200
-    return csrf_of(page.get_data(as_text=True))
-
-
-def _signed_in(app: Flask, citizen: Citizen, rp: RegisteredClient) -> Browser:
-    browser = Browser(app.test_client())
-    login(browser, rp, citizen)
-    return browser
-
-
-def _add(
-    browser: Browser, authenticator: SoftAuthenticator, name: str = "我的手机", origin: str = ORIGIN
-) -> TestResponse:
-    csrf = _account_csrf(browser)
-    options = _post(browser, "/account/passkeys/options", csrf)
-    assert options.status_code == 200, options.get_data(as_text=True)
-    credential = authenticator.create(options.get_json(), origin)
-    response: TestResponse = _post(
-        browser, "/account/passkeys", csrf, {"name": name, "credential": credential}
-    )
-    return response
 
 
 class Pending:
@@ -73,13 +44,13 @@ class Pending:
         self.csrf = csrf_of(html)
 
     def options(self) -> dict[str, Any]:
-        response = _post(self.browser, f"/interaction/{self.uid}/passkey/options", self.csrf)
+        response = post_json(self.browser, f"/interaction/{self.uid}/passkey/options", self.csrf)
         assert response.status_code == 200, response.get_data(as_text=True)
         found: dict[str, Any] = response.get_json()
         return found
 
     def answer(self, assertion: dict[str, Any]) -> TestResponse:
-        response: TestResponse = _post(
+        response: TestResponse = post_json(
             self.browser, f"/interaction/{self.uid}/passkey", self.csrf, {"credential": assertion}
         )
         return response
@@ -101,8 +72,8 @@ def holder(app: Flask) -> Citizen:
 def test_registration_asks_for_a_discoverable_verified_credential_of_any_attachment(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
-    browser = _signed_in(app, holder, rp)
-    options = _post(browser, "/account/passkeys/options", _account_csrf(browser)).get_json()
+    browser = signed_in_browser(app, holder, rp)
+    options = post_json(browser, "/account/passkeys/options", account_csrf(browser)).get_json()
     assert options["rp"]["id"] == "localhost"
     selection = options["authenticatorSelection"]
     assert selection["residentKey"] == "required" and selection["userVerification"] == "required"
@@ -119,14 +90,14 @@ def test_registration_asks_for_a_discoverable_verified_credential_of_any_attachm
 def test_a_citizen_adds_lists_and_removes_passkeys(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
-    browser = _signed_in(app, holder, rp)
+    browser = signed_in_browser(app, holder, rp)
     authenticator = SoftAuthenticator()
-    added = _add(browser, authenticator, "  我的   手机 ")
+    added = add_passkey(browser, authenticator, "  我的   手机 ")
     assert added.status_code == 200 and added.get_json()["redirect"] == "/account?passkey=added"
     page = browser.get("/account").get_data(as_text=True)
     assert "我的 手机" in page
     # The next registration excludes the one this person has.
-    options = _post(browser, "/account/passkeys/options", _account_csrf(browser)).get_json()
+    options = post_json(browser, "/account/passkeys/options", account_csrf(browser)).get_json()
     assert options["excludeCredentials"] == [
         {
             "id": b64url(authenticator.credentials[0].id),
@@ -139,7 +110,7 @@ def test_a_citizen_adds_lists_and_removes_passkeys(
         assert passkey.transports == "internal hybrid" and passkey.sign_count == 0
         passkey_id = passkey.id
     removed = browser.http.post(
-        f"/account/passkeys/{passkey_id}/remove", data={"csrf_token": _account_csrf(browser)}
+        f"/account/passkeys/{passkey_id}/remove", data={"csrf_token": account_csrf(browser)}
     )
     assert removed.status_code == 302 and removed.headers["Location"].endswith("passkey=removed")
     with app.app_context():
@@ -149,17 +120,17 @@ def test_a_citizen_adds_lists_and_removes_passkeys(
 def test_a_malformed_registration_is_a_clear_refusal(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
-    browser = _signed_in(app, holder, rp)
-    csrf = _account_csrf(browser)
+    browser = signed_in_browser(app, holder, rp)
+    csrf = account_csrf(browser)
     for body in ({"credential": "x"}, {"credential": {"id": 1}}, {"name": ["x"]}):
-        _post(browser, "/account/passkeys/options", csrf)
-        refused = _post(browser, "/account/passkeys", csrf, body)
+        post_json(browser, "/account/passkeys/options", csrf)
+        refused = post_json(browser, "/account/passkeys", csrf, body)
         assert refused.status_code == 400 and refused.get_json()["error"] == "invalid"
     # Transports the browser should never send are dropped; a name of another type is text.
-    options = _post(browser, "/account/passkeys/options", csrf).get_json()
+    options = post_json(browser, "/account/passkeys/options", csrf).get_json()
     credential = SoftAuthenticator().create(options, ORIGIN)
     credential["response"]["transports"] = [["usb"], {"x": 1}, 7, "warp-drive", "usb"]
-    added = _post(browser, "/account/passkeys", csrf, {"name": 5, "credential": credential})
+    added = post_json(browser, "/account/passkeys", csrf, {"name": 5, "credential": credential})
     assert added.status_code == 200
     with app.app_context():
         passkey = db.session.query(Passkey).filter_by(person_id=holder.person_id).one()
@@ -169,13 +140,13 @@ def test_a_malformed_registration_is_a_clear_refusal(
 def test_one_person_cannot_remove_anothers_passkey(
     app: Flask, holder: Citizen, citizen: Citizen, rp: RegisteredClient
 ) -> None:
-    owner = _signed_in(app, holder, rp)
-    assert _add(owner, SoftAuthenticator()).status_code == 200
+    owner = signed_in_browser(app, holder, rp)
+    assert add_passkey(owner, SoftAuthenticator()).status_code == 200
     with app.app_context():
         passkey_id = db.session.query(Passkey).filter_by(person_id=holder.person_id).one().id
-    other = _signed_in(app, citizen, rp)
+    other = signed_in_browser(app, citizen, rp)
     other.http.post(
-        f"/account/passkeys/{passkey_id}/remove", data={"csrf_token": _account_csrf(other)}
+        f"/account/passkeys/{passkey_id}/remove", data={"csrf_token": account_csrf(other)}
     )
     with app.app_context():
         assert db.session.get(Passkey, passkey_id) is not None
@@ -185,7 +156,7 @@ def test_a_passkey_signs_in_without_a_number_and_the_request_carries_on(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     authenticator = SoftAuthenticator()
-    assert _add(_signed_in(app, holder, rp), authenticator).status_code == 200
+    assert add_passkey(signed_in_browser(app, holder, rp), authenticator).status_code == 200
     pending = Pending(app, rp)
     options = pending.options()
     assert options["allowCredentials"] == [] and options["userVerification"] == "required"
@@ -212,7 +183,7 @@ def test_a_number_under_attack_still_signs_in_with_its_passkey(
     # Issue 11: a passkey sign-in is never throttled by password failures, not even when the
     # attacker shares the owner's address (one NAT) and has used up that address's attempts.
     authenticator = SoftAuthenticator()
-    assert _add(_signed_in(app, holder, rp), authenticator).status_code == 200
+    assert add_passkey(signed_in_browser(app, holder, rp), authenticator).status_code == 200
     shared = "192.0.2.44"
     limit = app.extensions["yihao"].throttle.policy.address_limit
     for number in [holder.number] * limit:
@@ -232,7 +203,7 @@ def test_an_assertion_for_another_origin_is_refused(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     authenticator = SoftAuthenticator()
-    _add(_signed_in(app, holder, rp), authenticator)
+    add_passkey(signed_in_browser(app, holder, rp), authenticator)
     pending = Pending(app, rp)
     refused = pending.sign_in(authenticator, origin="https://localhost.evil.example")
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid"
@@ -242,16 +213,16 @@ def test_an_assertion_for_another_origin_is_refused(
 def test_a_registration_for_another_origin_or_without_user_verification_is_refused(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
-    browser = _signed_in(app, holder, rp)
-    assert _add(browser, SoftAuthenticator(), origin="http://127.0.0.1").status_code == 400
-    assert _add(browser, SoftAuthenticator(user_verified=False)).status_code == 400
+    browser = signed_in_browser(app, holder, rp)
+    assert add_passkey(browser, SoftAuthenticator(), origin="http://127.0.0.1").status_code == 400
+    assert add_passkey(browser, SoftAuthenticator(user_verified=False)).status_code == 400
     with app.app_context():
         assert db.session.query(Passkey).filter_by(person_id=holder.person_id).count() == 0
 
 
 def test_a_replayed_assertion_is_refused(app: Flask, holder: Citizen, rp: RegisteredClient) -> None:
     authenticator = SoftAuthenticator()
-    _add(_signed_in(app, holder, rp), authenticator)
+    add_passkey(signed_in_browser(app, holder, rp), authenticator)
     first = Pending(app, rp)
     assertion = authenticator.get(first.options(), ORIGIN)
     assert first.answer(assertion).status_code == 200
@@ -267,7 +238,7 @@ def test_a_challenge_is_spent_by_a_failed_answer_too(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     authenticator = SoftAuthenticator()
-    _add(_signed_in(app, holder, rp), authenticator)
+    add_passkey(signed_in_browser(app, holder, rp), authenticator)
     pending = Pending(app, rp)
     options = pending.options()
     assert pending.answer(authenticator.get(options, "https://evil.example")).status_code == 400
@@ -279,7 +250,7 @@ def test_a_counter_that_goes_back_is_refused(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     authenticator = SoftAuthenticator()
-    _add(_signed_in(app, holder, rp), authenticator)
+    add_passkey(signed_in_browser(app, holder, rp), authenticator)
     assert Pending(app, rp).sign_in(authenticator).status_code == 200
     authenticator.credentials[-1].sign_count = 0  # a clone of the key, made before that use
     cloned = Pending(app, rp)
@@ -290,7 +261,7 @@ def test_a_passkey_without_a_counter_signs_in_again_and_again(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     synced = SoftAuthenticator(counts=False)  # synced passkeys keep no counter (always 0)
-    _add(_signed_in(app, holder, rp), synced)
+    add_passkey(signed_in_browser(app, holder, rp), synced)
     for _ in range(2):
         assert Pending(app, rp).sign_in(synced).status_code == 200
 
@@ -299,8 +270,8 @@ def test_a_user_handle_of_someone_else_is_refused(
     app: Flask, holder: Citizen, citizen: Citizen, rp: RegisteredClient
 ) -> None:
     mine, theirs = SoftAuthenticator(), SoftAuthenticator()
-    _add(_signed_in(app, holder, rp), mine)
-    _add(_signed_in(app, citizen, rp), theirs)
+    add_passkey(signed_in_browser(app, holder, rp), mine)
+    add_passkey(signed_in_browser(app, citizen, rp), theirs)
     mine.credentials[-1].user_handle = theirs.credentials[-1].user_handle
     pending = Pending(app, rp)
     assert pending.sign_in(mine).status_code == 400 and not pending.signed_in()
@@ -310,7 +281,7 @@ def test_a_disabled_persons_passkey_does_not_sign_in(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     authenticator = SoftAuthenticator()
-    _add(_signed_in(app, holder, rp), authenticator)
+    add_passkey(signed_in_browser(app, holder, rp), authenticator)
     with app.app_context():
         person = db.session.get(Person, holder.person_id)
         assert person is not None
@@ -326,12 +297,12 @@ def test_a_removed_passkey_no_longer_signs_in(
     app: Flask, holder: Citizen, rp: RegisteredClient
 ) -> None:
     authenticator = SoftAuthenticator()
-    browser = _signed_in(app, holder, rp)
-    _add(browser, authenticator)
+    browser = signed_in_browser(app, holder, rp)
+    add_passkey(browser, authenticator)
     with app.app_context():
         passkey_id = db.session.query(Passkey).filter_by(person_id=holder.person_id).one().id
     browser.http.post(
-        f"/account/passkeys/{passkey_id}/remove", data={"csrf_token": _account_csrf(browser)}
+        f"/account/passkeys/{passkey_id}/remove", data={"csrf_token": account_csrf(browser)}
     )
     pending = Pending(app, rp)
     assert pending.sign_in(authenticator).get_json()["error"] == "unknown"
@@ -347,7 +318,7 @@ def test_the_json_endpoints_need_the_token_the_origin_and_a_pending_sign_in(
         url, json={}, headers={"X-CSRFToken": pending.csrf, "Origin": "https://evil.example"}
     )
     assert from_elsewhere.status_code == 400
-    unknown = _post(pending.browser, "/interaction/nope/passkey/options", pending.csrf)
+    unknown = post_json(pending.browser, "/interaction/nope/passkey/options", pending.csrf)
     assert unknown.status_code == 400 and unknown.get_json()["error"] == "expired"
     garbage = pending.answer({"id": "x", "rawId": 5})
     assert garbage.status_code == 400 and garbage.get_json()["error"] in ("expired", "invalid")
@@ -357,7 +328,7 @@ def test_the_json_endpoints_need_the_token_the_origin_and_a_pending_sign_in(
         f"/interaction/{pending.uid}/passkey", data="x", headers={"X-CSRFToken": pending.csrf}
     )
     assert not_json.status_code == 400
-    signed_out = _post(Browser(app.test_client()), "/account/passkeys/options", pending.csrf)
+    signed_out = post_json(Browser(app.test_client()), "/account/passkeys/options", pending.csrf)
     assert signed_out.status_code in (400, 401)
 
 

@@ -21,10 +21,12 @@ from idp.oauth.assurance import TWO_FACTOR
 from idp.oauth.first_party import CONSOLE
 from idp.store.db import db
 from idp.store.models import AdminAction, Person, SessionRow
-from tests.conftest import Citizen, make_citizen, make_enterprise
+from tests.conftest import Citizen, RegisteredClient, make_citizen, make_enterprise
 from tests.integration.admin.conftest import enrol_totp, make_operator, sign_in_to_console, uscc_of
-from tests.support.browser import Browser, csrf_of
+from tests.support.authenticator import SoftAuthenticator
+from tests.support.browser import ORIGIN, Browser, csrf_of
 from tests.support.identities import new_id_number
+from tests.support.passkeys import add_passkey, post_json, signed_in_browser
 from tests.support.registry import id_card_cells
 
 
@@ -405,3 +407,29 @@ def test_an_admin_finds_an_enterprise_by_its_code_and_changes_its_representative
     )
     assert 'role="status"' in _text(changed) and mask_identifier(successor.number) in _text(changed)
     assert successor.number not in _text(changed)
+
+
+def test_an_operator_signs_in_to_the_console_with_a_passkey_and_no_number(
+    app: Flask, rp: RegisteredClient
+) -> None:
+    operator = make_citizen(app)
+    with app.app_context():
+        operators.grant(CLI, operator.number, Role.SUPPORT.value)
+    authenticator = SoftAuthenticator()
+    assert add_passkey(signed_in_browser(app, operator, rp), authenticator).status_code == 200
+    browser = Browser(app.test_client())
+    page = browser.follow(browser.get("/admin/"))
+    found = re.search(r'data-options="/interaction/([^/"]+)/passkey/options"', _text(page))
+    assert found, _text(page)[:300]
+    uid, token = found.group(1), csrf_of(_text(page))
+    options = post_json(browser, f"/interaction/{uid}/passkey/options", token).get_json()
+    answered = post_json(
+        browser,
+        f"/interaction/{uid}/passkey",
+        token,
+        {"credential": authenticator.get(options, ORIGIN)},
+    )
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+    console = browser.follow(browser.get(answered.get_json()["redirect"]))
+    assert console.status_code == 200 and console.request.path == "/admin/"
+    assert 'href="/admin/people"' in _text(console)

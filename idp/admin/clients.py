@@ -243,3 +243,49 @@ def issue_initial_access_token(
     )
     db.session.commit()
     return {"id": row.id, "initial_access_token": token, **after}
+
+
+def _open_token(row: InitialAccessToken) -> dict[str, Any]:
+    """An initial access token as operators see it afterwards: never the token itself."""
+    return {
+        "id": row.id,
+        "note": row.note,
+        "issued_by": row.issued_by,
+        "issued_at": iso(row.issued_at),
+        "expires_at": iso(row.expires_at),
+        "uses_left": row.uses_left,
+    }
+
+
+@needs(Permission.INITIAL_ACCESS_TOKENS)
+def list_initial_access_tokens(
+    operator: Operator, offset: int = 0, limit: int = paging.DEFAULT_LIMIT
+) -> dict[str, Any]:
+    """The tokens that still open registration (uses left, not expired), newest first."""
+    statement = (
+        select(InitialAccessToken)
+        .where(InitialAccessToken.uses_left > 0, InitialAccessToken.expires_at > utcnow())
+        .order_by(InitialAccessToken.issued_at.desc(), InitialAccessToken.id.desc())
+    )
+    return paging.page_of(statement, offset, limit).shown(lambda row: _open_token(row[0]))
+
+
+@needs(Permission.INITIAL_ACCESS_TOKENS)
+def revoke_initial_access_token(operator: Operator, token_id: int) -> dict[str, Any]:
+    """Close a token at once (a leaked one, or a developer who is done): no uses are left, and
+    ``idp db purge`` deletes it with the spent ones."""
+    row = db.session.get(InitialAccessToken, token_id)
+    if row is None or row.uses_left <= 0:
+        raise NotFound("no open initial access token with that id")
+    before = _open_token(row)
+    row.uses_left = 0
+    actions.record(
+        operator,
+        "client.initial_access_token_revoke",
+        "initial_access_token",
+        str(row.id),
+        before={"uses_left": before["uses_left"]},
+        after={"uses_left": 0},
+    )
+    db.session.commit()
+    return _open_token(row)

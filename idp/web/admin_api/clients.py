@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from idp.admin import clients
+from idp.admin.errors import NotFound
 from idp.admin.roles import Operator
 from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
@@ -112,6 +113,22 @@ _ISSUED = closed(
     "uses",
     "expires_at",
     "note",
+)
+_OPEN_TOKEN = closed(
+    {
+        "id": {"type": "integer"},
+        "note": _TEXT,
+        "issued_by": _TEXT,
+        "issued_at": _TEXT,
+        "expires_at": _TEXT,
+        "uses_left": {"type": "integer"},
+    },
+    "id",
+    "note",
+    "issued_by",
+    "issued_at",
+    "expires_at",
+    "uses_left",
 )
 
 
@@ -254,3 +271,30 @@ def enable_client(operator: Operator, client_id: str) -> Any:
 )
 def issue_initial_access_token(operator: Operator, body: dict[str, Any]) -> Any:
     return clients.issue_initial_access_token(operator, **body)
+
+
+@operation(
+    "GET",
+    "/initial-access-tokens",
+    calls=clients.list_initial_access_tokens,
+    tag="clients",
+    summary="Initial access tokens that still open registration, newest first (never the tokens)",
+    response=page_of(_OPEN_TOKEN),
+    query=PAGING_QUERY,
+)
+def list_initial_access_tokens(operator: Operator, **page: int) -> Any:
+    return clients.list_initial_access_tokens(operator, **page)
+
+
+@operation(
+    "DELETE",
+    "/initial-access-tokens/{token_id}",
+    calls=clients.revoke_initial_access_token,
+    tag="clients",
+    summary="Close an initial access token at once",
+    response=_OPEN_TOKEN,
+)
+def revoke_initial_access_token(operator: Operator, token_id: str) -> Any:
+    if not token_id.isdigit() or len(token_id) > 18:
+        raise NotFound("no open initial access token with that id")
+    return clients.revoke_initial_access_token(operator, int(token_id))

@@ -45,6 +45,7 @@ def _render(operator: Operator, template: str, **context: Any) -> str:
 def clients_page(operator: Operator) -> str:
     offset = request.args.get("offset", "0")
     page = clients.list_clients(operator, int(offset) if offset.isdigit() else 0)
+    may_issue = allowed(operator, Permission.INITIAL_ACCESS_TOKENS)
     return _render(
         operator,
         "admin/clients.html",
@@ -52,7 +53,8 @@ def clients_page(operator: Operator) -> str:
         previous=max(page["offset"] - page["limit"], 0) if page["offset"] else None,
         following=page["next_offset"],
         may_write=allowed(operator, Permission.CLIENTS_WRITE),
-        may_issue=allowed(operator, Permission.INITIAL_ACCESS_TOKENS),
+        may_issue=may_issue,
+        open_tokens=clients.list_initial_access_tokens(operator)["items"] if may_issue else [],
         auth_methods=_AUTH_METHODS,
     )
 
@@ -143,3 +145,11 @@ def issue_initial_access_token(operator: Operator) -> str | Response:
     if issued is None:
         return done(None, url_for("admin_console.clients_page"))
     return _render(operator, "admin/initial_access_token.html", issued=issued)
+
+
+@bp.route("/initial-access-tokens/<int:token_id>/revoke", methods=["POST"])
+@console_page
+def revoke_initial_access_token(operator: Operator, token_id: int) -> Response:
+    here = url_for("admin_console.clients_page")
+    message = _("The initial access token is closed")
+    return act(message, here, clients.revoke_initial_access_token, operator, token_id)

@@ -3,10 +3,12 @@ protocol endpoints (approved scopes released, a disabled client unknown, an old 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.test import TestResponse
 
 from idp.admin.roles import Role
 from idp.store.crypto import token_digest
@@ -226,3 +228,47 @@ def test_initial_access_tokens_are_issued_once_and_kept_as_digests(
         assert row.uses_left == 3
     recorded = last_action(app, "client.initial_access_token")
     assert issued["initial_access_token"] not in str(recorded.after)
+
+
+def _self_register(browser: Browser, token: str) -> TestResponse:
+    """RFC 7591 3.1 with an initial access token."""
+    body = {
+        "client_name": "学位查询",
+        "redirect_uris": [f"https://dcr{secrets.token_hex(3)}.example/cb"],
+        "scope": "openid",
+    }
+    answer: TestResponse = browser.http.post(
+        "/connect/register", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    return answer
+
+
+def test_an_operator_lists_open_initial_access_tokens_and_closes_one(
+    app: Flask, browser: Browser, admin_headers: AdminToken
+) -> None:
+    manager = admin_headers(Role.CLIENT_MANAGER)
+    issued = [
+        browser.http.post(
+            "/admin/api/initial-access-tokens", json={"uses": 3, "note": note}, headers=manager
+        ).get_json()
+        for note in ("学校", "医院")
+    ]
+    listed = browser.http.get("/admin/api/initial-access-tokens?limit=500", headers=manager)
+    shown = {item["id"]: item for item in listed.get_json()["items"]}
+    assert {t["id"] for t in issued} <= set(shown) and shown[issued[0]["id"]]["uses_left"] == 3
+    assert issued[0]["initial_access_token"] not in listed.get_data(as_text=True)
+    closed = browser.http.delete(
+        f"/admin/api/initial-access-tokens/{issued[0]['id']}", headers=manager
+    )
+    assert closed.status_code == 200 and closed.get_json()["uses_left"] == 0
+    refused = _self_register(browser, issued[0]["initial_access_token"])
+    assert refused.status_code == 401
+    assert _self_register(browser, issued[1]["initial_access_token"]).status_code == 201
+    again = browser.http.get("/admin/api/initial-access-tokens?limit=500", headers=manager)
+    assert issued[0]["id"] not in {item["id"] for item in again.get_json()["items"]}
+    for missing in (str(issued[0]["id"]), "999999999", "x"):
+        gone = browser.http.delete(f"/admin/api/initial-access-tokens/{missing}", headers=manager)
+        assert gone.status_code == 404, missing
+    support = admin_headers(Role.SUPPORT)
+    assert browser.http.get("/admin/api/initial-access-tokens", headers=support).status_code == 403
+    assert last_action(app, "client.initial_access_token_revoke").after == {"uses_left": 0}

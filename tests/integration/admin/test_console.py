@@ -331,6 +331,13 @@ def test_a_manager_issues_an_initial_access_token_shown_once(app: Flask, browser
     assert re.search(r'id="initial-access-token">[A-Za-z0-9_-]{40,}<', _text(issued))
     bad = _post(browser, "/admin/initial-access-tokens", days="900")
     assert 'role="alert"' in _text(bad)
+    listed = _text(browser.get("/admin/clients"))
+    closing = re.search(
+        r'学校</th>.*?action="(/admin/initial-access-tokens/\d+/revoke)"', listed, re.S
+    )
+    assert closing, listed[-2000:]
+    closed = _post(browser, closing.group(1))
+    assert 'role="status"' in _text(closed) and closing.group(1) not in _text(closed)
 
 
 def _csv_file(rows: list[dict[str, str]]) -> tuple[io.BytesIO, str]:

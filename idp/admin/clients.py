@@ -30,6 +30,7 @@ from idp.oauth.registration import (
     withheld,
 )
 from idp.oauth.server import forget_client
+from idp.oauth.tokens import revoke_client_tokens
 from idp.store.crypto import token_digest
 from idp.store.db import db, utcnow
 from idp.store.models import Client, InitialAccessToken
@@ -204,13 +205,16 @@ def _set_disabled(operator: Operator, client_id: str, disabled: bool) -> dict[st
             "the client is disabled already" if disabled else "the client is not disabled"
         )
     client.disabled_at = utcnow() if disabled else None
+    after: dict[str, Any] = {"disabled": disabled}
+    if disabled:  # a suspended service may have been compromised: its tokens end here
+        after["tokens_revoked"] = revoke_client_tokens(client_id)
     actions.record(
         operator,
         "client.disable" if disabled else "client.enable",
         "client",
         client_id,
         before={"disabled": not disabled},
-        after={"disabled": disabled},
+        after=after,
     )
     db.session.commit()
     forget_client(client_id)

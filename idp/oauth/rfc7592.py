@@ -40,6 +40,7 @@ from idp.oauth.rfc7591 import (
     spec_from,
 )
 from idp.oauth.server import YihaoServer, forget_client
+from idp.oauth.tokens import revoke_client_tokens
 from idp.services import services
 from idp.store.crypto import token_digest
 from idp.store.db import db, utcnow
@@ -146,16 +147,18 @@ class Configuration(ClientConfigurationEndpoint):  # type: ignore[misc]
         return client
 
     def delete_client(self, client: Client, request: Any) -> None:
-        """RFC 7592 2.3: client_id, secret and registration access token stop working."""
+        """RFC 7592 2.3: client_id, secret and registration access token stop working, and
+        so do the tokens it holds."""
         client.disabled_at = utcnow()
         client.registration_token_digest = None
+        revoked = revoke_client_tokens(client.client_id)
         actions.record(
             self_service(client.client_id, "dynamic registration management"),
             "client.delete_dynamic",
             "client",
             client.client_id,
             before={"disabled": False},
-            after={"disabled": True},
+            after={"disabled": True, "tokens_revoked": revoked},
         )
         db.session.commit()
         forget_client(client.client_id)

@@ -187,9 +187,19 @@ def revoke_grant(grant_id: str) -> int:
 
 def revoke_person(person_id: int) -> int:
     """Revoke every live token about one person (an operator disabled them); returns how many."""
-    count = Token.query.filter_by(person_id=person_id, revoked=False).update({"revoked": True})
+    count = _revoke_live(person_id=person_id)
     db.session.commit()
-    return int(count)
+    return count
+
+
+def revoke_client_tokens(client_id: str) -> int:
+    """Revoke every live token a client holds (an operator disabled it), in the caller's
+    transaction; returns how many. Enabling the client again brings none of them back."""
+    return _revoke_live(client_id=client_id)
+
+
+def _revoke_live(**whose: object) -> int:
+    return int(Token.query.filter_by(**whose, revoked=False).update({"revoked": True}))
 
 
 def find_token(value: str, hint: str | None = None, whole_subject: bool = False) -> Token | None:

@@ -205,9 +205,10 @@ def test_a_disabled_client_is_unknown_until_enabled(
     page = browser.http.get("/authorize?" + Authorization(rp.client_id, rp.redirect_uri).query())
     assert page.status_code == 400 and "code=" not in page.headers.get("Location", "")
     assert userinfo(browser, access_token).status_code == 401
-    assert last_action(app, "client.disable").after == {"disabled": True}
+    assert last_action(app, "client.disable").after == {"disabled": True, "tokens_revoked": 1}
     enabled = browser.http.post(path + "/enable", headers=manager)
     assert enabled.status_code == 200 and enabled.get_json()["disabled_at"] is None
+    assert userinfo(browser, access_token).status_code == 401  # revoked, not only refused
     assert tokens_for(browser, rp, citizen, scope="openid")["access_token"]
 
 

@@ -258,3 +258,66 @@ def test_openid_client_rejects_what_it_must(
     # The code is one-time: with everything right, its second redemption is refused.
     error = rp_fails(node_client, *finish(node_client, callback, *good))
     assert "invalid_grant" in error, error
+
+
+def _initial_access_token(provider: Provider) -> str:
+    """What an operator hands a developer: a client-manager's API call, as the runbook says."""
+    admin = run_idp(
+        provider.env,
+        *("client", "add", "--name", "onboarding desk", "--scope", "admin:client-manager"),
+        *("--grant-type", "client_credentials", "--allow-reserved", "admin:client-manager"),
+    )
+    http = provider.http()
+    token = http.post(
+        provider.issuer + "/token",
+        data={"grant_type": "client_credentials", "scope": "admin:client-manager"},
+        auth=(admin["client_id"], admin["client_secret"]),
+        timeout=10,
+    )
+    assert token.status_code == 200, token.text
+    issued = http.post(
+        provider.issuer + "/admin/api/initial-access-tokens",
+        json={"uses": 1, "note": "openid-client e2e"},
+        headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+        timeout=10,
+    )
+    assert issued.status_code == 201, issued.text
+    value: str = issued.json()["initial_access_token"]
+    return value
+
+
+def test_openid_client_registers_itself_then_signs_in(
+    shaped_provider: Provider, page: Page
+) -> None:
+    """RFC 7591 with the library's own registration request, then the whole flow as that client;
+    the initial access token is good for one registration only."""
+    provider = shaped_provider
+    node_executable()
+    iat = _initial_access_token(provider)
+    registered = rp_ok(
+        NodeClient(provider.issuer, "", "", provider.ca_bundle),
+        *("register", provider.issuer, iat, REDIRECT_URI, SCOPE),
+    )
+    assert set(registered["scope"].split()) == {"openid"}  # profile waits for an admin
+    client = NodeClient(
+        provider.issuer, registered["client_id"], registered["client_secret"], provider.ca_bundle
+    )
+    started = rp_ok(
+        client,
+        "start",
+        client.issuer,
+        client.client_id,
+        client.client_secret,
+        REDIRECT_URI,
+        "openid",
+    )
+    callback = sign_in(page, provider, started["url"])
+    result = rp_ok(
+        client, *finish(client, callback, started["state"], started["nonce"], started["verifier"])
+    )
+    assert result["claims"]["aud"] in (client.client_id, [client.client_id])
+    again = rp_fails(
+        NodeClient(provider.issuer, "", "", provider.ca_bundle),
+        *("register", provider.issuer, iat, REDIRECT_URI, SCOPE),
+    )
+    assert "invalid_token" in again or "401" in again

@@ -8,6 +8,8 @@
 //     -> {"url", "state", "nonce", "verifier"}
 //   node rp.mjs finish <issuer> <client_id> <client_secret> <callback_url> <state> <nonce> <verifier>
 //     -> {"claims", "userinfo", "refreshed": {"has_access_token", "id_token_claims"?}}
+//   node rp.mjs register <issuer> <initial_access_token> <redirect_uri> <scope>
+//     -> {"client_id", "client_secret", "scope"}   (RFC 7591, the library's own request)
 //
 // Any failure: the error (name, code, message, and the OAuth error if the server sent one) on
 // stderr and exit status 1.
@@ -16,7 +18,8 @@ import * as client from 'openid-client';
 
 const USAGE = `usage:
   node rp.mjs start  <issuer> <client_id> <client_secret> <redirect_uri> <scope>
-  node rp.mjs finish <issuer> <client_id> <client_secret> <callback_url> <state> <nonce> <verifier>`;
+  node rp.mjs finish <issuer> <client_id> <client_secret> <callback_url> <state> <nonce> <verifier>
+  node rp.mjs register <issuer> <initial_access_token> <redirect_uri> <scope>`;
 
 // Plain HTTP is allowed only because the test provider listens on loopback; the flag also
 // covers the discovery request itself.
@@ -76,6 +79,28 @@ async function finish([issuer, clientId, clientSecret, callbackUrl, state, nonce
   return result;
 }
 
+async function register([issuer, initialAccessToken, redirectUri, scope]) {
+  const config = await client.dynamicClientRegistration(
+    new URL(issuer),
+    {
+      client_name: 'openid-client (Node.js), registered dynamically',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope,
+    },
+    undefined,
+    { initialAccessToken, execute: [client.allowInsecureRequests] },
+  );
+  const registered = config.clientMetadata();
+  return {
+    client_id: registered.client_id,
+    client_secret: registered.client_secret,
+    scope: registered.scope,
+  };
+}
+
 function describe(error) {
   const parts = [`${error?.name ?? 'Error'}${error?.code ? ` [${error.code}]` : ''}: ${error?.message ?? error}`];
   if (error?.error) parts.push(`error=${error.error}`);
@@ -88,7 +113,7 @@ function describe(error) {
   return parts.join('\n');
 }
 
-const commands = { start: [start, 5], finish: [finish, 7] };
+const commands = { start: [start, 5], finish: [finish, 7], register: [register, 4] };
 const [command, ...args] = process.argv.slice(2);
 const entry = commands[command];
 if (entry === undefined || args.length !== entry[1]) {

@@ -9,6 +9,7 @@ from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 
 ENDPOINTS = {
     "authorization_endpoint": "/authorize",
@@ -52,4 +53,5 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         # Back-Channel Logout 1.0 section 2.1: logout tokens carry sid (oauth.backchannel_logout).
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 5.1
     }

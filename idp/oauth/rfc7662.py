@@ -31,12 +31,14 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         payload: dict[str, Any] = {
             "active": True,
             "client_id": token.client_id,
-            "token_type": "Bearer",
+            "token_type": "DPoP" if token.dpop_jkt else "Bearer",
             "scope": token.scope,
             "exp": token.get_expires_at(),
             "iat": token.issued_at,
             "iss": services().settings.issuer,
         }
+        if token.dpop_jkt:
+            payload["cnf"] = {"jkt": token.dpop_jkt}  # RFC 9449 6.2
         principal = Principal.of_token(token)
         # RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject.
         payload["sub"] = subject_of(services(), client, principal) if principal else token.client_id

@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 
 from idp.oauth.claims import subject_of
 from idp.oauth.principal import Principal
+from idp.oauth.rfc9449 import bound_jkt
 from idp.services import Services, services
 from idp.store.crypto import token_digest
 from idp.store.db import autocommit_single_statement, db
@@ -80,6 +81,8 @@ class TokenIssuer:
         }
         if include_refresh_token and user is not None:
             token["refresh_token"] = secrets.token_urlsafe(32)
+        if bound_jkt() is not None:
+            token["token_type"] = "DPoP"  # RFC 9449 5
         return token
 
     def _access_token(self, client: Client, user: Principal | None, scope: str, ttl: int) -> str:
@@ -98,6 +101,8 @@ class TokenIssuer:
             "jti": secrets.token_urlsafe(16),
             "scope": scope,
         }
+        if (jkt := bound_jkt()) is not None:
+            claims["cnf"] = {"jkt": jkt}  # RFC 9449 6.1
         header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
         return str(jwt.encode(header, claims, key, ["ES256"]))
 
@@ -149,6 +154,7 @@ def save_token(
         ),
         "grant_expires_at": grant_expires_at,
         "revoked": False,
+        "dpop_jkt": bound_jkt(),  # RFC 9449 6: the refresh token shares the row, so the binding
     }
     if new_grant:
         autocommit_single_statement()  # the INSERT is all this request writes

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
+from flask import request
 
 from idp.oauth.oidc_core import release_claims
 from idp.oauth.principal import Principal
+from idp.oauth.rfc9449 import ALGORITHMS, DPoPError, verify_proof
 from idp.oauth.server import query_client
 from idp.oauth.tokens import accepted_token
 from idp.store.crypto import token_digest
@@ -24,10 +26,48 @@ class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
             return None
         return token if query_client(token.client_id) is not None else None
 
+    def validate_token(self, token: Token | None, scopes: Any, request: Any) -> None:
+        super().validate_token(token, scopes, request)
+        if token is not None and token.dpop_jkt is not None:
+            # RFC 9449 7.1: a DPoP-bound token is no bearer token.
+            raise DPoPRequired("the token is DPoP-bound: present it with the DPoP scheme")
+
+
+class DPoPRequired(InvalidTokenError):  # type: ignore[misc]
+    """401 with the DPoP challenge (RFC 9449 7.1), so the client learns which scheme to use."""
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        challenge = f'DPoP error="{self.error}", algs="{" ".join(ALGORITHMS)}"'
+        kept = [h for h in super().get_headers() if h[0] != "WWW-Authenticate"]
+        return [*kept, ("WWW-Authenticate", challenge)]
+
+
+class DPoPValidator(DigestBearerValidator):
+    """``Authorization: DPoP <token>`` with a proof by the key it is bound to (RFC 9449 7)."""
+
+    TOKEN_TYPE = "dpop"
+
+    def authenticate_token(self, token_string: str) -> Token | None:
+        token = super().authenticate_token(token_string)
+        # The proof is checked here, where the token string is at hand for its ath.
+        if token is None or token.dpop_jkt is None:
+            return None
+        try:
+            jkt = verify_proof(
+                request.headers.get("DPoP", ""), request.method, request.path, token_string
+            )
+        except DPoPError as exc:
+            raise DPoPRequired(exc.description) from None
+        return token if jkt == token.dpop_jkt else None
+
+    def validate_token(self, token: Token | None, scopes: Any, request: Any) -> None:
+        BearerTokenValidator.validate_token(self, token, scopes, request)
+
 
 def protector() -> ResourceProtector:
     guard = ResourceProtector()
     guard.register_token_validator(DigestBearerValidator())
+    guard.register_token_validator(DPoPValidator())
     return guard
 
 

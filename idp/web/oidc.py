@@ -9,6 +9,7 @@ from typing import Any
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, Response, current_app, jsonify
 
+from idp.oauth import rfc9449
 from idp.oauth.rfc7591 import PATH as REGISTER_PATH
 from idp.oauth.rfc7591 import Registration, json_request
 from idp.oauth.rfc7592 import Configuration
@@ -27,6 +28,12 @@ def _server() -> YihaoServer:
 
 @bp.route("/token", methods=["POST"])
 def token() -> Response:
+    try:
+        rfc9449.bind_token_request()  # RFC 9449 5: a DPoP header binds what is issued
+    except rfc9449.DPoPError as exc:
+        refused = jsonify(rfc9449.error_body(exc))
+        refused.status_code = 400
+        return _no_store(refused)
     return _no_store(_server().create_token_response())
 
 

@@ -10,12 +10,14 @@ represents it: the right to act came from that role, not from the person.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 from sqlalchemy import bindparam, update
 
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
+from idp.oauth.rfc9449 import bound_jkt
 from idp.oauth.tokens import revoke_grant, token_by_digest
 from idp.store.db import claim, utcnow
 from idp.store.models import Token
@@ -50,6 +52,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if row.enterprise is not None and row.enterprise.legal_representative_id != row.person_id:
             revoke_grant(row.grant_id)
             return None
+        if not _same_key(row, self.request.client):
+            return None
         requested = set((self.request.payload.scope or "").split())
         if not requested <= set(row.scope.split()):
             # RFC 6749 6: refused before the token is spent, so the client keeps its grant.
@@ -64,3 +68,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
         """Already spent and revoked when it was claimed in ``authenticate_refresh_token``."""
+
+
+def _same_key(row: Token, client: Any) -> bool:
+    """RFC 9449 5: a public client's refresh token is bound to its DPoP key, so refreshing it
+    takes a proof by that key; a confidential client's is bound by its authentication instead."""
+    if row.dpop_jkt is None or client.token_endpoint_auth_method != "none":
+        return True
+    return bound_jkt() == row.dpop_jkt

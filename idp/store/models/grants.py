@@ -94,6 +94,8 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     #: issues, so that rotation can never push a refresh token past it.
     grant_expires_at: Mapped[int] = mapped_column(Integer)
     revoked: Mapped[bool] = mapped_column(default=False)
+    # RFC 9449 6: the thumbprint of the DPoP key the token is bound to; None for bearer tokens.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
     refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Loaded with the token where its subject is needed (introspection, userinfo): one query.
     person: Mapped[Person | None] = relationship()

@@ -25,6 +25,9 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from yihao.oidc.client_auth import load_private_key_file
+from yihao.oidc.errors import ConfigurationError
+
 #: RFC 9449 7.1: the authorization scheme of a DPoP-bound access token.
 SCHEME = "DPoP"
 #: The error a server answers when it wants a (fresh) nonce in the proof (RFC 9449 8, 9).
@@ -46,6 +49,15 @@ class DPoPKey:
 
     def __repr__(self) -> str:
         return f"DPoPKey(jkt={self.thumbprint!r})"
+
+    @classmethod
+    def from_file(cls, path: str) -> DPoPKey:
+        """A key kept in a file (a private JWK or PEM, EC P-256), so that tokens stored by one
+        process can be used by the others and after a restart."""
+        key = load_private_key_file(path)
+        if not isinstance(key, ECKey):
+            raise ConfigurationError("the DPoP key must be EC P-256 (ES256)")
+        return cls(key)
 
     @property
     def thumbprint(self) -> str:

@@ -7,17 +7,16 @@ copied them would use them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 import requests
-from joserfc.jwk import ECKey
 from yihao.oidc import RelyingParty, TokenError, load_private_key_file
 from yihao.oidc.rfc9449 import DPoPKey
 
 from tests.e2e.conftest import Provider
 from tests.e2e.test_sdk_rp import REDIRECT_URI, Registered, person, register
+from tests.support.client_keys import write_client_key
 
 pytestmark = pytest.mark.e2e
 
@@ -26,12 +25,7 @@ SCOPES = "openid profile"
 
 @pytest.fixture(scope="module")
 def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("bank-key")
-    key = ECKey.generate_key("P-256", parameters={"kid": "bank-1"})
-    (folder / "jwks.json").write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
-    path = folder / "bank-private.jwk"
-    path.write_text(json.dumps(key.as_dict(private=True)))
-    return path
+    return write_client_key(tmp_path_factory.mktemp("bank-key"), "bank-1")
 
 
 @pytest.fixture(scope="module")

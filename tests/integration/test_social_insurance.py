@@ -316,6 +316,8 @@ def test_an_enterprise_login_releases_the_enterprises_months(
     recorded = releases(app, person)
     assert len(recorded) == 2
     assert all("social_insurance" in n and "act.social_insurance" not in n for _, n in recorded)
+    page = browser.get("/account").get_data(as_text=True)
+    assert "企业逐月社保缴费记录" in page and "本人逐月社保缴费记录" not in page
 
 
 def test_consent_page_marks_the_scope_sensitive_and_deny_releases_nothing(

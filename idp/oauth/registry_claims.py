@@ -28,7 +28,8 @@ from idp.store.crypto import FieldCipher
 from idp.store.models import Enterprise, Person, RegistryRecord
 from idp.store.registry import household_members, read_record, records_for_holder
 
-#: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``).
+#: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``,
+#: ``social_insurance`` -> ``social_insurance``).
 REGISTRY_SCOPES = frozenset({"household", "property", "social_insurance"})
 #: Scopes whose claims describe the token's subject: in an enterprise login, the enterprise's
 #: records at the top level instead of the acting person's in ``act``.

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any, TypeGuard
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
-from authlib.oauth2.rfc9101 import InvalidRequestObjectError, RequestUriNotSupportedError
+from authlib.oauth2.rfc9101.errors import InvalidRequestObjectError, RequestUriNotSupportedError
 from joserfc import jws
 from joserfc.errors import JoseError
 

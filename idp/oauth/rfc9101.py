@@ -106,8 +106,6 @@ def _header(request_object: str) -> dict[str, Any]:
         header = dict(jws.extract_compact(request_object.encode("ascii")).headers())
     except (JoseError, ValueError, UnicodeError):
         raise _invalid("the request parameter is not a signed JWT (compact JWS)") from None
-    if "enc" in header:
-        raise _invalid("encrypted request objects (JWE) are not supported: sign it, unencrypted")
     return header
 
 

@@ -18,6 +18,8 @@ from joserfc import jwe, jws
 from joserfc.jwk import ECKey, OctKey, RSAKey
 from werkzeug.test import TestResponse
 
+from idp.oauth import rfc9101
+from idp.oauth.server import query_client
 from tests.conftest import Citizen, RegisteredClient
 from tests.support.browser import Browser, location_params, pkce_pair
 from tests.support.client_keys import assertion, jwt_client, new_key, with_assertion
@@ -328,3 +330,38 @@ def test_request_and_request_uri_together_are_refused(browser: Browser, signer: 
         browser, signer.rp.client_id, token, request_uri="urn:ietf:params:oauth:request_uri:x"
     )
     assert "request and request_uri cannot both be sent" in refusal(response)
+
+
+def test_the_unpacked_parameters_are_the_request_objects_own(app: Flask, signer: Signer) -> None:
+    # RFC 9101 6.3 and 4: the outer ones are dropped, JWT claims are no parameters, a number
+    # stands for its digits and an object (OIDC Core 5.5 ``claims``) for its JSON.
+    claims = signer.claims(max_age=300, claims={"userinfo": {"name": None}})
+    outer = {"client_id": signer.rp.client_id, "state": "outer", "request": signer.sign(claims)}
+    with app.test_request_context("/authorize"):
+        client = query_client(signer.rp.client_id)
+        assert client is not None
+        unpacked = rfc9101.unpack(client, outer)
+    expected = {k: v for k, v in claims.items() if k not in ("iss", "aud", "nbf", "exp", "jti")}
+    assert unpacked == {**expected, "max_age": "300", "claims": '{"userinfo":{"name":null}}'}
+
+
+def _with_surrogate_name(claims: dict[str, Any]) -> bytes:
+    return (json.dumps(claims)[:-1] + ', "\\ud800": "x"}').encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "why"),
+    [
+        (lambda claims: b"[1, 2]", "payload is not a JSON object"),
+        (_with_surrogate_name, "member name that is not text"),
+    ],
+    ids=["array", "surrogate-name"],
+)
+def test_a_payload_that_is_no_parameter_set_is_refused(
+    browser: Browser, signer: Signer, payload: Any, why: str
+) -> None:
+    protected = {"alg": "ES256", "typ": REQUEST_TYPE, "kid": signer.key.kid}
+    body = payload(signer.claims())
+    token = jws.serialize_compact(protected, body, signer.key, algorithms=["ES256"])
+    response = authorize(browser, signer.rp.client_id, token)
+    refused_request_object(response, why)

@@ -1,5 +1,5 @@
-"""A client that signs: a generated key, its registration with the public half as ``jwks``, and
-the private_key_jwt assertions it authenticates with (RFC 7523 2.2)."""
+"""A private_key_jwt client: a generated key, its registration with the public half as ``jwks``,
+and the assertions it authenticates with (RFC 7523 2.2); it signs request objects too."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from idp.admin.clients import rotate_secret
 from idp.admin.roles import CLI
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
-from tests.support.private_key_jwt import assertion, jwt_client, new_key, with_assertion
 from tests.support.oidc import id_token_claims, login, redeem
+from tests.support.private_key_jwt import assertion, jwt_client, new_key, with_assertion
 
 
 def code_request(rp: RegisteredClient, code: str, verifier: str | None) -> dict[str, str]:

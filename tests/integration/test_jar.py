@@ -22,8 +22,8 @@ from idp.oauth import rfc9101
 from idp.oauth.server import query_client
 from tests.conftest import Citizen, RegisteredClient
 from tests.support.browser import Browser, location_params, pkce_pair
-from tests.support.private_key_jwt import assertion, jwt_client, new_key, with_assertion
 from tests.support.oidc import id_token_claims
+from tests.support.private_key_jwt import assertion, jwt_client, new_key, with_assertion
 
 ISSUER = "http://localhost"
 REQUEST_TYPE = "oauth-authz-req+jwt"

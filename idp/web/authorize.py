@@ -82,6 +82,10 @@ _REFUSALS = {
         _l("Go back to the service and start again."),
     ),
     Refusal.INVALID_REQUEST: (_l("Invalid request"), _l("Invalid request")),
+    Refusal.INVALID_REQUEST_OBJECT: (
+        _l("Invalid signed request"),
+        _l("The service sent a signed request that could not be accepted."),
+    ),
 }
 
 

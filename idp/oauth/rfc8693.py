@@ -134,9 +134,7 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
             act=actor_claim(client.client_id, subject.act),
             subject=subject.subject or _named_subject(subject, principal, self.server.query_client),
         )
-        # Never beyond the subject token (its remaining life is positive: it is live).
-        remaining = subject.get_expires_at() - int(time.time())
-        expires_in = max(1, min(svc.settings.access_token_ttl, remaining))
+        expires_in = min(svc.settings.access_token_ttl, _remaining(subject))
         issue = TokenIssuer(svc)
         token = issue(GRANT_TYPE, client, principal, self._scope, expires_in, False, exchanged)
         token["issued_token_type"] = ACCESS_TOKEN_TYPE  # RFC 8693 2.2.1
@@ -201,6 +199,14 @@ def _live_access_token(value: str, find: ClientLookup) -> Token | None:
     if token.is_revoked() or token.is_expired():
         return None
     return token if find(token.client_id) is not None else None
+
+
+def _remaining(subject: Token) -> int:
+    """Seconds the subject token still lives: the exchanged token lives no longer."""
+    left = subject.get_expires_at() - int(time.time())
+    if left < 1:  # it expired since it was found
+        raise InvalidRequestError("the subject token is not valid")
+    return left
 
 
 def _granted_scope(requested: str | None, policy: ExchangePolicy, subject: Token) -> str:

@@ -149,7 +149,7 @@ def query_client(client_id: str) -> Client | None:
 
 #: Every grant the token endpoint runs; discovery's grant_types_supported is derived from it.
 GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenExchangeGrant)
-GRANT_TYPES = [grant.GRANT_TYPE for grant in GRANTS]
+SUPPORTED_GRANT_TYPES = [grant.GRANT_TYPE for grant in GRANTS]
 
 
 def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> YihaoServer:

@@ -10,15 +10,16 @@ import pytest
 from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from sqlalchemy import update
+from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
 from idp.admin import exchange
 from idp.admin.roles import CLI
 from idp.oauth.rfc8693 import ACCESS_TOKEN_TYPE, GRANT_TYPE
+from idp.store.consents import withdraw_consent
 from idp.store.crypto import token_digest
 from idp.store.db import db
-from idp.store.models import Enterprise, ExchangePolicy, Person, Token
+from idp.store.models import Consent, Enterprise, ExchangePolicy, Person, Token
 from idp.store.subjects import change_representative
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
 from tests.integration.test_dpop import bound_tokens, redeem_with
@@ -299,6 +300,29 @@ def test_revoking_the_subject_grant_revokes_the_exchanged_token(
     )
     assert revoked.status_code == 200
     assert introspect(browser, back, token["access_token"]) == {"active": False}
+
+
+def test_withdrawing_consent_at_the_first_service_revokes_every_hop(
+    app: Flask,
+    browser: Browser,
+    front: RegisteredClient,
+    back: RegisteredClient,
+    citizen: Citizen,
+    held: dict[str, Any],
+) -> None:
+    third = service(app)
+    allow(app, front, back.client_id)
+    allow(app, back, third.client_id)
+    first = exchanged(browser, front, held["access_token"], audience=back.client_id).get_json()
+    onward = exchanged(browser, back, first["access_token"], audience=third.client_id).get_json()
+    assert introspect(browser, third, onward["access_token"])["active"] is True
+    with app.app_context():
+        consent = db.session.scalars(
+            select(Consent).filter_by(person_id=citizen.person_id, client_id=front.client_id)
+        ).one()
+        assert withdraw_consent(citizen.person_id, consent.id)
+    # The hop held by back acted on the consent given to front: it ends with it.
+    assert introspect(browser, third, onward["access_token"]) == {"active": False}
 
 
 def test_a_refresh_keeps_the_exchanged_token_alive(

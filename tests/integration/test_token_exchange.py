@@ -24,7 +24,7 @@ from idp.store.subjects import change_representative
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
 from tests.integration.test_dpop import bound_tokens, redeem_with
 from tests.integration.test_enterprise import choose, finish, to_enterprise_page
-from tests.support.browser import Browser
+from tests.support.browser import Browser, csrf_of
 from tests.support.dpop import ProofKey
 from tests.support.oidc import client_auth, introspect, refresh, tokens_for, userinfo
 
@@ -323,6 +323,23 @@ def test_withdrawing_consent_at_the_first_service_revokes_every_hop(
         assert withdraw_consent(citizen.person_id, consent.id)
     # The hop held by back acted on the consent given to front: it ends with it.
     assert introspect(browser, third, onward["access_token"]) == {"active": False}
+
+
+def test_signing_out_revokes_the_exchanged_token(
+    app: Flask,
+    browser: Browser,
+    front: RegisteredClient,
+    back: RegisteredClient,
+    held: dict[str, Any],
+) -> None:
+    # Back-Channel Logout 1.0 2.7: the session's grants end, and the exchange is in one of them.
+    allow(app, front, back.client_id)
+    token = exchanged(browser, front, held["access_token"], audience=back.client_id).get_json()
+    html = browser.get("/account").get_data(as_text=True)
+    assert (
+        browser.http.post("/account/logout", data={"csrf_token": csrf_of(html)}).status_code < 400
+    )
+    assert introspect(browser, back, token["access_token"]) == {"active": False}
 
 
 def test_a_refresh_keeps_the_exchanged_token_alive(

@@ -78,7 +78,8 @@ def _edited(client: Client) -> dict[str, Any]:
 _RECORDED = ("name", "redirect_uris", "post_logout_redirect_uris", "scope", "pending_scope")
 
 
-def _client(client_id: str) -> Client:
+def client_row(client_id: str) -> Client:
+    """The client with that id (any task about a client finds it here), else NotFound."""
     # PostgreSQL refuses NUL in a text parameter: such an id is simply no client.
     if len(client_id) > 64 or "\x00" in client_id:
         raise NotFound("no client with that client_id")
@@ -104,7 +105,7 @@ def list_clients(
 
 @needs(Permission.CLIENTS_READ)
 def show_client(operator: Operator, client_id: str) -> dict[str, Any]:
-    return shown(_client(client_id))
+    return shown(client_row(client_id))
 
 
 @needs(Permission.CLIENTS_WRITE)
@@ -130,7 +131,7 @@ def edit(operator: Operator, client_id: str, changes: dict[str, Any]) -> dict[st
     """Change a client's name, redirect URIs or scope under the registration rules. A scope
     that needs approval and that the client does not hold yet waits for an admin, whoever
     edits: granting one is always the approval's own act."""
-    client = _client(client_id)
+    client = client_row(client_id)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise Invalid(f"these cannot be edited: {', '.join(sorted(unknown))}")
@@ -156,7 +157,7 @@ def edit(operator: Operator, client_id: str, changes: dict[str, Any]) -> dict[st
 @needs(Permission.CLIENTS_APPROVE)
 def approve(operator: Operator, client_id: str, scopes: list[str] | None = None) -> dict[str, Any]:
     """Grant pending scopes (all of them when ``scopes`` is None): the admin's explicit yes."""
-    client = _client(client_id)
+    client = client_row(client_id)
     pending = client.pending_scopes.split()
     chosen = list(dict.fromkeys(scopes)) if scopes is not None else pending
     if not chosen:
@@ -176,7 +177,7 @@ def approve(operator: Operator, client_id: str, scopes: list[str] | None = None)
 @needs(Permission.CLIENTS_WRITE)
 def rotate_secret(operator: Operator, client_id: str) -> dict[str, Any]:
     """A new secret, in the answer this once only; the old one stops working at once here."""
-    client = _client(client_id)
+    client = client_row(client_id)
     try:
         secret = new_secret_for(client)
     except RegistrationError as exc:
@@ -199,7 +200,7 @@ def enable(operator: Operator, client_id: str) -> dict[str, Any]:
 
 
 def _set_disabled(operator: Operator, client_id: str, disabled: bool) -> dict[str, Any]:
-    client = _client(client_id)
+    client = client_row(client_id)
     if (client.disabled_at is not None) == disabled:
         raise Conflict(
             "the client is disabled already" if disabled else "the client is not disabled"

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     INITIAL_ACCESS_TOKENS = (
         "clients.initial_access_tokens"  # RFC 7591 3: open the self-service door
     )
+    EXCHANGE_POLICIES = "clients.exchange"  # RFC 8693: let a client act onward for people
     SUBJECTS_READ = "subjects.read"
     SUBJECTS_WRITE = "subjects.write"  # disable, re-enable, reset factors
     REPRESENTATIVE = "subjects.representative"  # change an enterprise's legal representative

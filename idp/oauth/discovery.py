@@ -11,6 +11,7 @@ from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.rfc9101 import ALGORITHMS as REQUEST_OBJECT_ALGORITHMS
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
+from idp.oauth.server import SUPPORTED_GRANT_TYPES
 
 ENDPOINTS = {
     "authorization_endpoint": "/authorize",
@@ -33,7 +34,7 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "claims_supported": SUPPORTED_CLAIMS,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": SUPPORTED_GRANT_TYPES,
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "token_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,

@@ -37,3 +37,9 @@ class Principal:
     def of_token(cls, token: Token) -> Principal | None:
         """Whom a token is about, from its eagerly loaded rows; None for a client's own token."""
         return cls(token.person, token.enterprise) if token.person is not None else None
+
+
+def still_represents(token: Token) -> bool:
+    """A token acting for an enterprise stays good only while its person is still the legal
+    representative: the right to act came from that role, not from the person."""
+    return token.enterprise is None or token.enterprise.legal_representative_id == token.person_id

@@ -24,7 +24,8 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         return accepted_token(token_string, token_type_hint)
 
     def check_permission(self, token: Token, client: Client, request: Any) -> bool:
-        return token.client_id == client.client_id
+        # An exchanged token (RFC 8693) is also answered to the service it is for, its audience.
+        return client.client_id in (token.client_id, token.audience)
 
     def introspect_token(self, token: Token) -> dict[str, Any]:
         client = self.server.query_client(token.client_id)
@@ -39,7 +40,13 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         }
         if token.dpop_jkt:
             payload["cnf"] = {"jkt": token.dpop_jkt}  # RFC 9449 6.2
-        principal = Principal.of_token(token)
-        # RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject.
-        payload["sub"] = subject_of(services(), client, principal) if principal else token.client_id
+        if token.audience is not None:  # RFC 8693 2.2.1 and 4.1: an exchanged token
+            payload.update(aud=token.audience, act=token.act)
+        payload["sub"] = token.subject or _subject(client, token)
         return payload
+
+
+def _subject(client: Client, token: Token) -> str:
+    """RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject."""
+    principal = Principal.of_token(token)
+    return subject_of(services(), client, principal) if principal else token.client_id

@@ -25,6 +25,7 @@ from idp.oauth.rfc7523 import METHOD as PRIVATE_KEY_JWT
 from idp.oauth.rfc7523 import PrivateKeyJWT
 from idp.oauth.rfc7636 import RequiredS256
 from idp.oauth.rfc7662 import Introspection
+from idp.oauth.rfc8693 import TokenExchangeGrant
 from idp.oauth.rfc9207 import Issuer
 from idp.oauth.rpinitiated import EndSession
 from idp.oauth.tokens import TokenIssuer, grant_end, save_token
@@ -146,6 +147,11 @@ def query_client(client_id: str) -> Client | None:
     return cache(client_id)
 
 
+#: Every grant the token endpoint runs; discovery's grant_types_supported is derived from it.
+GRANTS = (AuthorizationCodeGrant, RefreshTokenGrant, ClientCredentialsGrant, TokenExchangeGrant)
+SUPPORTED_GRANT_TYPES = [grant.GRANT_TYPE for grant in GRANTS]
+
+
 def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> YihaoServer:
     def persist(token: dict[str, Any], request: OAuth2Request) -> None:
         source = request.authorization_code or request.refresh_token
@@ -162,6 +168,7 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
     server.register_grant(AuthorizationCodeGrant, [RequiredS256(required=True), OpenIDConnect()])
     server.register_grant(RefreshTokenGrant, [RefreshIDToken()])
     server.register_grant(ClientCredentialsGrant)
+    server.register_grant(TokenExchangeGrant)  # RFC 8693, by hand (idp.oauth.rfc8693)
     server.register_endpoint(Introspection)
     server.register_endpoint(Revocation)
     server.register_endpoint(EndSession(end_session))

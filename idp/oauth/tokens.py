@@ -16,6 +16,7 @@ import binascii
 import json
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
@@ -56,6 +57,17 @@ _BY_DIGEST = {
 }
 
 
+@dataclass(frozen=True)
+class Exchanged:
+    """What a token issued by exchange (RFC 8693, ``idp.oauth.rfc8693``) says beyond the usual:
+    the one audience it is for, who acts (``act``, nested per hop), and the ``sub`` its subject
+    token named, which stays the subject whichever client asks next."""
+
+    audience: str
+    act: dict[str, Any]
+    subject: str
+
+
 class TokenIssuer:
     """Authlib token generator: ``(grant_type, client, user, scope, ...) -> token response``."""
 
@@ -70,12 +82,13 @@ class TokenIssuer:
         scope: str | None = None,
         expires_in: int | None = None,
         include_refresh_token: bool = True,
+        exchanged: Exchanged | None = None,
     ) -> dict[str, Any]:
         expires_in = expires_in or self._svc.settings.access_token_ttl
         scope = scope or ""
         token: dict[str, Any] = {
             "token_type": "Bearer",
-            "access_token": self._access_token(client, user, scope, expires_in),
+            "access_token": self._access_token(client, user, scope, expires_in, exchanged),
             "expires_in": expires_in,
             "scope": scope,
         }
@@ -85,7 +98,14 @@ class TokenIssuer:
             token["token_type"] = "DPoP"  # RFC 9449 5
         return token
 
-    def _access_token(self, client: Client, user: Principal | None, scope: str, ttl: int) -> str:
+    def _access_token(
+        self,
+        client: Client,
+        user: Principal | None,
+        scope: str,
+        ttl: int,
+        exchanged: Exchanged | None = None,
+    ) -> str:
         if client.access_token_format != "jwt":
             return secrets.token_urlsafe(32)
         now = int(time.time())
@@ -103,6 +123,8 @@ class TokenIssuer:
         }
         if (jkt := bound_jkt()) is not None:
             claims["cnf"] = {"jkt": jkt}  # RFC 9449 6.1
+        if exchanged is not None:  # RFC 8693 4.1: for its audience only, about the same subject
+            claims.update(aud=exchanged.audience, sub=exchanged.subject, act=exchanged.act)
         header = {"alg": "ES256", "typ": "at+jwt", "kid": kid}
         return str(jwt.encode(header, claims, key, ["ES256"]))
 
@@ -125,10 +147,12 @@ def save_token(
     source: AuthorizationCode | Token | None,
     grant_expires_at: int,
     new_grant: bool = False,
+    exchanged: Exchanged | None = None,
 ) -> None:
-    """Store a token; ``source`` is the code or refresh token it came from, whose sign-in (when,
-    acr, amr) it keeps; ``new_grant`` when its grant id was made for it (client credentials), so
-    no revocation of that grant can exist yet and the check after the commit is skipped.
+    """Store a token; ``source`` is the code or refresh token it came from (or the subject token
+    it was exchanged for), whose sign-in (when, acr, amr) it keeps; ``new_grant`` when its grant
+    id was made for it (client credentials), so no revocation of that grant can exist yet and
+    the check after the commit is skipped.
 
     A Core INSERT rather than the ORM's unit of work: nothing reads the row back in this request,
     and the unit of work was a third of a client-credentials grant (docs/performance.md).
@@ -155,6 +179,9 @@ def save_token(
         "grant_expires_at": grant_expires_at,
         "revoked": False,
         "dpop_jkt": bound_jkt(),  # RFC 9449 6: the refresh token shares the row, so the binding
+        "audience": exchanged.audience if exchanged else None,
+        "act": exchanged.act if exchanged else None,
+        "subject": exchanged.subject if exchanged else None,
     }
     if new_grant:
         autocommit_single_statement()  # the INSERT is all this request writes

@@ -24,6 +24,8 @@ class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
         # are nobody's (query_client sees no disabled client).
         if token is None or token.refresh_digest == token_digest(token_string):
             return None
+        if token.audience is not None:  # RFC 8693: an exchanged token is for its audience only
+            return None
         return token if query_client(token.client_id) is not None else None
 
     def validate_token(self, token: Token | None, scopes: Any, request: Any) -> None:

@@ -56,10 +56,16 @@ def withdraw_consent(person_id: int, consent_id: int) -> bool:
     if consent is None or consent.person_id != person_id or consent.revoked_at is not None:
         return False
     consent.revoked_at = utcnow()
+    # Whole grants: a token another service obtained by exchange (RFC 8693) from one of this
+    # client's tokens shares its grant, and acted on this consent too.
+    grants = select(Token.grant_id).where(
+        Token.person_id == person_id, Token.client_id == consent.client_id
+    )
     db.session.execute(
         update(Token)
-        .where(Token.person_id == person_id, Token.client_id == consent.client_id)
+        .where(Token.person_id == person_id, Token.grant_id.in_(grants))
         .values(revoked=True)
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
     return True

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 from sqlalchemy import bindparam, update
 
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
-from idp.oauth.principal import Principal
+from idp.oauth.principal import Principal, still_represents
 from idp.oauth.rfc9449 import bound_jkt
 from idp.oauth.tokens import revoke_grant, token_by_digest
 from idp.store.db import claim, utcnow
@@ -49,7 +49,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             if row.refresh_used_at is not None:  # reuse: two parties hold it
                 revoke_grant(row.grant_id)
             return None
-        if row.enterprise is not None and row.enterprise.legal_representative_id != row.person_id:
+        if not still_represents(row):
             revoke_grant(row.grant_id)
             return None
         if not _same_key(row, self.request.client):

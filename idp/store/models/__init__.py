@@ -11,6 +11,7 @@ from idp.store.models.credentials import (
     StatusList,
     TrustListVersion,
 )
+from idp.store.models.exchange import ExchangePolicy
 from idp.store.models.factors import RecoveryCode, TotpFactor
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
@@ -29,6 +30,7 @@ __all__ = [
     "Client",
     "Consent",
     "Enterprise",
+    "ExchangePolicy",
     "InitialAccessToken",
     "IssuerKey",
     "KeyRequest",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
@@ -97,6 +98,11 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     # RFC 9449 6: the thumbprint of the DPoP key the token is bound to; None for bearer tokens.
     dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
     refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # RFC 8693 (idp.oauth.rfc8693): what an exchanged token is restricted to and who acts. The
+    # ``subject`` is the ``sub`` its subject token named, kept through every hop; None elsewhere.
+    audience: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    act: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    subject: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Loaded with the token where its subject is needed (introspection, userinfo): one query.
     person: Mapped[Person | None] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()

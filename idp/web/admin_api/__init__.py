@@ -13,6 +13,7 @@ from idp.web.admin_api import (
     audit,
     certificates,
     clients,
+    exchange,
     imports,
     keys,
     openapi,
@@ -23,7 +24,7 @@ from idp.web.admin_api import (
 from idp.web.admin_api.operations import bp
 
 #: The modules declaring operations, one per area; importing them declares their routes.
-AREAS = (operators, clients, subjects, certificates, keys, imports, audit)
+AREAS = (operators, clients, exchange, subjects, certificates, keys, imports, audit)
 #: Imported for the routes and handlers they declare on ``bp``.
 DECLARING = (openapi, problems, *AREAS)
 

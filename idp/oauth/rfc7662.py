@@ -7,7 +7,7 @@ from typing import Any
 
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from idp.oauth.claims import subject_of
+from idp.oauth.claims import delegation_claims, subject_of
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
 from idp.oauth.tokens import accepted_token
@@ -42,4 +42,6 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
         principal = Principal.of_token(token)
         # RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject.
         payload["sub"] = subject_of(services(), client, principal) if principal else token.client_id
+        if principal is not None:
+            payload.update(delegation_claims(services(), client, principal))  # RFC 8693 4.1
         return payload

@@ -22,7 +22,7 @@ from idp.identifiers import InvalidIdentifier, parse_resident_id, same_name
 from idp.oauth.tokens import revoke_grant
 from idp.services import Services
 from idp.store.db import db, utcnow
-from idp.store.mandates import add_mandate, grant_ids_of, live_mandates_held, mark_withdrawn
+from idp.store.mandates import add_mandate, grant_ids_of, mandates_held, mark_withdrawn
 from idp.store.models import Client, Enterprise, Mandate, Person, Token
 from idp.store.subjects import find_person, read_person
 
@@ -135,8 +135,9 @@ def acting_for(
     as its representative, or under a live mandate covering that client and every scope."""
     if enterprise.legal_representative_id == person.id:
         return Acting(enterprise)
-    for mandate in live_mandates_held(person.id):
-        if mandate.enterprise_id == enterprise.id and mandate.covers(client_id, scopes, utcnow()):
+    now = utcnow()
+    for mandate in mandates_held(person.id):
+        if mandate.enterprise_id == enterprise.id and mandate.covers(client_id, scopes, now):
             return Acting(enterprise, mandate)
     return None
 
@@ -149,7 +150,7 @@ def choices_for(person: Person, client_id: str, scopes: frozenset[str]) -> list[
     seen = {a.enterprise.id for a in represented}
     now = utcnow()
     mandated: list[Acting] = []
-    for mandate in live_mandates_held(person.id, now):
+    for mandate in mandates_held(person.id):
         if mandate.enterprise_id not in seen and mandate.covers(client_id, scopes, now):
             seen.add(mandate.enterprise_id)
             mandated.append(Acting(mandate.enterprise, mandate))
@@ -170,3 +171,9 @@ def still_acts(token: Token) -> bool:
         and mandate.enterprise_id == token.enterprise_id
         and mandate.covers(token.client_id, frozenset(token.scope.split()), utcnow())
     )
+
+
+def live_mandates_held(person: Person) -> list[Mandate]:
+    """The mandates ``person`` may act under today, for their account page."""
+    now = utcnow()
+    return [m for m in mandates_held(person.id) if m.is_live(now)]

@@ -41,13 +41,10 @@ def mandates_of(enterprise_id: int) -> list[Mandate]:
     return list(db.session.scalars(query.order_by(Mandate.created_at.desc(), Mandate.id.desc())))
 
 
-def live_mandates_held(agent_id: int, now: datetime | None = None) -> list[Mandate]:
-    """What a person may act under today: not withdrawn, not past ``valid_until``."""
-    query = select(Mandate).where(
-        Mandate.agent_id == agent_id,
-        Mandate.withdrawn_at.is_(None),
-        Mandate.valid_until > (now or utcnow()),
-    )
+def mandates_held(agent_id: int) -> list[Mandate]:
+    """Every mandate a person was ever given, longest-lasting first; whether one is live is
+    ``Mandate.is_live``'s to say, in one place (a person holds a handful)."""
+    query = select(Mandate).where(Mandate.agent_id == agent_id)
     return list(db.session.scalars(query.order_by(Mandate.valid_until.desc(), Mandate.id)))
 
 

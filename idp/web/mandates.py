@@ -23,13 +23,14 @@ from idp.oauth.delegation import (
     MANDATE_SCOPES,
     GrantRefusal,
     grant_mandate,
+    live_mandates_held,
     mandate_clients,
     withdraw_mandate,
 )
 from idp.services import services
 from idp.store.audit import releases_for_enterprise
 from idp.store.db import db, utcnow
-from idp.store.mandates import live_mandates_held, mandates_of
+from idp.store.mandates import mandates_of
 from idp.store.models import Client, Enterprise, Mandate, Person
 from idp.store.subjects import enterprise_uscc, read_person
 from idp.web.labels import channel_label, claim_label, scope_label
@@ -113,7 +114,7 @@ def delegation_section(login: LoginSession) -> DelegationSection:
     notice = request.args.get("mandate", "")
     return DelegationSection(
         represented=[_represented(e, names, people) for e in login.person.enterprises],
-        held=[_row(m, names, people) for m in live_mandates_held(login.person.id)],
+        held=[_row(m, names, people) for m in live_mandates_held(login.person)],
         scope_options=[_Option(s, scope_label(s)) for s in MANDATE_SCOPES],
         client_options=[_Option(c.client_id, c.name) for c in clients],
         today=datetime.now(CHINA_STANDARD_TIME).date().isoformat(),

@@ -42,6 +42,7 @@ class GrantRefusal(StrEnum):
     BAD_SCOPES = "bad_scopes"
     BAD_CLIENTS = "bad_clients"
     PAST = "past"
+    BAD_DATE = "bad_date"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def grant_mandate(
         client_ids = set(client_ids)
         if not client_ids or not client_ids <= {c.client_id for c in mandate_clients()}:
             return GrantRefusal.BAD_CLIENTS
+    if last_day >= date.max:
+        return GrantRefusal.BAD_DATE  # its end is past what a datetime can hold
     valid_until = end_of_day(last_day)
     if valid_until <= utcnow():
         return GrantRefusal.PAST

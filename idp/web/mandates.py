@@ -52,7 +52,7 @@ _NOTICES: dict[str, LazyString] = {
     GrantRefusal.BAD_SCOPES: _l("Choose data from the list."),
     GrantRefusal.BAD_CLIENTS: _l("Choose at least one service, or all services."),
     GrantRefusal.PAST: _l("The last day must be today or later."),
-    "bad_date": _l("Enter the last day as a date."),
+    GrantRefusal.BAD_DATE: _l("Enter the last day as a date."),
 }
 _OK = frozenset({"granted", "withdrawn"})
 
@@ -201,7 +201,7 @@ def grant(enterprise_id: int) -> Response:
     try:
         last_day = date.fromisoformat(request.form.get("valid_until", ""))
     except ValueError:
-        return _to_account("bad_date")
+        return _to_account(GrantRefusal.BAD_DATE)
     every = request.form.get("services") == "all"
     outcome = grant_mandate(
         services(),

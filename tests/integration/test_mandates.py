@@ -136,6 +136,7 @@ def test_only_the_legal_representative_grants_and_withdraws(app: Flask, setting:
     [
         ({"last_day": (date.today() - timedelta(days=2)).isoformat()}, "past"),
         ({"last_day": "next week"}, "bad_date"),
+        ({"last_day": "9999-12-31"}, "bad_date"),
         ({"scopes": ("profile", "admin:admin")}, "bad_scopes"),
         ({"clients": ["no-such-client"]}, "bad_clients"),
     ],

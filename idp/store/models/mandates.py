@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
@@ -32,7 +32,7 @@ class Mandate(db.Model):  # type: ignore[name-defined,misc]
     #: ``enterprise`` included.
     scopes: Mapped[str] = mapped_column(String(500))
     #: Space-separated client ids the mandate covers; None: every service.
-    client_ids: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    client_ids: Mapped[str | None] = mapped_column(Text, nullable=True)
     valid_until: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)

@@ -32,7 +32,7 @@ def upgrade() -> None:
         sa.Column('agent_id', sa.Integer(), nullable=False),
         sa.Column('granted_by_id', sa.Integer(), nullable=False),
         sa.Column('scopes', sa.String(length=500), nullable=False),
-        sa.Column('client_ids', sa.String(length=2000), nullable=True),
+        sa.Column('client_ids', sa.Text(), nullable=True),
         sa.Column('valid_until', sa.DateTime(), nullable=False),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('withdrawn_at', sa.DateTime(), nullable=True),

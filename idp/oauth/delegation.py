@@ -28,8 +28,17 @@ from idp.store.subjects import find_person, read_person
 
 #: Present in every enterprise login, so in every mandate without being offered as a choice.
 IMPLIED_SCOPES = frozenset({"openid", "enterprise"})
-#: What the grant form offers: the claims about the acting person an enterprise login releases.
-MANDATE_SCOPES = ("profile", "phone", "address", "id_number", "household", "property")
+#: What the grant form offers: the scopes an enterprise login can release beyond the enterprise's
+#: identity (about the agent, in ``act``, or the enterprise's own records, ``SUBJECT_SCOPES``).
+MANDATE_SCOPES = (
+    "profile",
+    "phone",
+    "address",
+    "id_number",
+    "household",
+    "property",
+    "social_insurance",
+)
 #: A mandate is valid through its last day in China Standard Time (UTC+8, no daylight saving).
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
 

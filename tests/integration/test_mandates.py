@@ -313,3 +313,22 @@ def test_a_code_outlives_no_mandate(app: Flask, browser: Browser, setting: Setti
     assert redeem(browser, setting.rp, code, request.verifier).get_json()["error"] == (
         "invalid_grant"
     )
+
+
+def test_a_mandate_can_cover_the_enterprise_records(
+    app: Flask, browser: Browser, setting: Setting
+) -> None:
+    # social_insurance in an enterprise login is the enterprise's record: a mandate may allow it.
+    rp = make_client(app, scope="openid enterprise social_insurance")
+    scope = "openid enterprise social_insurance"
+    assert grant(setting.rep_browser, setting.enterprise_id, setting.agent, scopes=()) == "granted"
+    _, page = to_enterprise_page(browser, rp, setting.agent, scope)
+    assert "经办测试有限公司" not in page.get_data(as_text=True)
+    assert (
+        grant(
+            setting.rep_browser, setting.enterprise_id, setting.agent, scopes=("social_insurance",)
+        )
+        == "granted"
+    )
+    _, page = to_enterprise_page(browser, rp, setting.agent, scope)
+    assert "经办测试有限公司" in page.get_data(as_text=True)

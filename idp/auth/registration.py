@@ -13,7 +13,6 @@ person index and row ids, never the number itself.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from idp.auth.events import SecurityEvent, security_event
 from idp.auth.one_time_codes import Purpose, Redeemed, issue_sms_code, read_code, redeem, withdraw
 from idp.auth.password_rules import PasswordProblem, password_problem, personal_words
-from idp.identifiers import InvalidIdentifier, mask_mobile, parse_resident_id
+from idp.identifiers import InvalidIdentifier, mask_mobile, parse_resident_id, same_name
 from idp.notify.sms import SmsError, sender_for
 from idp.services import Services
 from idp.store.db import db
@@ -33,8 +32,6 @@ from idp.store.registry import find_record, read_mobile, read_record
 from idp.store.subjects import Contact, add_person, find_person, person_index, read_person
 
 REGISTRY = "resident_id"
-#: Middle dots in minority names (阿依古丽·买买提) as people type them, read as one.
-_DOTS = str.maketrans({"•": "·", "・": "·", ".": "·", "．": "·"})
 
 
 class Mismatch(StrEnum):
@@ -87,7 +84,7 @@ def identify(svc: Services, purpose: Purpose, number: str, name: str) -> Claiman
         return Mismatch.MALFORMED
     record = find_record(svc.cipher, REGISTRY, normalised)
     person = find_person(svc.cipher, normalised)
-    on_record = record is not None and _same_name(read_record(svc.cipher, record)["name"], name)
+    on_record = record is not None and same_name(read_record(svc.cipher, record)["name"], name)
     subject = person_index(svc.cipher, normalised)
     record_id = record.id if record is not None and on_record else None
     if purpose is Purpose.REGISTER:
@@ -98,7 +95,7 @@ def identify(svc: Services, purpose: Purpose, number: str, name: str) -> Claiman
         return Claimant(purpose, subject, record_id, None)
     if person is None:
         return Mismatch.NOT_REGISTERED if on_record else Mismatch.NO_MATCH
-    if not _same_name(read_person(svc.cipher, person).name, name):
+    if not same_name(read_person(svc.cipher, person).name, name):
         return Mismatch.NO_MATCH
     return Claimant(purpose, subject, record_id, person.id)
 
@@ -198,11 +195,3 @@ def _subject_facts(svc: Services, claimant: Claimant) -> tuple[str, str, str | N
     assert registry is not None
     data = read_record(svc.cipher, registry)
     return str(data["id_number"]), str(data["name"]), data.get("address")
-
-
-def _same_name(on_file: str, typed: str) -> bool:
-    return _normal_name(on_file) == _normal_name(typed)
-
-
-def _normal_name(name: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", name).translate(_DOTS).split())

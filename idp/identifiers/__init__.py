@@ -18,6 +18,7 @@ from .gb32100 import Uscc, parse_uscc
 from .iso7064 import mod_11_2_check_character, mod_37_36_check_character
 from .masking import mask_identifier
 from .mobile import mask_mobile, parse_mobile
+from .names import same_name
 
 __all__ = [
     "DocumentType",
@@ -35,5 +36,6 @@ __all__ = [
     "parse_resident_id",
     "parse_uscc",
     "region_name",
+    "same_name",
     "upgrade_legacy_15",
 ]

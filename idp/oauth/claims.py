@@ -9,6 +9,7 @@ describes the token's subject; that is also why ``social_insurance`` there is th
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from idp.admin.roles import ROLE_SCOPES
@@ -53,8 +54,9 @@ PERSONAL_SCOPES = frozenset(
     }
 )
 
-#: Claims never counted as a release of personal data.
-NON_PERSONAL = frozenset({"sub", "entity_type"})
+#: Claims never counted as a release of personal data (``mandate`` says under what an agent
+#: acts, nothing about them).
+NON_PERSONAL = frozenset({"sub", "entity_type", "mandate"})
 
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
 SUPPORTED_CLAIMS = sorted(
@@ -66,6 +68,28 @@ def subject_of(svc: Services, client: Client, principal: Principal) -> str:
     if principal.enterprise is not None:
         return subject(svc.pairwise_key, client, "enterprise", principal.enterprise.public_id)
     return subject(svc.pairwise_key, client, "person", principal.person.public_id)
+
+
+def actor(svc: Services, client: Client, principal: Principal) -> dict[str, Any]:
+    """RFC 8693 4.1 ``act``: the acting person's pairwise subject at this client, the same ``sub``
+    the client sees when they sign in for themselves. The one place an actor is named."""
+    return {"sub": subject(svc.pairwise_key, client, "person", principal.person.public_id)}
+
+
+def mandate_claim(principal: Principal) -> dict[str, Any]:
+    """Yihao's ``mandate`` claim for an agent (docs/claims.md): which mandate, and until when."""
+    if principal.mandate is None:
+        return {}
+    valid_until = int(principal.mandate.valid_until.replace(tzinfo=UTC).timestamp())
+    return {"mandate": {"id": principal.mandate.public_id, "valid_until": valid_until}}
+
+
+def delegation_claims(svc: Services, client: Client, principal: Principal) -> dict[str, Any]:
+    """``act`` and ``mandate`` for a token acting for an enterprise (access tokens,
+    introspection); nothing for a person's own token."""
+    if principal.enterprise is None:
+        return {}
+    return {"act": actor(svc, client, principal), **mandate_claim(principal)}
 
 
 def person_claims(record: PersonRecord, scopes: frozenset[str]) -> dict[str, Any]:
@@ -95,14 +119,14 @@ def build_claims(svc: Services, client: Client, principal: Principal, scope: str
     }
     if principal.enterprise is None:
         return {"sub": subject_of(svc, client, principal), "entity_type": "person", **about_person}
-    actor = subject(svc.pairwise_key, client, "person", principal.person.public_id)
     return {
         "sub": subject_of(svc, client, principal),
         "entity_type": "enterprise",
         "uscc": enterprise_uscc(svc.cipher, principal.enterprise),
         "name": principal.enterprise.name,
         **enterprise_claims(svc.cipher, principal.enterprise, scopes),
-        "act": {"sub": actor, "entity_type": "person", **about_person},
+        "act": {**actor(svc, client, principal), "entity_type": "person", **about_person},
+        **mandate_claim(principal),
     }
 
 

@@ -34,7 +34,12 @@ def release_claims(
     names = released_names(claims)
     if names:
         record_release(
-            principal.person.id, principal.enterprise_id, client.client_id, names, channel
+            principal.person.id,
+            principal.enterprise_id,
+            client.client_id,
+            names,
+            channel,
+            principal.mandate_id,
         )
         db.session.commit()
     return claims

@@ -7,7 +7,7 @@ from typing import Any
 
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 
-from idp.oauth.claims import subject_of
+from idp.oauth.claims import delegation_claims, subject_of
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
 from idp.oauth.tokens import accepted_token
@@ -42,11 +42,11 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
             payload["cnf"] = {"jkt": token.dpop_jkt}  # RFC 9449 6.2
         if token.audience is not None:  # RFC 8693 2.2.1 and 4.1: an exchanged token
             payload.update(aud=token.audience, act=token.act)
-        payload["sub"] = token.subject or _subject(client, token)
+        principal = Principal.of_token(token)
+        # RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject.
+        payload["sub"] = token.subject or (
+            subject_of(services(), client, principal) if principal else token.client_id
+        )
+        if principal is not None and token.audience is None:
+            payload.update(delegation_claims(services(), client, principal))  # RFC 8693 4.1
         return payload
-
-
-def _subject(client: Client, token: Token) -> str:
-    """RFC 9068 2.2 as for JWT access tokens: the client itself when no one else is the subject."""
-    principal = Principal.of_token(token)
-    return subject_of(services(), client, principal) if principal else token.client_id

@@ -34,8 +34,9 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6749.grants import BaseGrant, TokenEndpointMixin
 from sqlalchemy import select
 
-from idp.oauth.claims import subject_of
-from idp.oauth.principal import Principal, still_represents
+from idp.oauth.claims import actor, subject_of
+from idp.oauth.delegation import still_acts
+from idp.oauth.principal import Principal
 from idp.oauth.rfc9449 import bound_jkt
 from idp.oauth.tokens import Exchanged, TokenIssuer, accepted_token, save_token
 from idp.observability import metrics
@@ -129,10 +130,11 @@ class TokenExchangeGrant(BaseGrant, TokenEndpointMixin):  # type: ignore[misc]
         client: Client = self.request.client
         principal = Principal.of_token(subject)
         assert principal is not None  # _subject_token refuses a client's own token
+        find = self.server.query_client
         exchanged = Exchanged(
             audience=self._audience,
-            act=actor_claim(client.client_id, subject.act),
-            subject=subject.subject or _named_subject(subject, principal, self.server.query_client),
+            act=actor_claim(client.client_id, _earlier_actors(subject, principal, find)),
+            subject=subject.subject or _named_subject(subject, principal, find),
         )
         expires_in = min(svc.settings.access_token_ttl, _remaining(subject))
         issue = TokenIssuer(svc)
@@ -166,7 +168,7 @@ def _subject_token(value: str, token_type: str, client: Client, find: ClientLook
         raise InvalidRequestError("the subject token is not valid")
     if token.person is None:
         raise InvalidRequestError("the subject token is about no person or enterprise")
-    if not still_represents(token):
+    if not still_acts(token):
         raise InvalidRequestError("the subject token's person no longer acts for the enterprise")
     if token.dpop_jkt is not None and bound_jkt() != token.dpop_jkt:
         # RFC 9449 7: a bound token is used only with a proof by its key.
@@ -216,6 +218,18 @@ def _granted_scope(requested: str | None, policy: ExchangePolicy, subject: Token
     if not wanted or not wanted <= allowed:
         raise InvalidScopeError("the scope is beyond this exchange's policy or subject token")
     return " ".join(sorted(wanted))
+
+
+def _earlier_actors(
+    subject: Token, principal: Principal, find: ClientLookup
+) -> dict[str, Any] | None:
+    """The chain below the new actor: the subject token's own exchanges, or else the agent or
+    legal representative who signed in for the enterprise (as its holder saw them)."""
+    if subject.act is not None or principal.enterprise is None:
+        return subject.act
+    holder = find(subject.client_id)
+    assert holder is not None  # checked live in _live_access_token
+    return actor(services(), holder, principal)
 
 
 def _named_subject(subject: Token, principal: Principal, find: ClientLookup) -> str:

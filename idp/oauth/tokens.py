@@ -25,7 +25,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from idp.oauth.claims import subject_of
+from idp.oauth.claims import delegation_claims, subject_of
 from idp.oauth.principal import Principal
 from idp.oauth.rfc9449 import bound_jkt
 from idp.services import Services, services
@@ -121,6 +121,8 @@ class TokenIssuer:
             "jti": secrets.token_urlsafe(16),
             "scope": scope,
         }
+        if user is not None:
+            claims.update(delegation_claims(self._svc, client, user))  # RFC 8693 4.1, 4.4
         if (jkt := bound_jkt()) is not None:
             claims["cnf"] = {"jkt": jkt}  # RFC 9449 6.1
         if exchanged is not None:  # RFC 8693 4.1: for its audience only, about the same subject
@@ -164,6 +166,7 @@ def save_token(
         "client_id": client.client_id,
         "person_id": principal.person.id if principal else None,
         "enterprise_id": principal.enterprise_id if principal else None,
+        "mandate_id": principal.mandate_id if principal else None,
         "scope": token.get("scope", ""),
         "access_digest": token_digest(token["access_token"]),
         "refresh_digest": token_digest(refresh) if refresh else None,

@@ -18,6 +18,7 @@ from idp.store.consents import consents_of, withdraw_consent
 from idp.store.models import Client
 from idp.store.subjects import read_person
 from idp.web.labels import channel_label, claim_label, scope_label
+from idp.web.mandates import delegation_section
 from idp.web.my_certificates import certificate_rows
 from idp.web.passkeys import passkey_rows
 from idp.web.second_factor import second_factor_section
@@ -116,6 +117,7 @@ def account() -> str | Response:
         passkeys=passkey_rows(login),
         sign_ins=sign_in_rows(login),
         second_factor=second_factor_section(login),
+        delegation=delegation_section(login),
     )
 
 

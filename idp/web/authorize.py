@@ -29,6 +29,7 @@ from idp.oauth.authorization.steps import (
     requested_scopes,
 )
 from idp.oauth.claims import PERSONAL_SCOPES, SCOPE_CLAIMS
+from idp.oauth.delegation import choices_for
 from idp.oauth.registry_claims import SUBJECT_SCOPES
 from idp.oauth.server import query_client
 from idp.services import services
@@ -154,6 +155,8 @@ class _Choice:
     id: int
     name: str
     uscc_masked: str
+    #: Offered through a mandate (as agent, 经办人), not as legal representative.
+    as_agent: bool
 
 
 def _enterprise_page(found: Interaction, client: Client, login: LoginSession) -> Reply:
@@ -163,8 +166,13 @@ def _enterprise_page(found: Interaction, client: Client, login: LoginSession) ->
         return _resume(found.uid)
     cipher = services().cipher
     choices = [
-        _Choice(e.id, e.name, mask_identifier(enterprise_uscc(cipher, e)))
-        for e in login.person.enterprises
+        _Choice(
+            a.enterprise.id,
+            a.enterprise.name,
+            mask_identifier(enterprise_uscc(cipher, a.enterprise)),
+            a.mandate is not None,
+        )
+        for a in choices_for(login.person, client.client_id, requested_scopes(found, client))
     ]
     return render_template(
         "enterprise.html",
@@ -196,7 +204,7 @@ def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Re
         "{client}", client.name
     )
     scopes = requested_scopes(found, client) & PERSONAL_SCOPES
-    enterprise = chosen_enterprise(found, login.person)
+    enterprise = chosen_enterprise(found, login.person, client)
     return render_template(
         "consent.html",
         action=url_for("authorize.interaction", uid=found.uid),

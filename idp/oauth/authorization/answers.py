@@ -22,7 +22,7 @@ def choose_enterprise(interaction: Interaction, enterprise_id: str, allow: bool)
 def decide(interaction: Interaction, client: Client, login: LoginSession, allow: bool) -> None:
     """The consent page: an allow is remembered as standing consent for these scopes."""
     if allow:
-        enterprise = chosen_enterprise(interaction, login.person)
+        enterprise = chosen_enterprise(interaction, login.person, client)
         grant_consent(
             login.person.id,
             client.client_id,

@@ -27,12 +27,13 @@ from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth import rfc9101
 from idp.oauth.authorization.state import Decision, Interaction, Page
 from idp.oauth.claims import PERSONAL_SCOPES, subject_of
+from idp.oauth.delegation import Acting, acting_for
 from idp.oauth.principal import Principal
 from idp.oauth.server import YihaoServer, query_client
 from idp.services import services
 from idp.store.consents import has_consent
 from idp.store.db import db
-from idp.store.models import Client, Enterprise, Person
+from idp.store.models import Client, Enterprise, Mandate, Person
 
 
 class Refusal(StrEnum):
@@ -83,6 +84,8 @@ class Context:
     login: LoginSession | None = None
     scopes: frozenset[str] = frozenset()
     enterprise: Enterprise | None = None
+    #: The mandate an agent acts for ``enterprise`` under; None for its legal representative.
+    mandate: Mandate | None = None
 
     @property
     def params(self) -> dict[str, str]:
@@ -95,11 +98,13 @@ def server() -> YihaoServer:
 
 
 def principal_of(
-    login: LoginSession | None, enterprise: Enterprise | None = None
+    login: LoginSession | None,
+    enterprise: Enterprise | None = None,
+    mandate: Mandate | None = None,
 ) -> Principal | None:
     if login is None:
         return None
-    return Principal(login.person, enterprise, login.auth_time, login.sid, login.amr)
+    return Principal(login.person, enterprise, login.auth_time, login.sid, login.amr, mandate)
 
 
 def prepared_request(params: dict[str, str]) -> OAuth2Request:
@@ -207,9 +212,10 @@ def honour_denial(ctx: Context) -> Outcome | None:
 def choose_enterprise(ctx: Context) -> Outcome | None:
     if "enterprise" not in ctx.scopes:
         return None
-    assert ctx.login is not None
-    ctx.enterprise = chosen_enterprise(ctx.interaction, ctx.login.person)
-    if ctx.enterprise is not None:
+    assert ctx.login is not None and ctx.client is not None
+    acting = chosen(ctx.interaction, ctx.login.person, ctx.client)
+    if acting is not None:
+        ctx.enterprise, ctx.mandate = acting.enterprise, acting.mandate
         return None
     if "none" in ctx.interaction.prompts:
         raise InteractionRequiredError()
@@ -235,18 +241,27 @@ def _needs_consent(ctx: Context) -> bool:
 
 
 def issue(ctx: Context) -> Outcome | None:
-    return Issue(principal_of(ctx.login, ctx.enterprise))
+    return Issue(principal_of(ctx.login, ctx.enterprise, ctx.mandate))
 
 
 def requested_scopes(interaction: Interaction, client: Client) -> frozenset[str]:
     return frozenset(client.get_allowed_scope(interaction.params.get("scope")).split())
 
 
-def chosen_enterprise(interaction: Interaction, person: Person) -> Enterprise | None:
-    """The enterprise chosen on this interaction, while ``person`` still represents it."""
+def chosen(interaction: Interaction, person: Person, client: Client) -> Acting | None:
+    """The enterprise chosen on this interaction, while ``person`` still represents it or holds
+    a live mandate covering this client and every requested scope."""
     if interaction.enterprise_id is None:
         return None
     enterprise = db.session.get(Enterprise, interaction.enterprise_id)
-    if enterprise is None or enterprise.legal_representative_id != person.id:
+    if enterprise is None:
         return None
-    return enterprise
+    scopes = requested_scopes(interaction, client)
+    return acting_for(person, enterprise, client.client_id, scopes)
+
+
+def chosen_enterprise(
+    interaction: Interaction, person: Person, client: Client
+) -> Enterprise | None:
+    acting = chosen(interaction, person, client)
+    return acting.enterprise if acting else None

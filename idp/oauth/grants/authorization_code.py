@@ -39,6 +39,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 client_id=client.client_id,
                 person_id=principal.person.id,
                 enterprise_id=principal.enterprise_id,
+                mandate_id=principal.mandate_id,
                 redirect_uri=request.payload.redirect_uri or client.get_default_redirect_uri(),
                 scope=client.get_allowed_scope(request.payload.scope),
                 nonce=data.get("nonce"),
@@ -80,4 +81,5 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
             authorization_code.person_id,
             authorization_code.enterprise_id,
             authorization_code.auth_time,
+            authorization_code.mandate_id,
         )

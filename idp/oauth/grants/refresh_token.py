@@ -4,7 +4,7 @@ Each refresh token works once. Presenting one that was already used means two pa
 so the whole grant is revoked (RFC 9700 4.14.2, refresh token rotation and reuse detection). The
 new token keeps its grant's end (``idp.oauth.tokens.grant_end``), so rotation never extends it. A
 token that acts for an enterprise is refused, and its grant revoked, once the person no longer
-represents it: the right to act came from that role, not from the person.
+represents it or their mandate ended: the right to act came from that role, not from the person.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 from sqlalchemy import bindparam, update
 
+from idp.oauth.delegation import still_acts
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
-from idp.oauth.principal import Principal, still_represents
+from idp.oauth.principal import Principal
 from idp.oauth.rfc9449 import bound_jkt
 from idp.oauth.tokens import revoke_grant, token_by_digest
 from idp.store.db import claim, utcnow
@@ -49,7 +50,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             if row.refresh_used_at is not None:  # reuse: two parties hold it
                 revoke_grant(row.grant_id)
             return None
-        if not still_represents(row):
+        if not still_acts(row):
             revoke_grant(row.grant_id)
             return None
         if not _same_key(row, self.request.client):

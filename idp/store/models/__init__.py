@@ -15,6 +15,7 @@ from idp.store.models.exchange import ExchangePolicy
 from idp.store.models.factors import RecoveryCode, TotpFactor
 from idp.store.models.grants import AuthorizationCode, RevokedGrant, Token
 from idp.store.models.keys import SigningKey
+from idp.store.models.mandates import Mandate
 from idp.store.models.one_time_codes import OneTimeCode, SmsOutboxMessage
 from idp.store.models.passkeys import Passkey
 from idp.store.models.registry import RegistryHolder, RegistryRecord
@@ -35,6 +36,7 @@ __all__ = [
     "IssuerKey",
     "KeyRequest",
     "LogoutDelivery",
+    "Mandate",
     "OneTimeCode",
     "OperatorRole",
     "Passkey",

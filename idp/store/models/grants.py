@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
+from idp.store.models.mandates import Mandate
 from idp.store.models.subjects import Enterprise, Person
 
 
@@ -35,6 +36,8 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Ending a login session finds the codes issued in it (Back-Channel Logout 1.0 2.1).
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    #: The mandate an agent acted under (``idp.oauth.delegation``); None for everyone else.
+    mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id"), nullable=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[int] = mapped_column(Integer)
@@ -103,9 +106,14 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     audience: Mapped[str | None] = mapped_column(String(255), nullable=True)
     act: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     subject: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The mandate an agent acted under: withdrawing it revokes exactly these tokens.
+    mandate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mandates.id"), nullable=True, index=True
+    )
     # Loaded with the token where its subject is needed (introspection, userinfo): one query.
     person: Mapped[Person | None] = relationship()
     enterprise: Mapped[Enterprise | None] = relationship()
+    mandate: Mapped[Mandate | None] = relationship()
 
     def get_nonce(self) -> None:
         """OIDC Core 12.2: an ID token issued on refresh carries no nonce."""

@@ -117,6 +117,7 @@ class Enterprise:
     id: int
     name: str
     uscc_masked: str
+    as_agent: bool = False
 
 
 @dataclass
@@ -229,7 +230,7 @@ def second_factor(on: bool = True) -> Any:
 
 ENTERPRISES = [
     Enterprise(1, "示例科技有限公司", "91330100********1X"),
-    Enterprise(2, "示例贸易有限公司", "91330100********2Y"),
+    Enterprise(2, "示例贸易有限公司", "91330100********2Y", as_agent=True),
 ]
 
 
@@ -671,11 +672,60 @@ def test_enterprise_none(render: Render, locale: tuple[str, str]) -> None:
     assert not page.find("input", type="radio")
     assert [b.attrs.get("value") for b in page.find("button")] == ["deny"]
     expected = (
-        "您目前不是任何企业的法定代表人。"
+        "您无法在此代表企业办事"
         if locale[0] == "zh_Hans_CN"
-        else "You are not the legal representative of any enterprise."
+        else "You cannot act for an enterprise here"
     )
     assert expected in html
+
+
+def delegation() -> Any:
+    at = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    mandate = SimpleNamespace(
+        agent="孙二 110105********002X",
+        enterprise="示例科技有限公司",
+        scopes=["基本资料"],
+        services=None,
+        last_day=at.date(),
+        expired=False,
+        withdraw_action="/account/mandates/4/withdraw",
+    )
+    use = SimpleNamespace(
+        client_name="公积金中心",
+        claims=["企业名称"],
+        channel_label="登录时",
+        released_at=at,
+        actor="孙二 110105********002X",
+        as_agent=True,
+    )
+    represented = SimpleNamespace(
+        id=1,
+        name="示例科技有限公司",
+        uscc_masked="91330100********1X",
+        mandates=[mandate],
+        uses=[use],
+        grant_action="/account/enterprises/1/mandates",
+    )
+    return SimpleNamespace(
+        represented=[represented],
+        held=[mandate],
+        scope_options=[SimpleNamespace(value="profile", label="基本资料")],
+        client_options=[SimpleNamespace(value="c1", label="公积金中心")],
+        today="2026-01-02",
+        notice="x",
+        notice_is_error=True,
+    )
+
+
+def test_mandates_on_the_account_page(render: Render, locale: tuple[str, str]) -> None:
+    html = render("account.html", **{**PAGES["account.html"][0], "delegation": delegation()})
+    page = parse(html)
+    check_accessibility_basics(page, html, locale[1])
+    actions = [f.attrs["action"] for f in page.forms]
+    assert "/account/mandates/4/withdraw" in actions
+    assert "/account/enterprises/1/mandates" in actions
+    assert ("本企业的数据使用记录" if locale[0] == "zh_Hans_CN" else "Who used our data") in html
+    assert ("(经办人)" if locale[0] == "zh_Hans_CN" else "(agent)") in html
 
 
 def test_account_page(render: Render, locale: tuple[str, str]) -> None:

@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0022'
-down_revision = '0018_dpop'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 

@@ -14,8 +14,14 @@ from werkzeug.test import TestResponse
 
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
-from tests.support.dpop import ProofKey
+from tests.support.dpop import ProofKey, server_nonce
 from tests.support.oidc import client_auth, introspect, login
+
+
+@pytest.fixture()
+def nonce(browser: Browser) -> str:
+    """The server nonce (IDP_DPOP_NONCE is on by default, and so in tests)."""
+    return server_nonce(browser.http)
 
 
 def redeem_with(
@@ -54,9 +60,9 @@ def call_userinfo(browser: Browser, scheme: str, token: str, proof: str | None) 
 
 
 def test_a_proof_binds_the_token(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     body = bound_tokens(browser, rp, citizen, key)
     assert body["token_type"] == "DPoP"  # RFC 9449 5
     found = introspect(browser, rp, body["access_token"])
@@ -73,9 +79,9 @@ def test_without_a_proof_the_token_is_a_bearer_token(
 
 
 def test_userinfo_takes_the_token_with_a_proof_by_its_key(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     token = bound_tokens(browser, rp, citizen, key)["access_token"]
     ok = call_userinfo(browser, "DPoP", token, key.proof("GET", "/userinfo", token))
     assert ok.status_code == 200, ok.get_data(as_text=True)
@@ -88,7 +94,7 @@ def test_userinfo_takes_the_token_with_a_proof_by_its_key(
     ):
         assert refused.status_code == 401
         assert refused.headers["WWW-Authenticate"].startswith("DPoP")
-    other = ProofKey()
+    other = ProofKey(nonce)
     assert (
         call_userinfo(browser, "DPoP", token, other.proof("GET", "/userinfo", token)).status_code
         == 401
@@ -123,9 +129,14 @@ def test_userinfo_takes_the_token_with_a_proof_by_its_key(
     ],
 )
 def test_a_broken_proof_is_refused_at_the_token_endpoint(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen, breaks: dict[str, Any]
+    nonce: str,
+    app: Flask,
+    browser: Browser,
+    rp: RegisteredClient,
+    citizen: Citizen,
+    breaks: dict[str, Any],
 ) -> None:
-    response = redeem_with(browser, rp, citizen, _broken(ProofKey(), breaks))
+    response = redeem_with(browser, rp, citizen, _broken(ProofKey(nonce), breaks))
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_dpop_proof"
 
@@ -148,17 +159,17 @@ def _broken(key: ProofKey, breaks: dict[str, Any]) -> str:
 
 
 def test_a_private_key_in_the_jwk_is_refused(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     proof = key.proof(header={"jwk": key.key.as_dict(private=True)})
     assert redeem_with(browser, rp, citizen, proof).get_json()["error"] == "invalid_dpop_proof"
 
 
 def test_a_replayed_proof_is_refused(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     proof = key.proof()
     assert redeem_with(browser, rp, citizen, proof).status_code == 200
     again = redeem_with(browser, rp, citizen, proof)
@@ -166,9 +177,9 @@ def test_a_replayed_proof_is_refused(
 
 
 def test_userinfo_refuses_a_missing_or_wrong_ath(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     token = bound_tokens(browser, rp, citizen, key)["access_token"]
     without = key.proof("GET", "/userinfo")
     wrong = key.proof("GET", "/userinfo", token + "x")
@@ -177,12 +188,12 @@ def test_userinfo_refuses_a_missing_or_wrong_ath(
 
 
 def test_a_public_clients_refresh_token_needs_the_same_key(
-    app: Flask, browser: Browser, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, citizen: Citizen
 ) -> None:
     public = make_client(
         app, auth_method="none", grant_types=["authorization_code", "refresh_token"]
     )
-    key = ProofKey()
+    key = ProofKey(nonce)
     first = redeem_with(browser, public, citizen, key.proof(), public=True)
     assert first.status_code == 200, first.get_json()
     refresh_token = first.get_json()["refresh_token"]
@@ -197,7 +208,7 @@ def test_a_public_clients_refresh_token_needs_the_same_key(
 
     # RFC 9449 5: refused without a proof and with another key, without spending the token.
     assert refresh(None).get_json()["error"] == "invalid_grant"
-    assert refresh(ProofKey().proof()).get_json()["error"] == "invalid_grant"
+    assert refresh(ProofKey(nonce).proof()).get_json()["error"] == "invalid_grant"
     renewed = refresh(key.proof())
     assert renewed.status_code == 200, renewed.get_json()
     assert renewed.get_json()["token_type"] == "DPoP"

@@ -148,9 +148,8 @@ def _check_nonce(nonce: object) -> None:
         return
     window = _window(time.time())
     # RFC 9449 8, 9: the nonce must be one we issued; ours are those of this window and the last.
-    if not isinstance(nonce, str) or not any(
-        hmac.compare_digest(nonce, nonce_of(w)) for w in (window, window - 1)
-    ):
+    given = nonce.encode() if isinstance(nonce, str) else b""  # bytes: any text compares
+    if not any(hmac.compare_digest(given, nonce_of(w).encode()) for w in (window, window - 1)):
         raise UseDPoPNonce("the proof must carry the nonce the server sent in DPoP-Nonce")
 
 

@@ -235,6 +235,8 @@ def test_a_public_clients_refresh_token_needs_the_same_key(
     # RFC 9449 5: refused without a proof and with another key, without spending the token.
     assert refresh(None).get_json()["error"] == "invalid_grant"
     assert refresh(ProofKey(nonce).proof()).get_json()["error"] == "invalid_grant"
+    # RFC 9449 8: asked for the nonce, the client retries with the same refresh token.
+    assert refresh(key.proof(nonce=None)).get_json()["error"] == "use_dpop_nonce"
     renewed = refresh(key.proof())
     assert renewed.status_code == 200, renewed.get_json()
     assert renewed.get_json()["token_type"] == "DPoP"
@@ -327,9 +329,8 @@ def test_the_token_endpoint_asks_for_its_nonce_without_spending_the_code(
     _window()
     key = ProofKey()
     form = code_form(browser, rp, citizen)
-    for missing_or_wrong in (None, "made-up", "A" * 43):
-        key.nonce = missing_or_wrong
-        asked = post_token(browser, rp, form, key.proof())
+    for missing_or_wrong in (None, "made-up", "A" * 43, "非ASCII", 7):
+        asked = post_token(browser, rp, form, key.proof(nonce=missing_or_wrong))
         # RFC 9449 8: 400 use_dpop_nonce, with the nonce to use in DPoP-Nonce.
         assert (asked.status_code, asked.get_json()["error"]) == (400, "use_dpop_nonce")
         assert asked.headers["Cache-Control"] == "no-store"

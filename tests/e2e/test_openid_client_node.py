@@ -33,6 +33,7 @@ from joserfc.jwk import ECKey
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.conftest import Provider, run_idp
+from tests.support.client_keys import write_client_key
 
 pytestmark = pytest.mark.e2e
 
@@ -332,9 +333,8 @@ def fapi2_profile(shaped_provider: Provider, tmp_path_factory: pytest.TempPathFa
     provider = shaped_provider
     node_executable()
     folder = tmp_path_factory.mktemp("fapi2-client")
-    client_key = ECKey.generate_key("P-256", parameters={"kid": "openid-client-fapi2"})
+    client_key = write_client_key(folder, "openid-client-fapi2")
     jwks = folder / "jwks.json"
-    jwks.write_text(json.dumps({"keys": [client_key.as_dict(private=False)]}))
     registered = run_idp(
         provider.env,
         *("client", "add", "--name", "openid-client FAPI 2.0", "--scope", SCOPE),
@@ -348,7 +348,7 @@ def fapi2_profile(shaped_provider: Provider, tmp_path_factory: pytest.TempPathFa
             {
                 "issuer": provider.issuer,
                 "client_id": registered["client_id"],
-                "client_key": client_key.as_dict(private=True),
+                "client_key": json.loads(client_key.read_text()),
                 "dpop_key": ECKey.generate_key("P-256").as_dict(private=True),
             }
         )

@@ -87,6 +87,7 @@ SETTINGS: dict[str, Var] = {
     "IDP_SESSION_KEY_PREFIX": Var("yihao:"),
     "IDP_INTERACTION_TTL": Var(1800, 60, DAY),
     "IDP_KEY_CACHE_SECONDS": Var(30, 1, 300),
+    "IDP_DPOP_NONCE": Var(1, 0, 1),
     "IDP_LOGIN_FREE_FAILURES": Var(5, 1, 20),
     "IDP_LOGIN_ACCOUNT_FREE_FAILURES": Var(100, 10, 100_000),
     "IDP_LOGIN_MAX_DELAY": Var(300, 1, DAY),
@@ -176,6 +177,8 @@ class Settings:
     session_key_prefix: str
     interaction_ttl: int
     key_cache_seconds: int
+    #: RFC 9449 8, 9: DPoP proofs must carry a server nonce (``idp.oauth.rfc9449``).
+    dpop_nonce: bool
     #: idp.throttle.policy: wrong passwords per account and address before delays start,
     #: per account from anywhere, the longest delay, attempts per address a minute, and how long
     #: a failure is remembered
@@ -259,6 +262,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         session_key_prefix=_text(env, "IDP_SESSION_KEY_PREFIX"),
         interaction_ttl=_int(env, "IDP_INTERACTION_TTL"),
         key_cache_seconds=_int(env, "IDP_KEY_CACHE_SECONDS"),
+        dpop_nonce=bool(_int(env, "IDP_DPOP_NONCE")),
         login_free_failures=_int(env, "IDP_LOGIN_FREE_FAILURES"),
         login_account_free_failures=_int(env, "IDP_LOGIN_ACCOUNT_FREE_FAILURES"),
         login_max_delay=_int(env, "IDP_LOGIN_MAX_DELAY"),

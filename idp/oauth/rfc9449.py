@@ -6,18 +6,28 @@ request; the token endpoint binds what it issues to the proof key's RFC 7638 thu
 same key. ``htu`` is compared with the configured issuer plus the path, never with the Host the
 request arrived on: behind the TLS proxy Flask sees http and an inner host. A proof's ``jti`` is
 remembered in the shared ``seen_values`` table, so a proof spent on one node fails on every other.
+
+Server nonces (RFC 9449 8 at the token endpoint, 9 at resources), when ``IDP_DPOP_NONCE`` is on,
+bound how long a proof made in advance stays good: an attacker who briefly held the client's key
+cannot sign proofs for later, as ``iat`` is the client's own word but the nonce is ours. They are
+stateless: the nonce of a time window is an HMAC of the window's number under a key derived from
+``IDP_SECRET_KEY``, so every node computes the same value with nothing shared and nothing stored,
+and the nonces of the current and the previous window are accepted (a nonce is good for one to two
+windows, so a client that learnt it just before the window turned is not refused at once). After
+a secret-key rotation old nonces fail once; the client retries with the one we send back.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import time
 from datetime import timedelta
 from typing import Any
 
-from flask import g, request
+from flask import Response, g, request
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -36,14 +46,25 @@ _KEY_TYPES = {"EC": ECKey, "RSA": RSAKey, "OKP": OKPKey}
 #: JWK members that only a private (or symmetric) key has (RFC 7518 6.2.2, 6.3.2, 6.4; RFC 8037 2).
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 _MAX_PROOF_CHARS = 8192
+#: How long one server nonce is handed out; it is accepted for this long again after that.
+NONCE_WINDOW_SECONDS = 300
+NONCE_HEADER = "DPoP-Nonce"  # RFC 9449 8.1
 
 
 class DPoPError(ValueError):
     """A proof that proves nothing; the description says which rule it broke."""
 
+    error = "invalid_dpop_proof"  # RFC 9449 5, 7.1
+
     def __init__(self, description: str) -> None:
         super().__init__(description)
         self.description = description
+
+
+class UseDPoPNonce(DPoPError):
+    """A proof without the server's current nonce: retry with the one in ``DPoP-Nonce``."""
+
+    error = "use_dpop_nonce"  # RFC 9449 8, 9
 
 
 def verify_proof(proof: str, method: str, path: str, access_token: str | None = None) -> str:
@@ -64,6 +85,7 @@ def verify_proof(proof: str, method: str, path: str, access_token: str | None = 
     except (JoseError, ValueError):
         raise DPoPError("the proof's signature does not verify with its jwk") from None
     _check_claims(claims, method, path, access_token)
+    _check_nonce(claims.get("nonce"))  # before the jti is spent: the client retries at once
     thumbprint = str(key.thumbprint())
     _spend_jti(thumbprint, claims["jti"])
     return thumbprint
@@ -119,6 +141,43 @@ def access_token_hash(access_token: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
+def _check_nonce(nonce: object) -> None:
+    if not services().settings.dpop_nonce:
+        return
+    window = _window(time.time())
+    # RFC 9449 8, 9: the nonce must be one we issued; ours are those of this window and the last.
+    given = nonce.encode() if isinstance(nonce, str) else b""  # bytes: any text compares
+    if not any(hmac.compare_digest(given, nonce_of(w).encode()) for w in (window, window - 1)):
+        raise UseDPoPNonce("the proof must carry the nonce the server sent in DPoP-Nonce")
+
+
+def _window(now: float) -> int:
+    return int(now // NONCE_WINDOW_SECONDS)
+
+
+def nonce_of(window: int) -> str:
+    """The nonce of one time window: the same on every node, under a key no other use shares."""
+    secret = services().settings.secret_key.encode()
+    key = hmac.new(secret, b"yihao-dpop-nonce", hashlib.sha256).digest()
+    mac = hmac.new(key, str(window).encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
+
+
+def current_nonce() -> str:
+    return nonce_of(_window(time.time()))
+
+
+def offer_nonce(response: Response) -> Response:
+    """``after_request`` of the endpoints that take proofs: every answer to a request that speaks
+    DPoP, refusals included, carries the nonce to use next (RFC 9449 8.2, 9)."""
+    speaks_dpop = "DPoP" in request.headers or request.headers.get(
+        "Authorization", ""
+    ).lower().startswith("dpop ")
+    if services().settings.dpop_nonce and speaks_dpop:
+        response.headers[NONCE_HEADER] = current_nonce()
+    return response
+
+
 def _spend_jti(thumbprint: str, jti: str) -> None:
     """One use per proof (RFC 9449 11.1), kept as long as its iat could still be accepted."""
     expires = utcnow() + timedelta(seconds=IAT_PAST_SECONDS + IAT_FUTURE_SECONDS)
@@ -140,4 +199,5 @@ def bound_jkt() -> str | None:
 
 
 def error_body(error: DPoPError) -> dict[str, str]:
-    return {"error": "invalid_dpop_proof", "error_description": error.description}  # RFC 9449 5
+    """The token endpoint's 400 body (RFC 9449 5, and 8 for ``use_dpop_nonce``)."""
+    return {"error": error.error, "error_description": error.description}

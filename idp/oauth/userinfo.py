@@ -36,7 +36,14 @@ class DigestBearerValidator(BearerTokenValidator):  # type: ignore[misc]
 
 
 class DPoPRequired(InvalidTokenError):  # type: ignore[misc]
-    """401 with the DPoP challenge (RFC 9449 7.1), so the client learns which scheme to use."""
+    """401 with the DPoP challenge (RFC 9449 7.1), so the client learns which scheme to use;
+    ``error`` is ``invalid_token`` for a token bound to another key or shown as Bearer,
+    ``invalid_dpop_proof`` for a refused proof, and ``use_dpop_nonce`` (RFC 9449 9) for one
+    without the server's nonce, which the client retries with the ``DPoP-Nonce`` it gets."""
+
+    def __init__(self, description: str, error: str = InvalidTokenError.error) -> None:
+        super().__init__(description)
+        self.error = error
 
     def get_headers(self) -> list[tuple[str, str]]:
         challenge = f'DPoP error="{self.error}", algs="{" ".join(ALGORITHMS)}"'
@@ -59,8 +66,10 @@ class DPoPValidator(DigestBearerValidator):
                 request.headers.get("DPoP", ""), request.method, request.path, token_string
             )
         except DPoPError as exc:
-            raise DPoPRequired(exc.description) from None
-        return token if jkt == token.dpop_jkt else None
+            raise DPoPRequired(exc.description, exc.error) from None
+        if jkt != token.dpop_jkt:  # RFC 9449 7.1: the proof's key must be the token's
+            raise DPoPRequired("the token is bound to another key than the proof's")
+        return token
 
     def validate_token(self, token: Token | None, scopes: Any, request: Any) -> None:
         BearerTokenValidator.validate_token(self, token, scopes, request)

@@ -1,7 +1,8 @@
 """The e-certificate endpoints: the trust list and status lists verifiers cache, and the OAuth-
 protected API through which the wallet and other apps list certificates, get a c_nonce, issue QR
 credentials bound to a key they prove they hold, and (for operators) revoke them. Every identifier
-travels in a JSON body, never in a URL."""
+travels in a JSON body, never in a URL. The API's guard is UserInfo's: a DPoP-bound token (RFC
+9449 7) is taken only with the DPoP scheme and a proof by its key for this request."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ from idp.credentials.status import (
 )
 from idp.credentials.trust import signed_trust_list
 from idp.oauth.principal import Principal
+from idp.oauth.rfc9449 import offer_nonce
 from idp.oauth.userinfo import protector
 from idp.services import services
 from idp.store.models import Token
 from idp.web.json_body import json_object
 
 bp = Blueprint("credentials_api", __name__)
+bp.after_request(offer_nonce)  # RFC 9449 9: DPoP-bound tokens are taken here as at UserInfo
 _guard = protector()
 ISSUE_SCOPE = "credentials"
 REVOKE_SCOPE = "credentials.revoke"

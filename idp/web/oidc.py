@@ -18,6 +18,7 @@ from idp.oauth.userinfo import protector, userinfo_claims
 from idp.web.json_body import JsonBodyError, json_object
 
 bp = Blueprint("oidc", __name__)
+bp.after_request(rfc9449.offer_nonce)  # RFC 9449 8.2, 9: at /token and UserInfo
 _guard = protector()
 
 

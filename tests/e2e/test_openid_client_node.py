@@ -6,10 +6,11 @@ PostgreSQL, on plain HTTP and behind nginx terminating TLS (Node trusts the fixt
 ``tests/e2e/node/rp.mjs`` is the relying party; every check of the provider's answers is the
 library's own: the discovery document's issuer, ``state``, the RFC 9207 ``iss`` response
 parameter, PKCE (S256), the ID token (signature against the JWKS, ``iss``, ``aud``, ``azp``,
-``exp``, ``nonce``), the UserInfo ``sub`` and the refresh-token grant. The person's part is played
-by Debian's Chromium through Playwright: the login form, then consent. The redirect URI is never
-contacted: the browser's request for it is answered inside Playwright, and its URL, with the
-response parameters, goes to the relying party.
+``exp``, ``nonce``), the UserInfo ``sub`` and the refresh-token grant; for the FAPI 2.0 client,
+``private_key_jwt`` and DPoP with the provider's nonces, which the library retries by itself.
+The person's part is played by Debian's Chromium through Playwright: the login form, then consent.
+The redirect URI is never contacted: the browser's request for it is answered inside Playwright,
+and its URL, with the response parameters, goes to the relying party.
 
 The Node dependencies come from ``make node-deps`` (``npm ci`` against the committed lock file);
 tests never reach the network beyond loopback.
@@ -28,9 +29,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
+from joserfc.jwk import ECKey
 from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.e2e.conftest import Provider, run_idp
+from tests.support.client_keys import write_client_key
 
 pytestmark = pytest.mark.e2e
 
@@ -321,3 +324,74 @@ def test_openid_client_registers_itself_then_signs_in(
         *("register", provider.issuer, iat, REDIRECT_URI, SCOPE),
     )
     assert "invalid_token" in again or "401" in again
+
+
+@pytest.fixture(scope="module")
+def fapi2_profile(shaped_provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A FAPI 2.0 client for rp.mjs: registered for private_key_jwt with its public key, and its
+    profile file (the client's and the DPoP private keys) for ``fapi2-start``/``fapi2-finish``."""
+    provider = shaped_provider
+    node_executable()
+    folder = tmp_path_factory.mktemp("fapi2-client")
+    client_key = write_client_key(folder, "openid-client-fapi2")
+    jwks = folder / "jwks.json"
+    registered = run_idp(
+        provider.env,
+        *("client", "add", "--name", "openid-client FAPI 2.0", "--scope", SCOPE),
+        *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+        *("--redirect-uri", REDIRECT_URI),
+        *("--auth-method", "private_key_jwt", "--jwks-file", str(jwks)),
+    )
+    profile = folder / "profile.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "issuer": provider.issuer,
+                "client_id": registered["client_id"],
+                "client_key": json.loads(client_key.read_text()),
+                "dpop_key": ECKey.generate_key("P-256").as_dict(private=True),
+            }
+        )
+    )
+    return profile
+
+
+def test_openid_client_with_private_key_jwt_and_dpop(
+    shaped_provider: Provider, fapi2_profile: Path, page: Page
+) -> None:
+    """The FAPI 2.0 client's part: private_key_jwt, DPoP-bound tokens with server nonces
+    (IDP_DPOP_NONCE is on by default), UserInfo with the DPoP scheme, and a bound refresh."""
+    provider = shaped_provider
+    runner = NodeClient(provider.issuer, "", "", provider.ca_bundle)
+    started = rp_ok(runner, "fapi2-start", str(fapi2_profile), REDIRECT_URI, SCOPE)
+    callback = sign_in(page, provider, started["url"])
+    result = rp_ok(
+        runner,
+        *("fapi2-finish", str(fapi2_profile), callback),
+        *(started["state"], started["nonce"], started["verifier"]),
+    )
+
+    assert result["token_type"].lower() == "dpop" == result["refreshed"]["token_type"].lower()
+    assert result["userinfo"]["sub"] == result["claims"]["sub"]
+    assert result["userinfo"]["name"] == provider.citizen_name
+    assert result["refreshed"]["has_access_token"] is True
+    # RFC 9449 8: the first proof had no nonce and was answered use_dpop_nonce; the library
+    # retried with ours, and every later proof carried one and went through the first time.
+    exchanges = [e for e in result["exchanges"] if e["path"] in ("/token", "/userinfo")]
+    first, *rest = exchanges
+    assert (first["path"], first["status"], first.get("error")) == ("/token", 400, "use_dpop_nonce")
+    assert first["proof_nonce"] is None
+    assert [(e["path"], e["status"]) for e in rest] == [
+        ("/token", 200),
+        ("/userinfo", 200),
+        ("/token", 200),
+    ]
+    assert all(e["proof_nonce"] for e in rest), rest
+    # RFC 9449 7.1: the refreshed token (the first one died with the refresh) is no bearer token.
+    refused = provider.http().get(
+        provider.issuer + "/userinfo",
+        headers={"Authorization": f"Bearer {result['refreshed']['access_token']}"},
+        timeout=10,
+    )
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith("DPoP "), refused.headers

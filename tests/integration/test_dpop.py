@@ -6,16 +6,54 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from idp.app import create_app
+from idp.config import Settings
+from idp.oauth.rfc9449 import NONCE_WINDOW_SECONDS, nonce_of
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
-from tests.support.dpop import ProofKey
+from tests.support.dpop import ProofKey, server_nonce
 from tests.support.oidc import client_auth, introspect, login
+
+
+@pytest.fixture()
+def nonce(browser: Browser) -> str:
+    """The server nonce (IDP_DPOP_NONCE is on by default, and so in tests)."""
+    return server_nonce(browser.http)
+
+
+def code_form(
+    browser: Browser, rp: RegisteredClient, citizen: Citizen, scope: str = "openid profile"
+) -> dict[str, str]:
+    """A fresh code's redemption form, for sending (and resending) to /token."""
+    request, params = login(browser, rp, citizen, scope=scope)
+    return {
+        "grant_type": "authorization_code",
+        "code": params["code"],
+        "redirect_uri": rp.redirect_uri,
+        "code_verifier": request.verifier,
+    }
+
+
+def post_token(
+    browser: Browser,
+    rp: RegisteredClient,
+    data: dict[str, str],
+    proof: str | None,
+    public: bool = False,
+) -> TestResponse:
+    headers = {"DPoP": proof} if proof is not None else {}
+    if public:
+        return browser.http.post(
+            "/token", data={**data, "client_id": rp.client_id}, headers=headers
+        )
+    return browser.http.post("/token", data=data, headers=headers, auth=client_auth(rp))
 
 
 def redeem_with(
@@ -25,23 +63,17 @@ def redeem_with(
     proof: str | None,
     public: bool = False,
 ) -> TestResponse:
-    request, params = login(browser, rp, citizen)
-    data = {
-        "grant_type": "authorization_code",
-        "code": params["code"],
-        "redirect_uri": rp.redirect_uri,
-        "code_verifier": request.verifier,
-    }
-    headers = {"DPoP": proof} if proof is not None else {}
-    if public:
-        return browser.http.post(
-            "/token", data={**data, "client_id": rp.client_id}, headers=headers
-        )
-    return browser.http.post("/token", data=data, headers=headers, auth=client_auth(rp))
+    return post_token(browser, rp, code_form(browser, rp, citizen), proof, public)
 
 
-def bound_tokens(browser: Browser, rp: RegisteredClient, citizen: Citizen, key: ProofKey) -> Any:
-    response = redeem_with(browser, rp, citizen, key.proof())
+def bound_tokens(
+    browser: Browser,
+    rp: RegisteredClient,
+    citizen: Citizen,
+    key: ProofKey,
+    scope: str = "openid profile",
+) -> Any:
+    response = post_token(browser, rp, code_form(browser, rp, citizen, scope), key.proof())
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -54,9 +86,9 @@ def call_userinfo(browser: Browser, scheme: str, token: str, proof: str | None) 
 
 
 def test_a_proof_binds_the_token(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     body = bound_tokens(browser, rp, citizen, key)
     assert body["token_type"] == "DPoP"  # RFC 9449 5
     found = introspect(browser, rp, body["access_token"])
@@ -73,9 +105,9 @@ def test_without_a_proof_the_token_is_a_bearer_token(
 
 
 def test_userinfo_takes_the_token_with_a_proof_by_its_key(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     token = bound_tokens(browser, rp, citizen, key)["access_token"]
     ok = call_userinfo(browser, "DPoP", token, key.proof("GET", "/userinfo", token))
     assert ok.status_code == 200, ok.get_data(as_text=True)
@@ -88,7 +120,7 @@ def test_userinfo_takes_the_token_with_a_proof_by_its_key(
     ):
         assert refused.status_code == 401
         assert refused.headers["WWW-Authenticate"].startswith("DPoP")
-    other = ProofKey()
+    other = ProofKey(nonce)
     assert (
         call_userinfo(browser, "DPoP", token, other.proof("GET", "/userinfo", token)).status_code
         == 401
@@ -123,9 +155,14 @@ def test_userinfo_takes_the_token_with_a_proof_by_its_key(
     ],
 )
 def test_a_broken_proof_is_refused_at_the_token_endpoint(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen, breaks: dict[str, Any]
+    nonce: str,
+    app: Flask,
+    browser: Browser,
+    rp: RegisteredClient,
+    citizen: Citizen,
+    breaks: dict[str, Any],
 ) -> None:
-    response = redeem_with(browser, rp, citizen, _broken(ProofKey(), breaks))
+    response = redeem_with(browser, rp, citizen, _broken(ProofKey(nonce), breaks))
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_dpop_proof"
 
@@ -148,17 +185,17 @@ def _broken(key: ProofKey, breaks: dict[str, Any]) -> str:
 
 
 def test_a_private_key_in_the_jwk_is_refused(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     proof = key.proof(header={"jwk": key.key.as_dict(private=True)})
     assert redeem_with(browser, rp, citizen, proof).get_json()["error"] == "invalid_dpop_proof"
 
 
 def test_a_replayed_proof_is_refused(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     proof = key.proof()
     assert redeem_with(browser, rp, citizen, proof).status_code == 200
     again = redeem_with(browser, rp, citizen, proof)
@@ -166,9 +203,9 @@ def test_a_replayed_proof_is_refused(
 
 
 def test_userinfo_refuses_a_missing_or_wrong_ath(
-    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
 ) -> None:
-    key = ProofKey()
+    key = ProofKey(nonce)
     token = bound_tokens(browser, rp, citizen, key)["access_token"]
     without = key.proof("GET", "/userinfo")
     wrong = key.proof("GET", "/userinfo", token + "x")
@@ -177,12 +214,12 @@ def test_userinfo_refuses_a_missing_or_wrong_ath(
 
 
 def test_a_public_clients_refresh_token_needs_the_same_key(
-    app: Flask, browser: Browser, citizen: Citizen
+    nonce: str, app: Flask, browser: Browser, citizen: Citizen
 ) -> None:
     public = make_client(
         app, auth_method="none", grant_types=["authorization_code", "refresh_token"]
     )
-    key = ProofKey()
+    key = ProofKey(nonce)
     first = redeem_with(browser, public, citizen, key.proof(), public=True)
     assert first.status_code == 200, first.get_json()
     refresh_token = first.get_json()["refresh_token"]
@@ -197,7 +234,9 @@ def test_a_public_clients_refresh_token_needs_the_same_key(
 
     # RFC 9449 5: refused without a proof and with another key, without spending the token.
     assert refresh(None).get_json()["error"] == "invalid_grant"
-    assert refresh(ProofKey().proof()).get_json()["error"] == "invalid_grant"
+    assert refresh(ProofKey(nonce).proof()).get_json()["error"] == "invalid_grant"
+    # RFC 9449 8: asked for the nonce, the client retries with the same refresh token.
+    assert refresh(key.proof(nonce=None)).get_json()["error"] == "use_dpop_nonce"
     renewed = refresh(key.proof())
     assert renewed.status_code == 200, renewed.get_json()
     assert renewed.get_json()["token_type"] == "DPoP"
@@ -207,3 +246,170 @@ def test_discovery_names_the_proof_algorithms(browser: Browser) -> None:
     metadata = browser.get("/.well-known/openid-configuration").get_json()
     assert "ES256" in metadata["dpop_signing_alg_values_supported"]
     assert not {"none", "HS256"} & set(metadata["dpop_signing_alg_values_supported"])
+
+
+def _challenge(response: TestResponse) -> str:
+    assert response.status_code == 401, response.get_data(as_text=True)
+    challenge: str = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("DPoP "), challenge
+    return challenge
+
+
+def test_userinfo_refuses_a_proof_for_another_request_or_spent(
+    nonce: str, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    key = ProofKey(nonce)
+    token = bound_tokens(browser, rp, citizen, key)["access_token"]
+    for proof in (
+        key.proof("POST", "/userinfo", token),  # RFC 9449 4.3 (8): htm
+        key.proof("GET", "/token", token),  # RFC 9449 4.3 (9): htu
+        key.proof("GET", "/userinfo", token, htu="http://evil.example/userinfo"),
+    ):
+        assert 'error="invalid_dpop_proof"' in _challenge(
+            call_userinfo(browser, "DPoP", token, proof)
+        )
+    proof = key.proof("GET", "/userinfo", token)
+    assert call_userinfo(browser, "DPoP", token, proof).status_code == 200
+    # RFC 9449 11.1: the same proof (same jti) a second time is a replay.
+    assert 'error="invalid_dpop_proof"' in _challenge(call_userinfo(browser, "DPoP", token, proof))
+
+
+def _credentials_client(app: Flask) -> RegisteredClient:
+    return make_client(app, scope="openid credentials", allowed_reserved=frozenset({"credentials"}))
+
+
+def _call_credentials(
+    browser: Browser, method: str, path: str, scheme: str, token: str, proof: str | None
+) -> TestResponse:
+    headers = {"Authorization": f"{scheme} {token}"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return browser.http.open(path, method=method, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/credentials"), ("POST", "/credentials/nonce")]
+)
+def test_the_credentials_api_takes_a_bound_token_only_with_its_proof(
+    nonce: str, app: Flask, browser: Browser, citizen: Citizen, method: str, path: str
+) -> None:
+    rp, key = _credentials_client(app), ProofKey(nonce)
+    token = bound_tokens(browser, rp, citizen, key, scope="openid credentials")["access_token"]
+
+    def call(scheme: str, proof: str | None) -> TestResponse:
+        return _call_credentials(browser, method, path, scheme, token, proof)
+
+    ok = call("DPoP", key.proof(method, path, token))
+    assert ok.status_code == 200, ok.get_json()
+    assert ok.headers["DPoP-Nonce"]  # RFC 9449 9: the nonce for the next proof
+    # RFC 9449 7.1: no proof, the Bearer scheme, another key, another request's proof, no ath.
+    other = "GET" if method == "POST" else "POST"
+    for refused in (
+        call("DPoP", None),
+        call("Bearer", None),
+        call("Bearer", key.proof(method, path, token)),
+        call("DPoP", ProofKey(nonce).proof(method, path, token)),
+        call("DPoP", key.proof(other, path, token)),
+        call("DPoP", key.proof(method, "/userinfo", token)),
+        call("DPoP", key.proof(method, path)),
+    ):
+        _challenge(refused)
+
+
+def _window() -> int:
+    """This nonce window, waiting out its last seconds so the test does not straddle two."""
+    if time.time() % NONCE_WINDOW_SECONDS > NONCE_WINDOW_SECONDS - 3:
+        time.sleep(3)
+    return int(time.time() // NONCE_WINDOW_SECONDS)
+
+
+def test_the_token_endpoint_asks_for_its_nonce_without_spending_the_code(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    _window()
+    key = ProofKey()
+    form = code_form(browser, rp, citizen)
+    for missing_or_wrong in (None, "made-up", "A" * 43, "非ASCII", 7):
+        asked = post_token(browser, rp, form, key.proof(nonce=missing_or_wrong))
+        # RFC 9449 8: 400 use_dpop_nonce, with the nonce to use in DPoP-Nonce.
+        assert (asked.status_code, asked.get_json()["error"]) == (400, "use_dpop_nonce")
+        assert asked.headers["Cache-Control"] == "no-store"
+    key.nonce = asked.headers["DPoP-Nonce"]
+    done = post_token(browser, rp, form, key.proof())  # the same code, retried
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["token_type"] == "DPoP"
+    assert done.headers["DPoP-Nonce"] == key.nonce  # RFC 9449 8.2: a fresh one with each answer
+
+
+def test_a_nonce_of_the_previous_window_is_taken_an_older_one_not(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    window = _window()
+    with app.app_context():
+        previous, older = nonce_of(window - 1), nonce_of(window - 2)
+    form = code_form(browser, rp, citizen)
+    stale = post_token(browser, rp, form, ProofKey(older).proof())
+    assert stale.get_json()["error"] == "use_dpop_nonce"
+    with app.app_context():
+        assert stale.headers["DPoP-Nonce"] == nonce_of(window)
+    taken = post_token(browser, rp, form, ProofKey(previous).proof())
+    assert taken.status_code == 200, taken.get_json()
+
+
+def test_resources_ask_for_the_nonce_in_their_challenge(
+    nonce: str, app: Flask, browser: Browser, citizen: Citizen
+) -> None:
+    rp, key = _credentials_client(app), ProofKey(nonce)
+    token = bound_tokens(browser, rp, citizen, key, scope="openid credentials")["access_token"]
+    window = _window()
+    with app.app_context():
+        older = nonce_of(window - 2)
+    for path in ("/userinfo", "/credentials"):
+        for stale in (None, older):
+            key.nonce = stale
+            refused = _call_credentials(
+                browser, "GET", path, "DPoP", token, key.proof("GET", path, token)
+            )
+            # RFC 9449 9: 401 with error="use_dpop_nonce" in the DPoP challenge.
+            assert 'error="use_dpop_nonce"' in _challenge(refused)
+            key.nonce = refused.headers["DPoP-Nonce"]
+            retried = _call_credentials(
+                browser, "GET", path, "DPoP", token, key.proof("GET", path, token)
+            )
+            assert retried.status_code == 200, retried.get_json()
+
+
+def test_every_node_takes_every_nodes_nonce(
+    settings: Settings, app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    """Another process with the same settings, no state shared but the database: its nonce is
+    good here, so a load balancer may send a client's next request anywhere."""
+    other = Browser(create_app(settings).test_client())
+    key = ProofKey(server_nonce(other.http))
+    assert bound_tokens(browser, rp, citizen, key)["token_type"] == "DPoP"
+
+
+def test_bearer_requests_get_no_nonce(
+    app: Flask, browser: Browser, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    response = redeem_with(browser, rp, citizen, None)
+    assert response.status_code == 200
+    assert "DPoP-Nonce" not in response.headers
+    token = response.get_json()["access_token"]
+    assert "DPoP-Nonce" not in call_userinfo(browser, "Bearer", token, None).headers
+
+
+def test_without_nonces_a_proof_needs_none(
+    settings: Settings, app: Flask, rp: RegisteredClient, citizen: Citizen
+) -> None:
+    """IDP_DPOP_NONCE=0: the proof stands on iat and its one-time jti; no DPoP-Nonce is sent."""
+    browser = Browser(create_app(replace(settings, dpop_nonce=False)).test_client())
+    key = ProofKey()
+    response = redeem_with(browser, rp, citizen, key.proof())
+    assert response.status_code == 200, response.get_json()
+    assert "DPoP-Nonce" not in response.headers
+    token = response.get_json()["access_token"]
+    assert (
+        call_userinfo(browser, "DPoP", token, key.proof("GET", "/userinfo", token)).status_code
+        == 200
+    )

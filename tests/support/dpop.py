@@ -1,4 +1,5 @@
-"""DPoP proofs (RFC 9449 4.2) as a client makes them, with knobs to break each rule."""
+"""DPoP proofs (RFC 9449 4.2) as a client makes them, with knobs to break each rule, and the
+server nonce (RFC 9449 8) a client learns before its first good proof."""
 
 from __future__ import annotations
 
@@ -7,19 +8,29 @@ import secrets
 import time
 from typing import Any
 
+from flask.testing import FlaskClient
 from joserfc import jws
 from joserfc.jwk import ECKey, OctKey
 
-from idp.oauth.rfc9449 import access_token_hash
+from idp.oauth.rfc9449 import NONCE_HEADER, access_token_hash
 
 ISSUER = "http://localhost"  # the test settings' issuer
 
 
-class ProofKey:
-    """A client's DPoP key; ``proof`` signs one proof, each argument overridable to break it."""
+def server_nonce(http: FlaskClient) -> str:
+    """What a client does first (RFC 9449 8): a proof without a nonce, refused with the nonce."""
+    refused = http.post("/token", headers={"DPoP": ProofKey().proof()})
+    assert refused.get_json()["error"] == "use_dpop_nonce", refused.get_json()
+    return refused.headers[NONCE_HEADER]
 
-    def __init__(self) -> None:
+
+class ProofKey:
+    """A client's DPoP key; ``proof`` signs one proof, each argument overridable to break it.
+    ``nonce`` is the server nonce its proofs carry (None: none)."""
+
+    def __init__(self, nonce: str | None = None) -> None:
         self.key = ECKey.generate_key("P-256")
+        self.nonce = nonce
 
     @property
     def thumbprint(self) -> str:
@@ -43,6 +54,7 @@ class ProofKey:
             "htm": htm,
             "htu": ISSUER + path,
             "iat": int(time.time()),
+            "nonce": self.nonce,
         }
         if access_token is not None:
             claims["ath"] = access_token_hash(access_token)

@@ -11,15 +11,29 @@
 //   node rp.mjs register <issuer> <initial_access_token> <redirect_uri> <scope>
 //     -> {"client_id", "client_secret", "scope"}   (RFC 7591, the library's own request)
 //
+// The FAPI 2.0 client: private_key_jwt (RFC 7523) instead of a secret, and DPoP-bound tokens
+// (RFC 9449), the library retrying use_dpop_nonce by itself. <profile.json> holds what such a
+// client keeps: {"issuer", "client_id", "client_key": private JWK with kid, "dpop_key": private
+// JWK}; the same DPoP key across commands, so later steps (PAR at start) can bind to it too.
+//   node rp.mjs fapi2-start  <profile.json> <redirect_uri> <scope>
+//     -> {"url", "state", "nonce", "verifier"}
+//   node rp.mjs fapi2-finish <profile.json> <callback_url> <state> <nonce> <verifier>
+//     -> {"claims", "userinfo", "token_type", "access_token", "refreshed": {"token_type",
+//         "has_access_token", "access_token"}, "exchanges": [{"method", "path", "status",
+//         "proof_nonce", "error"?}]}   (every request made, to show the nonce round trips)
+//
 // Any failure: the error (name, code, message, and the OAuth error if the server sent one) on
 // stderr and exit status 1.
 
+import { readFile } from 'node:fs/promises';
 import * as client from 'openid-client';
 
 const USAGE = `usage:
   node rp.mjs start  <issuer> <client_id> <client_secret> <redirect_uri> <scope>
   node rp.mjs finish <issuer> <client_id> <client_secret> <callback_url> <state> <nonce> <verifier>
-  node rp.mjs register <issuer> <initial_access_token> <redirect_uri> <scope>`;
+  node rp.mjs register <issuer> <initial_access_token> <redirect_uri> <scope>
+  node rp.mjs fapi2-start  <profile.json> <redirect_uri> <scope>
+  node rp.mjs fapi2-finish <profile.json> <callback_url> <state> <nonce> <verifier>`;
 
 // Plain HTTP is allowed only because the test provider listens on loopback; the flag also
 // covers the discovery request itself.
@@ -35,7 +49,10 @@ async function configure(issuer, clientId, clientSecret) {
 }
 
 async function start([issuer, clientId, clientSecret, redirectUri, scope]) {
-  const config = await configure(issuer, clientId, clientSecret);
+  return authorizationRequest(await configure(issuer, clientId, clientSecret), redirectUri, scope);
+}
+
+async function authorizationRequest(config, redirectUri, scope) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -79,6 +96,89 @@ async function finish([issuer, clientId, clientSecret, callbackUrl, state, nonce
   return result;
 }
 
+// The FAPI 2.0 mode. ES256 keys only (P-256 JWKs), as the test makes them.
+const ES256 = { name: 'ECDSA', namedCurve: 'P-256' };
+
+async function readProfile(path) {
+  return JSON.parse(await readFile(path, 'utf8'));
+}
+
+async function keyPair(jwk) {
+  const { d, ...pub } = jwk;
+  return {
+    privateKey: await crypto.subtle.importKey('jwk', jwk, ES256, false, ['sign']),
+    // DPoP puts the public key in each proof's header, so it must be exportable.
+    publicKey: await crypto.subtle.importKey('jwk', pub, ES256, true, ['verify']),
+  };
+}
+
+// Every request the library makes, with the nonce its DPoP proof carried, if any.
+function recordingFetch(exchanges) {
+  return async (url, options) => {
+    const response = await fetch(url, options);
+    const proof = new Headers(options.headers).get('dpop');
+    const entry = {
+      method: options.method ?? 'GET',
+      path: new URL(url).pathname,
+      status: response.status,
+      proof_nonce: proof ? JSON.parse(Buffer.from(proof.split('.')[1], 'base64url')).nonce ?? null : null,
+    };
+    if (response.status >= 400) {
+      const body = await response.clone().text();
+      entry.error = body.startsWith('{') ? JSON.parse(body).error : response.headers.get('www-authenticate');
+    }
+    exchanges.push(entry);
+    return response;
+  };
+}
+
+async function configureFapi2(profile, exchanges) {
+  const key = (await keyPair(profile.client_key)).privateKey;
+  return client.discovery(
+    new URL(profile.issuer),
+    profile.client_id,
+    undefined,
+    client.PrivateKeyJwt({ key, kid: profile.client_key.kid }),
+    { execute: [client.allowInsecureRequests], [client.customFetch]: recordingFetch(exchanges) },
+  );
+}
+
+async function fapi2Start([profilePath, redirectUri, scope]) {
+  const config = await configureFapi2(await readProfile(profilePath), []);
+  return authorizationRequest(config, redirectUri, scope);
+}
+
+async function fapi2Finish([profilePath, callbackUrl, state, nonce, verifier]) {
+  const profile = await readProfile(profilePath);
+  const exchanges = [];
+  const config = await configureFapi2(profile, exchanges);
+  const DPoP = client.getDPoPHandle(config, await keyPair(profile.dpop_key));
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(callbackUrl),
+    { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true },
+    undefined,
+    { DPoP },
+  );
+  const claims = tokens.claims();
+  if (claims === undefined) throw new Error('no ID token in the token response');
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub, { DPoP });
+  if (!tokens.refresh_token) throw new Error('no refresh_token in the token response');
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+  return {
+    claims,
+    userinfo,
+    token_type: tokens.token_type,
+    access_token: tokens.access_token,
+    refreshed: {
+      token_type: refreshed.token_type,
+      has_access_token: typeof refreshed.access_token === 'string' && refreshed.access_token !== tokens.access_token,
+      access_token: refreshed.access_token,
+    },
+    exchanges,
+  };
+}
+
 async function register([issuer, initialAccessToken, redirectUri, scope]) {
   const config = await client.dynamicClientRegistration(
     new URL(issuer),
@@ -113,7 +213,13 @@ function describe(error) {
   return parts.join('\n');
 }
 
-const commands = { start: [start, 5], finish: [finish, 7], register: [register, 4] };
+const commands = {
+  start: [start, 5],
+  finish: [finish, 7],
+  register: [register, 4],
+  'fapi2-start': [fapi2Start, 3],
+  'fapi2-finish': [fapi2Finish, 5],
+};
 const [command, ...args] = process.argv.slice(2);
 const entry = commands[command];
 if (entry === undefined || args.length !== entry[1]) {

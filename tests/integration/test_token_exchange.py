@@ -25,7 +25,7 @@ from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client,
 from tests.integration.test_dpop import bound_tokens, redeem_with
 from tests.integration.test_enterprise import choose, finish, to_enterprise_page
 from tests.support.browser import Browser, csrf_of
-from tests.support.dpop import ProofKey
+from tests.support.dpop import ProofKey, server_nonce
 from tests.support.oidc import client_auth, introspect, refresh, tokens_for, userinfo
 
 SCOPE = "openid profile"
@@ -422,7 +422,8 @@ def test_a_dpop_bound_subject_token_needs_a_proof_by_its_key(
     app: Flask, browser: Browser, front: RegisteredClient, back: RegisteredClient, citizen: Citizen
 ) -> None:
     allow(app, front, back.client_id)
-    key = ProofKey()
+    nonce = server_nonce(browser.http)
+    key = ProofKey(nonce)
     held = bound_tokens(browser, front, citizen, key)
     plain = exchanged(browser, front, held["access_token"], audience=back.client_id)
     refused(plain, "invalid_request")
@@ -430,7 +431,7 @@ def test_a_dpop_bound_subject_token_needs_a_proof_by_its_key(
         browser,
         front,
         held["access_token"],
-        headers={"DPoP": ProofKey().proof()},
+        headers={"DPoP": ProofKey(nonce).proof()},
         audience=back.client_id,
     )
     refused(other, "invalid_request")

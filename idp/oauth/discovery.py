@@ -11,6 +11,9 @@ from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 
+#: RFC 9126 5: the metadata name of the pushed authorization request endpoint.
+PAR_ENDPOINT = "pushed_authorization_request_endpoint"
+
 ENDPOINTS = {
     "authorization_endpoint": "/authorize",
     "token_endpoint": "/token",
@@ -20,6 +23,7 @@ ENDPOINTS = {
     "introspection_endpoint": "/introspect",
     "end_session_endpoint": "/logout",
     "registration_endpoint": "/connect/register",  # RFC 7591 3, RFC 8414 2
+    PAR_ENDPOINT: "/par",  # RFC 9126 5
 }
 
 
@@ -54,4 +58,6 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 5.1
+        # RFC 9126 5: pushing is open to every client and required of those registered for it.
+        "require_pushed_authorization_requests": False,
     }

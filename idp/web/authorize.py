@@ -81,6 +81,10 @@ _REFUSALS = {
         _l("Go back to the service and start again."),
     ),
     Refusal.INVALID_REQUEST: (_l("Invalid request"), _l("Invalid request")),
+    Refusal.REQUEST_URI: (
+        _l("This sign-in request is no longer valid"),
+        _l("Go back to the service and start again."),
+    ),
 }
 
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from flask import Response, request
+from flask import Response
 
+from idp.oauth import rfc9126
 from idp.oauth.authorization import state, step_up, steps
 from idp.oauth.authorization.state import Interaction
 from idp.oauth.authorization.steps import Context, Issue, Outcome, Refusal, Refused, Show
@@ -19,9 +19,10 @@ Step = Callable[[Context], Outcome | None]
 
 STEPS: tuple[Step, ...] = (
     steps.find_client,
-    steps.verify_redirect_uri,
-    steps.validate_request,
-    steps.check_max_age,
+    rfc9126.resolve_request_uri,  # RFC 9126 4: a pushed request replaces the query's
+    steps.find_login,
+    *steps.REQUEST_CHECKS,
+    rfc9126.require_pushed,
     steps.authenticate,
     step_up.step_up,
     steps.honour_denial,
@@ -41,11 +42,7 @@ def resume(uid: str) -> Response | Refused | Show:
     interaction = state.load(uid)
     if interaction is None:
         return Refused(Refusal.EXPIRED)
-    prepared = OAuth2Request(
-        "GET", request.url_root.rstrip("/") + "/authorize", headers=request.headers
-    )
-    prepared.payload = BasicOAuth2Payload(interaction.params)
-    return _run(interaction, prepared)
+    return _run(interaction, steps.prepared_request(interaction.params))
 
 
 def _run(interaction: Interaction, prepared: OAuth2Request | None) -> Response | Refused | Show:

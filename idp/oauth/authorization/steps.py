@@ -7,17 +7,19 @@ this run; a protocol error is raised as Authlib's ``OAuth2Error`` and answered b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     InteractionRequiredError,
     LoginRequiredError,
 )
-from flask import current_app
+from flask import current_app, request
 from joserfc import jwt
 from joserfc.errors import JoseError
 
@@ -40,6 +42,8 @@ class Refusal(StrEnum):
     UNVERIFIED_REDIRECT_URI = "unverified_redirect_uri"
     EXPIRED = "expired"
     INVALID_REQUEST = "invalid_request"
+    #: RFC 9126 4: a request_uri that is unknown, used, expired or another client's.
+    REQUEST_URI = "request_uri"
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,16 @@ def server() -> YihaoServer:
     return found
 
 
+def prepared_request(params: dict[str, str]) -> OAuth2Request:
+    """``params`` as Authlib's authorization request, in place of the query this request has: an
+    interaction resumed from the session, or a request pushed to ``/par`` (RFC 9126)."""
+    prepared = OAuth2Request(
+        "GET", request.url_root.rstrip("/") + "/authorize", headers=request.headers
+    )
+    prepared.payload = BasicOAuth2Payload(params)
+    return prepared
+
+
 def principal_of(
     login: LoginSession | None, enterprise: Enterprise | None = None
 ) -> Principal | None:
@@ -118,10 +132,14 @@ def verify_redirect_uri(ctx: Context) -> Outcome | None:
     return None if verified else Refused(Refusal.UNVERIFIED_REDIRECT_URI)
 
 
+def find_login(ctx: Context) -> Outcome | None:
+    ctx.login = current_login()
+    return None
+
+
 def validate_request(ctx: Context) -> Outcome | None:
     """Authlib's checks of the request itself: response type, scope, PKCE, nonce, prompt."""
     assert ctx.client is not None
-    ctx.login = current_login()
     ctx.grant = server().get_consent_grant(request=ctx.prepared, end_user=principal_of(ctx.login))
     ctx.scopes = requested_scopes(ctx.interaction, ctx.client)
     return None
@@ -133,6 +151,15 @@ def check_max_age(ctx: Context) -> Outcome | None:
     if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
         raise InvalidRequestError("max_age must be a non-negative integer")
     return None
+
+
+#: What a request must pass before anyone signs in, once its client is known: /authorize runs
+#: them, and so does ``/par`` on a pushed request before it takes it (RFC 9126 2.1).
+REQUEST_CHECKS: tuple[Callable[[Context], Outcome | None], ...] = (
+    verify_redirect_uri,
+    validate_request,
+    check_max_age,
+)
 
 
 def authenticate(ctx: Context) -> Outcome | None:

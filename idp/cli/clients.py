@@ -138,7 +138,16 @@ def client_add(
         emit({"client_id": added["client_id"], "client_secret": added["client_secret"]}, as_json)
 
 
-_LISTED = ("client_id", "name", "auth_method", "scope", "grant_types", "redirect_uris")
+_LISTED = (
+    "client_id",
+    "name",
+    "auth_method",
+    "scope",
+    "grant_types",
+    "redirect_uris",
+    "require_pushed_authorization_requests",
+    "profile",
+)
 
 
 @client_group.command("list")

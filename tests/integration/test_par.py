@@ -141,6 +141,22 @@ def test_par_refuses_what_authorize_refuses_as_json(
     assert "Location" not in response.headers
 
 
+def test_par_refuses_repeated_and_overlong_parameters(
+    browser: Browser, rp: RegisteredClient
+) -> None:
+    _request, params = request_params(rp)
+    repeated = urlencode(params) + "&scope=openid+phone"  # RFC 6749 3.1
+    response = browser.http.post(
+        "/par",
+        data=repeated,
+        content_type="application/x-www-form-urlencoded",
+        auth=client_auth(rp),
+    )
+    assert oauth_error(response) == (400, "invalid_request")
+    overlong = push(browser.http, rp, {**params, "state": "s" * 3000})  # as /authorize bounds it
+    assert oauth_error(overlong) == (400, "invalid_request")
+
+
 def test_prompt_none_is_left_to_authorize(browser: Browser, rp: RegisteredClient) -> None:
     # Nobody is signed in at /par; /authorize answers login_required when the request comes.
     _request, params = request_params(rp, prompt="none")

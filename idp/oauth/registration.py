@@ -292,6 +292,9 @@ def apply_spec(client: Client, spec: ClientSpec, pending: frozenset[str]) -> Non
     client.id_token_signed_response_alg = spec.id_token_alg
     client.backchannel_logout_uri = spec.backchannel_logout_uri
     client.backchannel_logout_session_required = spec.backchannel_logout_session_required
+    client.require_pushed_authorization_requests = (
+        spec.require_pushed_authorization_requests or fapi2.applies(spec.profile)
+    )
     client.pending_scopes = " ".join(sorted(pending))
 
 

@@ -17,6 +17,8 @@ from joserfc.jwk import ECKey
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
+from idp.admin.clients import issue_initial_access_token
+from idp.admin.roles import CLI
 from idp.app import create_app
 from idp.config import Settings
 from idp.oauth.registration import ClientSpec, RegistrationError, register_client
@@ -236,6 +238,31 @@ def test_a_client_that_must_push_cannot_skip_par(app: Flask, browser: Browser) -
     assert (answer["error"], answer["state"]) == ("invalid_request", request.state)
     uri = pushed_uri(browser.http, must, params)
     assert "/interaction/" in authorize_with(browser, must.client_id, uri).headers["Location"]
+
+
+def test_dynamic_registration_takes_require_pushed_authorization_requests(
+    app: Flask, browser: Browser
+) -> None:
+    with app.app_context():
+        token = issue_initial_access_token(CLI)["initial_access_token"]
+    metadata = {
+        "client_name": "学位查询 Degree check",
+        "redirect_uris": ["https://dcr-par.example/cb"],
+        "require_pushed_authorization_requests": True,  # RFC 9126 6
+    }
+    answer = browser.http.post(
+        "/connect/register", json=metadata, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 201, answer.get_json()
+    registered = answer.get_json()
+    assert registered["require_pushed_authorization_requests"] is True
+    made = RegisteredClient(
+        registered["client_id"], registered["client_secret"], metadata["redirect_uris"][0]
+    )
+    _request, params = request_params(made)
+    assert location_params(browser.http.get("/authorize?" + urlencode(params)))["error"] == (
+        "invalid_request"
+    )
 
 
 # --- the fapi2 profile ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.rfc9101 import ALGORITHMS as REQUEST_OBJECT_ALGORITHMS
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 
 #: RFC 9126 5: the metadata name of the pushed authorization request endpoint.
@@ -48,7 +49,9 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         # OIDC Discovery 1.0 3: the levels of idp.oauth.assurance, lowest first.
         "acr_values_supported": ACR_VALUES_SUPPORTED,
         "claims_parameter_supported": False,
-        "request_parameter_supported": False,
+        # RFC 9101 10.5, OIDC Discovery 1.0 3: signed request objects by value (oauth.rfc9101).
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGORITHMS),
         "request_uri_parameter_supported": False,
         "ui_locales_supported": ["zh-CN", "en"],
         "claims_locales_supported": ["zh-CN"],

@@ -22,7 +22,7 @@ from flask import request
 from sqlalchemy import delete
 from werkzeug.datastructures import MultiDict
 
-from idp.oauth import fapi2
+from idp.oauth import fapi2, rfc9101
 from idp.oauth.authorization import state
 from idp.oauth.authorization.steps import (
     REQUEST_CHECKS,
@@ -33,14 +33,13 @@ from idp.oauth.authorization.steps import (
     prepared_request,
 )
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.rfc9101 import PUSHED_REQUEST_URI_PREFIX as REQUEST_URI_PREFIX  # RFC 9126 2.2
 from idp.oauth.server import YihaoServer
 from idp.services import services
 from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import Client, PushedRequest
 
-#: RFC 9126 2.2: the URN namespace a request_uri of a pushed request is in.
-REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 #: Client authentication's parameters (RFC 6749 2.3.1, RFC 7523 2.2): not part of the request.
 _AUTHENTICATION = frozenset({"client_secret", "client_assertion", "client_assertion_type"})
 
@@ -54,7 +53,8 @@ def push(server: YihaoServer) -> Answer:
         client = server.authenticate_client(
             server.create_oauth2_request(request), TOKEN_ENDPOINT_AUTH_METHODS, "par"
         )
-        params = _pushed_params(request.form, client)
+        # FAPI 2.0 Message Signing 5.3.1: the pushed request may be a signed request object.
+        params = rfc9101.unpack(client, _pushed_params(request.form, client))
         _check(params, client)
     except OAuth2Error as error:
         error.redirect_uri = error.state = None  # RFC 9126 2.3: as JSON, to the client

@@ -29,6 +29,7 @@ from idp.oauth.authorization.steps import (
     requested_scopes,
 )
 from idp.oauth.claims import PERSONAL_SCOPES, SCOPE_CLAIMS
+from idp.oauth.registry_claims import SUBJECT_SCOPES
 from idp.oauth.server import query_client
 from idp.services import services
 from idp.store.models import Client, Person
@@ -81,6 +82,10 @@ _REFUSALS = {
         _l("Go back to the service and start again."),
     ),
     Refusal.INVALID_REQUEST: (_l("Invalid request"), _l("Invalid request")),
+    Refusal.INVALID_REQUEST_OBJECT: (
+        _l("Invalid signed request"),
+        _l("The service sent a signed request that could not be accepted."),
+    ),
     Refusal.REQUEST_URI: (
         _l("This sign-in request is no longer valid"),
         _l("Go back to the service and start again."),
@@ -174,10 +179,14 @@ def _enterprise_page(found: Interaction, client: Client, login: LoginSession) ->
 
 
 class _Item:
-    def __init__(self, scope: str, purpose: str) -> None:
+    def __init__(self, scope: str, purpose: str, enterprise_login: bool) -> None:
         self.label = scope_label(scope)
+        # In an enterprise login these scopes release the enterprise's records, not the person's.
+        about_enterprise = enterprise_login and scope in SUBJECT_SCOPES
         self.claims = [
-            claim_label(c) for c in SCOPE_CLAIMS[scope] if c not in ("sub", "entity_type")
+            claim_label(c, enterprise=about_enterprise)
+            for c in SCOPE_CLAIMS[scope]
+            if c not in ("sub", "entity_type")
         ]
         self.purpose = purpose
         self.sensitive = scope in SENSITIVE_SCOPES
@@ -197,7 +206,10 @@ def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Re
         action=url_for("authorize.interaction", uid=found.uid),
         client_name=client.name,
         acting_for=enterprise.name if enterprise else None,
-        items=[_Item(s, client.purposes.get(s, default_purpose)) for s in sorted(scopes)],
+        items=[
+            _Item(s, client.purposes.get(s, default_purpose), enterprise is not None)
+            for s in sorted(scopes)
+        ],
     )
 
 

@@ -27,10 +27,11 @@ from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import AuthorizationCode
 from tests.conftest import Citizen, RegisteredClient, make_client
-from tests.integration.test_client_auth import assertion, new_key, with_assertion
+from tests.integration.test_jar import Signer
 from tests.support.browser import Authorization, Browser, location_params
 from tests.support.dpop import ProofKey
 from tests.support.oidc import client_auth, redeem
+from tests.support.private_key_jwt import assertion, jwt_client, new_key, with_assertion
 
 PAR_ENDPOINT = "http://localhost/par"
 
@@ -208,7 +209,8 @@ def test_another_clients_request_uri_is_refused_and_not_spent(
 
 
 def test_an_unknown_request_uri_is_refused(browser: Browser, rp: RegisteredClient) -> None:
-    for uri in (REQUEST_URI_PREFIX + "made-up", "https://rp.example/request.jwt", "\x00"):
+    # A URL is no pushed request's reference (request_uri_not_supported, tests/.../test_jar.py).
+    for uri in (REQUEST_URI_PREFIX + "made-up", REQUEST_URI_PREFIX + "\x00", REQUEST_URI_PREFIX):
         assert refused_page(authorize_with(browser, rp.client_id, uri))
 
 
@@ -265,12 +267,35 @@ def test_dynamic_registration_takes_require_pushed_authorization_requests(
     )
 
 
+def test_a_pushed_request_may_be_a_signed_request_object(
+    app: Flask, browser: Browser, citizen: Citizen
+) -> None:
+    # FAPI 2.0 Message Signing 5.3.1: JAR (rfc9101) inside PAR; its parameters are the request.
+    signer = Signer(app)
+    claims = signer.claims()
+    signed_in = with_assertion(assertion(signer.rp.client_id, signer.key, aud=PAR_ENDPOINT))
+    form = {"client_id": signer.rp.client_id, "request": signer.sign(claims), **signed_in}
+    response = push(browser.http, signer.rp, form, auth=None)
+    assert response.status_code == 201, response.get_json()
+    start = authorize_with(browser, signer.rp.client_id, response.get_json()["request_uri"])
+    answer = browser.complete(browser.follow(start), citizen.number, citizen.password)
+    assert answer["state"] == claims["state"] and answer["code"]
+    forged = signer.sign(signer.claims(), key=new_key())
+    bad = {"client_id": signer.rp.client_id, "request": forged}
+    refused = push(
+        browser.http,
+        signer.rp,
+        bad | with_assertion(assertion(signer.rp.client_id, signer.key, aud=PAR_ENDPOINT)),
+        auth=None,
+    )
+    assert oauth_error(refused) == (400, "invalid_request_object")
+
+
 # --- the fapi2 profile ---------------------------------------------------------------------------
 
 
 def fapi2_client(app: Flask, key: ECKey) -> RegisteredClient:
-    public = {**key.as_dict(private=False), "alg": "ES256", "use": "sig"}
-    return make_client(app, auth_method="private_key_jwt", jwks={"keys": [public]}, profile="fapi2")
+    return jwt_client(app, key, profile="fapi2")
 
 
 def signed(rp: RegisteredClient, key: ECKey, audience: str) -> dict[str, str]:

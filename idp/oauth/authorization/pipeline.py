@@ -19,7 +19,8 @@ Step = Callable[[Context], Outcome | None]
 
 STEPS: tuple[Step, ...] = (
     steps.find_client,
-    rfc9126.resolve_request_uri,  # RFC 9126 4: a pushed request replaces the query's
+    steps.unpack_request_object,  # RFC 9101: a signed request object replaces the query's
+    rfc9126.resolve_request_uri,  # RFC 9126 4: so does a pushed request
     steps.find_login,
     *steps.REQUEST_CHECKS,
     rfc9126.require_pushed,
@@ -30,6 +31,10 @@ STEPS: tuple[Step, ...] = (
     steps.consent,
     steps.issue,
 )
+
+
+#: Errors told on a page of their own, when there is no verified redirect URI to send them to.
+_PAGE_REFUSALS = {"invalid_request_object": Refusal.INVALID_REQUEST_OBJECT}
 
 
 def start(params: dict[str, str]) -> Response | Refused | Show:
@@ -82,7 +87,8 @@ def _error(ctx: Context, error: OAuth2Error) -> Response | Refused:
     error.state = ctx.params.get("state")
     error.redirect_uri = error.redirect_uri or ctx.redirect_uri
     if not error.redirect_uri:
-        return Refused(Refusal.INVALID_REQUEST, error.get_error_description() or error.error)
+        reason = _PAGE_REFUSALS.get(error.error, Refusal.INVALID_REQUEST)
+        return Refused(reason, error.get_error_description() or error.error)
     status, body, headers = error()
     response: Response = steps.server().handle_response(status, body, headers)
     return with_issuer(response, services().settings.issuer)

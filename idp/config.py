@@ -78,6 +78,7 @@ SETTINGS: dict[str, Var] = {
     "IDP_DATA_KEY": Var(),
     "IDP_INDEX_KEY": Var(),
     "IDP_CODE_TTL": Var(300, 30, 600),  # RFC 6749 4.1.2: "maximum ... of 10 minutes"
+    "IDP_PAR_TTL": Var(60, 1, 600),  # RFC 9126 2.2: a request_uri lives briefly
     "IDP_ACCESS_TOKEN_TTL": Var(600, 60, DAY),
     "IDP_REFRESH_TOKEN_TTL": Var(14 * DAY, 300, 180 * DAY),
     "IDP_GRANT_TTL": Var(30 * DAY, 3600, 365 * DAY),
@@ -167,6 +168,8 @@ class Settings:
     index_key: bytes
     instance_dir: Path
     code_ttl: int
+    #: RFC 9126 2.2: how long a pushed authorization request's request_uri can be used.
+    par_ttl: int
     access_token_ttl: int
     refresh_token_ttl: int  # idle: a refresh token unused this long expires
     grant_ttl: int  # absolute: no refresh token of a grant outlives this, from code redemption
@@ -253,6 +256,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         index_key=_key(secret_values, "IDP_INDEX_KEY"),
         instance_dir=instance_dir,
         code_ttl=_int(env, "IDP_CODE_TTL"),
+        par_ttl=_int(env, "IDP_PAR_TTL"),
         access_token_ttl=_int(env, "IDP_ACCESS_TOKEN_TTL"),
         refresh_token_ttl=_int(env, "IDP_REFRESH_TOKEN_TTL"),
         grant_ttl=_int(env, "IDP_GRANT_TTL"),

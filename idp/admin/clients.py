@@ -63,6 +63,8 @@ def shown(client: Client) -> dict[str, Any]:
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "subject_type": client.subject_type,
         "sector": client.sector_identifier,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "profile": client.profile,
         "self_registered": client.registration_token_digest is not None,
         "disabled_at": iso(client.disabled_at),
         "created_at": iso(client.created_at),

@@ -12,6 +12,7 @@ from idp.admin import clients
 from idp.admin.paging import MAX_LIMIT
 from idp.admin.roles import CLI
 from idp.cli.base import app_context, emit, json_option, main, operator_command
+from idp.oauth import fapi2
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.registration import RESERVED_SCOPES, ClientSpec
 
@@ -75,6 +76,16 @@ def client_group() -> None:
     type=click.Choice(ACR_VALUES_SUPPORTED),
     help="The lowest level of assurance this client accepts; sign-ins below it step up.",
 )
+@click.option(
+    "--require-par",
+    is_flag=True,
+    help="Sign-ins only from requests the client pushed to /par first (RFC 9126).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice([p for p in fapi2.PROFILES if p]),
+    help="Hold the client to a security profile: fapi2 (private_key_jwt, PAR, DPoP, 60 s codes).",
+)
 @json_option
 @operator_command
 def client_add(
@@ -95,6 +106,8 @@ def client_add(
     backchannel_logout_session_required: bool,
     allowed_reserved: tuple[str, ...],
     minimum_acr: str | None,
+    require_par: bool,
+    profile: str | None,
     as_json: bool,
 ) -> None:
     """Register a client and print its client_id and (once only) its secret."""
@@ -117,13 +130,24 @@ def client_add(
         backchannel_logout_session_required=backchannel_logout_session_required,
         allowed_reserved=frozenset(allowed_reserved),
         minimum_acr=minimum_acr,
+        require_pushed_authorization_requests=require_par,
+        profile=profile or "",
     )
     with app_context():
         added = clients.register(CLI, spec)
         emit({"client_id": added["client_id"], "client_secret": added["client_secret"]}, as_json)
 
 
-_LISTED = ("client_id", "name", "auth_method", "scope", "grant_types", "redirect_uris")
+_LISTED = (
+    "client_id",
+    "name",
+    "auth_method",
+    "scope",
+    "grant_types",
+    "redirect_uris",
+    "require_pushed_authorization_requests",
+    "profile",
+)
 
 
 @client_group.command("list")

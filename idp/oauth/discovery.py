@@ -8,21 +8,11 @@ from typing import Any
 from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
+from idp.oauth.endpoints import ENDPOINTS
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.rfc9101 import ALGORITHMS as REQUEST_OBJECT_ALGORITHMS
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from idp.oauth.server import SUPPORTED_GRANT_TYPES
-
-ENDPOINTS = {
-    "authorization_endpoint": "/authorize",
-    "token_endpoint": "/token",
-    "userinfo_endpoint": "/userinfo",
-    "jwks_uri": "/jwks.json",
-    "revocation_endpoint": "/revoke",
-    "introspection_endpoint": "/introspect",
-    "end_session_endpoint": "/logout",
-    "registration_endpoint": "/connect/register",  # RFC 7591 3, RFC 8414 2
-}
 
 
 def provider_metadata(issuer: str) -> dict[str, Any]:
@@ -58,4 +48,6 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),  # RFC 9449 5.1
+        # RFC 9126 5: pushing is open to every client and required of those registered for it.
+        "require_pushed_authorization_requests": False,
     }

@@ -15,6 +15,7 @@ import requests
 
 from idp.admin.roles import ROLE_SCOPES
 from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth import fapi2
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED, BY_ACR
 from idp.oauth.claims import PERSONAL_SCOPES, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
@@ -65,6 +66,8 @@ class ClientSpec:
     client_id: str | None = None  # only for the provider's own first-party clients
     allowed_reserved: frozenset[str] = frozenset()  # the operator's yes to RESERVED_SCOPES
     minimum_acr: str | None = None  # the lowest level of assurance its sign-ins may have
+    require_pushed_authorization_requests: bool = False  # RFC 9126 6
+    profile: str = ""  # a security profile (idp.oauth.fapi2.PROFILES)
 
 
 def _check_uri(uri: str, what: str) -> None:
@@ -124,7 +127,19 @@ def check(spec: ClientSpec) -> None:
         raise RegistrationError("private_key_jwt needs the client's public keys (jwks)")
     if spec.minimum_acr is not None and spec.minimum_acr not in BY_ACR:
         raise RegistrationError(f"minimum acr must be one of {', '.join(ACR_VALUES_SUPPORTED)}")
+    _check_profile(spec)
     _check_sector(spec)
+
+
+def _check_profile(spec: ClientSpec) -> None:
+    if spec.profile not in fapi2.PROFILES:
+        named = ", ".join(p for p in fapi2.PROFILES if p)
+        raise RegistrationError(f"profile must be empty or one of {named}")
+    if fapi2.applies(spec.profile) and spec.auth_method not in fapi2.AUTH_METHODS:
+        # FAPI 2.0 SP 5.3.2.1: no shared secrets, and no public clients.
+        raise RegistrationError(
+            f"a {spec.profile} client authenticates with {', '.join(fapi2.AUTH_METHODS)}"
+        )
 
 
 def _check_backchannel(spec: ClientSpec) -> None:
@@ -212,6 +227,9 @@ def new_client(
         backchannel_logout_session_required=spec.backchannel_logout_session_required,
         minimum_acr=spec.minimum_acr,
         pending_scopes=" ".join(sorted(pending)),
+        require_pushed_authorization_requests=spec.require_pushed_authorization_requests
+        or fapi2.applies(spec.profile),
+        profile=spec.profile,
     )
     db.session.add(client)
     return client, secret
@@ -258,6 +276,8 @@ def spec_of(client: Client, **changes: Any) -> ClientSpec:
         backchannel_logout_session_required=client.backchannel_logout_session_required,
         allowed_reserved=client.scopes & frozenset(RESERVED_SCOPES),
         minimum_acr=client.minimum_acr,
+        require_pushed_authorization_requests=client.require_pushed_authorization_requests,
+        profile=client.profile,
     )
     return replace(current, **changes)
 
@@ -283,6 +303,9 @@ def apply_spec(client: Client, spec: ClientSpec, pending: frozenset[str]) -> Non
     client.id_token_signed_response_alg = spec.id_token_alg
     client.backchannel_logout_uri = spec.backchannel_logout_uri
     client.backchannel_logout_session_required = spec.backchannel_logout_session_required
+    client.require_pushed_authorization_requests = (
+        spec.require_pushed_authorization_requests or fapi2.applies(spec.profile)
+    )
     client.pending_scopes = " ".join(sorted(pending))
 
 

@@ -20,9 +20,11 @@ METHOD = "private_key_jwt"
 class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     CLIENT_AUTH_METHOD = METHOD
 
-    def __init__(self, issuer: str, token_endpoint: str) -> None:
+    def __init__(self, issuer: str, *endpoints: str) -> None:
+        """``endpoints``: the URLs clients authenticate at (the token endpoint, RFC 9126 2's
+        pushed authorization requests), each an accepted audience besides the issuer."""
         super().__init__(validate_jti=True, leeway=30)
-        self._audiences = [issuer, token_endpoint]
+        self._audiences = [issuer, *endpoints]
 
     def get_audiences(self) -> list[str]:
         return self._audiences

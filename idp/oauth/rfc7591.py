@@ -106,6 +106,7 @@ METADATA_TYPES = Draft202012Validator(
                 "required": ["keys"],
             },
             "backchannel_logout_session_required": {"type": "boolean"},
+            "require_pushed_authorization_requests": {"type": "boolean"},  # RFC 9126 6
             "require_auth_time": {"type": "boolean"},
             "default_max_age": {"type": "integer"},
         },
@@ -116,6 +117,7 @@ _OURS = (
     "post_logout_redirect_uris",
     "backchannel_logout_uri",
     "backchannel_logout_session_required",
+    "require_pushed_authorization_requests",
 )
 
 
@@ -210,6 +212,9 @@ def spec_from(metadata: dict[str, Any]) -> ClientSpec:
         backchannel_logout_session_required=bool(
             metadata.get("backchannel_logout_session_required", False)
         ),
+        require_pushed_authorization_requests=bool(
+            metadata.get("require_pushed_authorization_requests", False)
+        ),
     )
 
 
@@ -235,6 +240,7 @@ def described(client: Client) -> dict[str, Any]:
         "subject_type": client.subject_type,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
     }
     if client.secret_digest is not None:
         body["client_secret_expires_at"] = 0  # RFC 7591 3.2.1: required with a secret; never

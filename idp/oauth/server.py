@@ -16,6 +16,8 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Flask, current_app
 
 from idp.caching import TimedCache
+from idp.oauth import fapi2
+from idp.oauth.endpoints import ENDPOINTS, PAR_ENDPOINT
 from idp.oauth.grants.authorization_code import AuthorizationCodeGrant
 from idp.oauth.grants.client_credentials import ClientCredentialsGrant
 from idp.oauth.grants.refresh_token import RefreshTokenGrant
@@ -55,7 +57,7 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
         self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
     ) -> Any:
         try:
-            return super().authenticate_client(request, methods, endpoint)
+            client = super().authenticate_client(request, methods, endpoint)
         except ValueError:
             # RFC 6749 2.3.1: an Authorization header Authlib cannot parse ("Basic " with nothing
             # after it, credentials that are not UTF-8) authenticates no client.
@@ -65,6 +67,9 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
             # like a method mismatch when the secret is simply wrong: say which it is.
             error.description = self._why_not(request)
             raise
+        if endpoint == "token":
+            fapi2.require_sender_constraint(client)
+        return client
 
     def _why_not(self, request: OAuth2Request) -> str:
         used = _method_used(request)
@@ -164,7 +169,8 @@ def build_server(app: Flask, svc: Services, end_session: Callable[[], None]) -> 
     app.extensions["yihao_clients"] = ClientCache(svc.settings.key_cache_seconds)
     server = YihaoServer(app, query_client=query_client, save_token=persist)
     server.register_token_generator("default", TokenIssuer(svc))
-    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT(issuer, issuer + "/token"))
+    authenticated_at = (issuer + ENDPOINTS["token_endpoint"], issuer + ENDPOINTS[PAR_ENDPOINT])
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT(issuer, *authenticated_at))
     server.register_grant(AuthorizationCodeGrant, [RequiredS256(required=True), OpenIDConnect()])
     server.register_grant(RefreshTokenGrant, [RefreshIDToken()])
     server.register_grant(ClientCredentialsGrant)

@@ -1,5 +1,6 @@
 """Deleting rows that can no longer decide anything: expired codes, tokens and login sessions,
-one-time values and one-time codes (SMS, activation) past their lifetime, development outbox
+one-time values and one-time codes (SMS, activation) past their lifetime, pushed authorization
+requests past theirs, development outbox
 messages, logout tokens delivered or given up, revocation markers of grants with nothing left,
 throttling counters past their expiry and sign-in history and security events older than
 ``IDP_SIGN_IN_HISTORY_DAYS``.
@@ -32,6 +33,7 @@ from idp.store.models import (
     InitialAccessToken,
     LogoutDelivery,
     OneTimeCode,
+    PushedRequest,
     RevokedGrant,
     SecurityEventRow,
     SeenValue,
@@ -76,6 +78,8 @@ def purge_expired(
         # An expired session opens nothing, so it goes at once (Redis expires its own).
         "sessions": _delete(SessionRow.digest, SessionRow.expires_at <= moment, batch),
         "logout_deliveries": _delete(LogoutDelivery.id, delivery_done, batch),
+        # RFC 9126: an expired pushed request opens nothing (a used one is deleted on use).
+        "pushed_requests": _delete(PushedRequest.digest, PushedRequest.expires_at < moment, batch),
         # Past the margin a code can neither be used nor count against an hour's SMS sends.
         "one_time_codes": _delete(OneTimeCode.id, OneTimeCode.expires_at < cutoff_at, batch),
         "sms_outbox": _delete(SmsOutboxMessage.id, SmsOutboxMessage.created_at < cutoff_at, batch),

@@ -87,6 +87,10 @@ _REFUSALS = {
         _l("Invalid signed request"),
         _l("The service sent a signed request that could not be accepted."),
     ),
+    Refusal.REQUEST_URI: (
+        _l("This sign-in request is no longer valid"),
+        _l("Go back to the service and start again."),
+    ),
 }
 
 

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 _API_PREFIXES = (
     "/token",
+    "/par",
     "/userinfo",
     "/revoke",
     "/introspect",

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import current_token
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
-from idp.oauth import rfc9449
+from idp.oauth import rfc9126, rfc9449
+from idp.oauth.endpoints import ENDPOINTS, PAR_ENDPOINT
 from idp.oauth.rfc7591 import PATH as REGISTER_PATH
 from idp.oauth.rfc7591 import Registration, json_request
 from idp.oauth.rfc7592 import Configuration
 from idp.oauth.server import YihaoServer
 from idp.oauth.userinfo import protector, userinfo_claims
 from idp.web.json_body import JsonBodyError, json_object
+from idp.web.reflected import overlong
 
 bp = Blueprint("oidc", __name__)
 bp.after_request(rfc9449.offer_nonce)  # RFC 9449 8.2, 9: at /token and UserInfo
@@ -36,6 +38,21 @@ def token() -> Response:
         refused.status_code = 400
         return _no_store(refused)
     return _no_store(_server().create_token_response())
+
+
+@bp.route(ENDPOINTS[PAR_ENDPOINT], methods=["POST"])
+def pushed_authorization_request() -> Response:
+    """RFC 9126 2: the client pushes its authorization request and gets a request_uri."""
+    name = overlong(request.form.to_dict(flat=True))
+    if name is not None:  # the bounds /authorize holds its parameters to
+        refused = jsonify(error="invalid_request", error_description=f"{name[:64]} is too long")
+        refused.status_code = 400
+        return _no_store(refused)
+    status, body, headers = rfc9126.push(_server())
+    answer = jsonify(body)
+    answer.status_code = status
+    answer.headers.extend(h for h in headers if h[0].lower() != "content-type")
+    return _no_store(answer)
 
 
 @bp.route("/revoke", methods=["POST"])

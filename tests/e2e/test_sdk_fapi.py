@@ -79,3 +79,47 @@ def test_dpop_bound_tokens_work_only_with_their_key(
     assert tokens.refresh_token is not None
     fresh = rp.refresh(tokens.refresh_token, subject=signed_in.subject.sub)
     assert rp.userinfo(fresh.access_token)["sub"] == signed_in.subject.sub
+
+
+@pytest.fixture(scope="module")
+def fapi2_bank(shaped_provider: Provider, key_file: Path) -> Registered:
+    return register(
+        shaped_provider.env,
+        *("--name", "Bank platform (FAPI 2.0)", "--scope", SCOPES, "--redirect-uri", REDIRECT_URI),
+        *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+        *("--auth-method", "private_key_jwt", "--jwks-file", str(key_file.parent / "jwks.json")),
+        "--profile",
+        "fapi2",
+    )
+
+
+def fapi2_rp(
+    provider: Provider, bank: Registered, key_file: Path, dpop: DPoPKey | None
+) -> RelyingParty:
+    return RelyingParty(
+        provider.issuer,
+        bank.client_id,
+        REDIRECT_URI,
+        scope=SCOPES,
+        session=provider.http(),
+        private_key=load_private_key_file(key_file),
+        dpop=dpop,
+        pushed=True,
+    )
+
+
+def test_a_fapi2_client_signs_in_with_par_private_key_jwt_and_dpop(
+    shaped_provider: Provider, fapi2_bank: Registered, key_file: Path
+) -> None:
+    # The provider's /par (RFC 9126) and the fapi2 profile, as the SDK drives them.
+    rp = fapi2_rp(shaped_provider, fapi2_bank, key_file, DPoPKey())
+    started = rp.start()
+    assert "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A" in started.url
+    signed_in = rp.finish(person(shaped_provider).sign_in(started.url), started)
+    assert rp.userinfo(signed_in.tokens.access_token)["sub"] == signed_in.subject.sub
+    # Without a DPoP key the same client gets no tokens (FAPI 2.0 SP 5.3.2.1).
+    unbound = fapi2_rp(shaped_provider, fapi2_bank, key_file, None)
+    again = unbound.start()
+    with pytest.raises(TokenError) as refused:
+        unbound.finish(person(shaped_provider).sign_in(again.url), again)
+    assert refused.value.error == "invalid_dpop_proof"

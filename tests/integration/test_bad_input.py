@@ -20,7 +20,7 @@ from tests.support.browser import Authorization, Browser
 from tests.support.oidc import client_auth, tokens_for
 
 LONG = "x" * 10_000
-JSON_ENDPOINTS = ("/token", "/userinfo", "/revoke", "/introspect", "/connect/register")
+JSON_ENDPOINTS = ("/token", "/par", "/userinfo", "/revoke", "/introspect", "/connect/register")
 NOT_UTF8 = b"grant_type=\xff\xfe&code=\xc3\x28&token=\x80abc&client_id=\xed\xa0\x80"
 
 PROTOCOL_PARAMS = [

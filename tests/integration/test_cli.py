@@ -8,6 +8,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from click.testing import CliRunner, Result
+from joserfc.jwk import ECKey
 from sqlalchemy import select
 
 from idp.app import create_app
@@ -179,6 +180,29 @@ def test_client_add_prints_credentials_once(run: CliRunner) -> None:
     assert json.loads(public.output)["client_secret"] is None
 
 
+def test_client_add_holds_a_client_to_par_and_the_fapi2_profile(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    base = ["client", "add", "--name", "税务", "--redirect-uri", "https://tax.example/cb"]
+    refused = call(run, *base, "--profile", "fapi2", "--json")  # client_secret_basic by default
+    assert refused.exit_code == 2 and "private_key_jwt" in refused.output
+    key = ECKey.generate_key("P-256", parameters={"kid": "k1"})
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    jwt_client = [*base, "--auth-method", "private_key_jwt", "--jwks-file", str(jwks)]
+    fapi = json.loads(call(run, *jwt_client, "--profile", "fapi2", "--json").output)
+    pushing = json.loads(call(run, *base, "--require-par", "--json").output)
+    plain = json.loads(call(run, *base, "--json").output)
+    listed = {
+        row["client_id"]: row for row in json.loads(call(run, "client", "list", "--json").output)
+    }
+    assert (listed[fapi["client_id"]]["profile"], fapi["client_secret"]) == ("fapi2", None)
+    assert listed[fapi["client_id"]]["require_pushed_authorization_requests"] is True
+    assert listed[pushing["client_id"]]["require_pushed_authorization_requests"] is True
+    assert listed[pushing["client_id"]]["profile"] == ""
+    assert listed[plain["client_id"]]["require_pushed_authorization_requests"] is False
+
+
 def test_clients_are_listed_and_a_secret_is_reset_once(run: CliRunner) -> None:
     base = ["client", "add", "--name", "公积金", "--redirect-uri", "https://gjj.example/cb"]
     added = json.loads(call(run, *base, "--json").output)
@@ -335,7 +359,7 @@ def test_db_purge_reports_what_it_deleted(run: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)
     kinds = {"codes", "tokens", "seen_values", "sessions", "logout_deliveries", "revoked_grants"}
-    kinds |= {"one_time_codes", "sms_outbox"}
+    kinds |= {"one_time_codes", "sms_outbox", "pushed_requests"}
     kinds |= {"throttle_counters", "sign_in_history", "security_events", "initial_access_tokens"}
     assert set(counts) == kinds
     assert all(isinstance(n, int) for n in counts.values())

@@ -14,6 +14,7 @@ from idp.store.db import db
 from idp.store.models import (
     AuthorizationCode,
     LogoutDelivery,
+    PushedRequest,
     RevokedGrant,
     SeenValue,
     SessionRow,
@@ -119,6 +120,7 @@ def test_purge_deletes_exactly_what_can_no_longer_matter(ctx: Flask, citizen: Ci
             "seen_values",
             "sessions",
             "logout_deliveries",
+            "pushed_requests",
             "one_time_codes",
             "sms_outbox",
             "throttle_counters",
@@ -177,6 +179,25 @@ def test_purge_keeps_a_sessions_codes_while_the_session_may_live(
     assert not _exists(SessionRow, keys[2]) and _exists(SessionRow, keys[3])
     assert not _exists(LogoutDelivery, keys[4]) and _exists(LogoutDelivery, keys[5])
     assert counts["sessions"] >= 1 and counts["logout_deliveries"] >= 1
+
+
+def test_purge_deletes_expired_pushed_requests(ctx: Flask) -> None:
+    # RFC 9126: past its expiry a request_uri opens nothing, so its row goes at once.
+    now = int(time.time())
+    expired, live = (
+        PushedRequest(
+            digest=secrets.token_hex(32), client_id="purge-test", params={}, expires_at=when
+        )
+        for when in (now - 1, now + 60)
+    )
+    db.session.add_all([expired, live])
+    db.session.commit()
+    keys = (expired.digest, live.digest)
+
+    counts = purge_expired(SESSION_TTL, history_days=HISTORY_DAYS)
+
+    assert not _exists(PushedRequest, keys[0]) and _exists(PushedRequest, keys[1])
+    assert counts["pushed_requests"] >= 1
 
 
 def test_of_nodes_starting_the_daily_purge_at_once_one_purges(app: Flask) -> None:

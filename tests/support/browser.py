@@ -107,7 +107,10 @@ class Browser:
         self, request: Authorization, username: str, password: str
     ) -> dict[str, str]:
         """Run the whole interaction; returns the parameters the client receives."""
-        page = self.authorize(request)
+        return self.complete(self.authorize(request), username, password)
+
+    def complete(self, page: TestResponse, username: str, password: str) -> dict[str, str]:
+        """From the first page of an interaction on: sign in, consent, the client's parameters."""
         if "password" in page.get_data(as_text=True) and page.status_code == 200:
             page = self.follow(self.submit(page, username=username, password=password))
         if page.status_code == 200 and 'name="decision"' in page.get_data(as_text=True):

@@ -8,6 +8,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
 from flask import Response
 
+from idp.oauth import rfc9126
 from idp.oauth.authorization import state, step_up, steps
 from idp.oauth.authorization.state import Interaction
 from idp.oauth.authorization.steps import Context, Issue, Outcome, Refusal, Refused, Show
@@ -18,10 +19,11 @@ Step = Callable[[Context], Outcome | None]
 
 STEPS: tuple[Step, ...] = (
     steps.find_client,
-    steps.unpack_request_object,
-    steps.verify_redirect_uri,
-    steps.validate_request,
-    steps.check_max_age,
+    steps.unpack_request_object,  # RFC 9101: a signed request object replaces the query's
+    rfc9126.resolve_request_uri,  # RFC 9126 4: so does a pushed request
+    steps.find_login,
+    *steps.REQUEST_CHECKS,
+    rfc9126.require_pushed,
     steps.authenticate,
     step_up.step_up,
     steps.honour_denial,

@@ -57,6 +57,8 @@ class Interaction:
     second_factor_failures: int = 0
     #: The person chose to go back to the client without the level it asked for.
     unmet: bool = False
+    #: ``params`` came from a request the client pushed to ``/par`` (RFC 9126), not the query.
+    pushed: bool = False
 
     @property
     def prompts(self) -> frozenset[str]:

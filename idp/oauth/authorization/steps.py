@@ -7,6 +7,7 @@ this run; a protocol error is raised as Authlib's ``OAuth2Error`` and answered b
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -45,6 +46,8 @@ class Refusal(StrEnum):
     INVALID_REQUEST = "invalid_request"
     #: RFC 9101 / OIDC Core 6.3: a request object that breaks a rule (``idp.oauth.rfc9101``).
     INVALID_REQUEST_OBJECT = "invalid_request_object"
+    #: RFC 9126 4: a request_uri that is unknown, used, expired or another client's.
+    REQUEST_URI = "request_uri"
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ def principal_of(
 
 def prepared_request(params: dict[str, str]) -> OAuth2Request:
     """The authorization request Authlib is to see, with ``params`` rather than this HTTP
-    request's own: a resumed interaction's, or those of a request object."""
+    request's own: a resumed interaction's, those of a request object, or of a request pushed
+    to ``/par`` (RFC 9126)."""
     prepared = OAuth2Request(
         "GET", request.url_root.rstrip("/") + "/authorize", headers=request.headers
     )
@@ -148,10 +152,14 @@ def verify_redirect_uri(ctx: Context) -> Outcome | None:
     return None if verified else Refused(Refusal.UNVERIFIED_REDIRECT_URI)
 
 
+def find_login(ctx: Context) -> Outcome | None:
+    ctx.login = current_login()
+    return None
+
+
 def validate_request(ctx: Context) -> Outcome | None:
     """Authlib's checks of the request itself: response type, scope, PKCE, nonce, prompt."""
     assert ctx.client is not None
-    ctx.login = current_login()
     ctx.grant = server().get_consent_grant(request=ctx.prepared, end_user=principal_of(ctx.login))
     ctx.scopes = requested_scopes(ctx.interaction, ctx.client)
     return None
@@ -163,6 +171,15 @@ def check_max_age(ctx: Context) -> Outcome | None:
     if max_age is not None and not (max_age.isascii() and max_age.isdigit()):
         raise InvalidRequestError("max_age must be a non-negative integer")
     return None
+
+
+#: What a request must pass before anyone signs in, once its client is known: /authorize runs
+#: them, and so does ``/par`` on a pushed request before it takes it (RFC 9126 2.1).
+REQUEST_CHECKS: tuple[Callable[[Context], Outcome | None], ...] = (
+    verify_redirect_uri,
+    validate_request,
+    check_max_age,
+)
 
 
 def authenticate(ctx: Context) -> Outcome | None:

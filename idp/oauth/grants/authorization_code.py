@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
 from idp.oauth.assurance import acr_of
+from idp.oauth.fapi2 import code_ttl
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
 from idp.oauth.tokens import revoke_grant
@@ -49,7 +50,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 session_id=principal.session_id,
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
-                expires_at=int(time.time()) + services().settings.code_ttl,
+                expires_at=int(time.time()) + code_ttl(client, services().settings.code_ttl),
             )
         )
         db.session.commit()

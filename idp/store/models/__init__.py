@@ -18,6 +18,7 @@ from idp.store.models.keys import SigningKey
 from idp.store.models.mandates import Mandate
 from idp.store.models.one_time_codes import OneTimeCode, SmsOutboxMessage
 from idp.store.models.passkeys import Passkey
+from idp.store.models.pushed import PushedRequest
 from idp.store.models.registry import RegistryHolder, RegistryRecord
 from idp.store.models.replay import SeenValue
 from idp.store.models.sessions import LogoutDelivery, SessionRow
@@ -41,6 +42,7 @@ __all__ = [
     "OperatorRole",
     "Passkey",
     "Person",
+    "PushedRequest",
     "RecoveryCode",
     "RegistryHolder",
     "RegistryRecord",

@@ -54,6 +54,12 @@ class Client(db.Model, ClientMixin):  # type: ignore[name-defined,misc]
     registration_token_digest: Mapped[str | None] = mapped_column(
         String(64), nullable=True, unique=True
     )
+    #: RFC 9126 6: the client may start a sign-in only with a request it pushed to ``/par``.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(
+        default=False, server_default=false()
+    )
+    #: A security profile the client is held to (``idp.oauth.fapi2``), or "" for none.
+    profile: Mapped[str] = mapped_column(String(16), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

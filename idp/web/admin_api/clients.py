@@ -8,6 +8,7 @@ from idp.admin import clients
 from idp.admin.errors import NotFound
 from idp.admin.roles import Operator
 from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth import fapi2
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
@@ -32,6 +33,8 @@ _CLIENT_FIELDS: dict[str, Schema] = {
     "post_logout_redirect_uris": {"type": "array", "items": _TEXT},
     "subject_type": _TEXT,
     "sector": _TEXT,
+    "require_pushed_authorization_requests": {"type": "boolean"},
+    "profile": _TEXT,
     "self_registered": {"type": "boolean"},
     "disabled_at": {"type": ["string", "null"]},
     "created_at": _TEXT,
@@ -70,6 +73,8 @@ _REGISTER = closed(
         "backchannel_logout_session_required": {"type": "boolean"},
         "allow_reserved": {"type": "array", "items": {"enum": sorted(RESERVED_SCOPES)}},
         "minimum_acr": {"enum": ACR_VALUES_SUPPORTED},
+        "require_pushed_authorization_requests": {"type": "boolean"},
+        "profile": {"enum": list(fapi2.PROFILES)},
     },
     "name",
 )
@@ -179,6 +184,10 @@ def _spec(body: dict[str, Any]) -> ClientSpec:
         backchannel_logout_session_required=body.get("backchannel_logout_session_required", False),
         allowed_reserved=frozenset(body.get("allow_reserved", ())),
         minimum_acr=body.get("minimum_acr"),
+        require_pushed_authorization_requests=body.get(
+            "require_pushed_authorization_requests", False
+        ),
+        profile=body.get("profile", ""),
     )
 
 

@@ -273,3 +273,22 @@ def test_an_operator_lists_open_initial_access_tokens_and_closes_one(
     support = admin_headers(Role.SUPPORT)
     assert browser.http.get("/admin/api/initial-access-tokens", headers=support).status_code == 403
     assert last_action(app, "client.initial_access_token_revoke").after == {"uses_left": 0}
+
+
+def test_the_api_registers_clients_that_must_push_and_fapi2_clients(
+    browser: Browser, admin_headers: AdminToken
+) -> None:
+    admin = admin_headers(Role.ADMIN)
+    pushing = _register(browser, admin, require_pushed_authorization_requests=True)
+    assert (pushing["require_pushed_authorization_requests"], pushing["profile"]) == (True, "")
+    assert _register(browser, admin)["require_pushed_authorization_requests"] is False
+    # FAPI 2.0 SP 5.3.2.1: a shared secret is refused for the profile, private_key_jwt taken.
+    secret = browser.http.post(CLIENTS, json=_body(profile="fapi2"), headers=admin)
+    assert secret.status_code == 422 and "private_key_jwt" in secret.get_data(as_text=True)
+    key = {"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+           "y": "x_FEzRjM4oT-Vn2nbfGVWe7mRgXMLJ8Go_B04B3Nzcs"}  # fmt: skip
+    fapi = _register(
+        browser, admin, profile="fapi2", auth_method="private_key_jwt", jwks={"keys": [key]}
+    )
+    assert (fapi["profile"], fapi["require_pushed_authorization_requests"]) == ("fapi2", True)
+    assert fapi["client_secret"] is None

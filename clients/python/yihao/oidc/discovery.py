@@ -37,6 +37,8 @@ class ProviderMetadata:
     id_token_algs: tuple[str, ...]
     iss_parameter_supported: bool
     document: Mapping[str, Any] = field(repr=False)
+    #: RFC 9126 5: where authorization requests are pushed (``RelyingParty(pushed=True)``).
+    pushed_authorization_request_endpoint: str | None = None
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], issuer: str) -> ProviderMetadata:
@@ -62,6 +64,9 @@ class ProviderMetadata:
             iss_parameter_supported=document.get("authorization_response_iss_parameter_supported")
             is True,
             document=dict(document),
+            pushed_authorization_request_endpoint=_optional_str(
+                document, "pushed_authorization_request_endpoint"
+            ),
         )
 
     def require(self, name: str) -> str:

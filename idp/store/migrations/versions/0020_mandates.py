@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision = '0020'
-down_revision = '0018_dpop'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,12 @@ from idp.keys.ring import SUPPORTED_ALGS
 from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.identity_assurance import (
+    CLAIMS_IN_VERIFIED_CLAIMS,
+    EVIDENCE_TYPE,
+    RECORD_TYPES,
+    TRUST_FRAMEWORK,
+)
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 
 ENDPOINTS = {
@@ -43,7 +49,13 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "prompt_values_supported": ["none", "login", "consent"],
         # OIDC Discovery 1.0 3: the levels of idp.oauth.assurance, lowest first.
         "acr_values_supported": ACR_VALUES_SUPPORTED,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,  # OIDC Core 5.5 (oauth.claims_parameter)
+        # OIDC4IDA 8: verified claims from the registries (oauth.identity_assurance).
+        "verified_claims_supported": True,
+        "trust_frameworks_supported": [TRUST_FRAMEWORK],
+        "evidence_supported": [EVIDENCE_TYPE],
+        "electronic_records_supported": RECORD_TYPES,
+        "claims_in_verified_claims_supported": CLAIMS_IN_VERIFIED_CLAIMS,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "ui_locales_supported": ["zh-CN", "en"],

@@ -155,6 +155,7 @@ def save_token(
         "grant_expires_at": grant_expires_at,
         "revoked": False,
         "dpop_jkt": bound_jkt(),  # RFC 9449 6: the refresh token shares the row, so the binding
+        "claims_request": source.claims_request if source else None,  # OIDC Core 5.5
     }
     if new_grant:
         autocommit_single_statement()  # the INSERT is all this request writes

@@ -29,6 +29,7 @@ from idp.oauth.authorization.steps import (
     requested_scopes,
 )
 from idp.oauth.claims import PERSONAL_SCOPES, SCOPE_CLAIMS
+from idp.oauth.claims_parameter import verified_scopes
 from idp.oauth.server import query_client
 from idp.services import services
 from idp.store.models import Client, Person
@@ -170,13 +171,15 @@ def _enterprise_page(found: Interaction, client: Client, login: LoginSession) ->
 
 
 class _Item:
-    def __init__(self, scope: str, purpose: str) -> None:
+    def __init__(self, scope: str, purpose: str, verified: bool) -> None:
         self.label = scope_label(scope)
         self.claims = [
             claim_label(c) for c in SCOPE_CLAIMS[scope] if c not in ("sub", "entity_type")
         ]
         self.purpose = purpose
         self.sensitive = scope in SENSITIVE_SCOPES
+        #: Asked for as verified claims, with the registry records as evidence (OIDC4IDA).
+        self.verified = verified
 
 
 def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Reply:
@@ -188,12 +191,15 @@ def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Re
     )
     scopes = requested_scopes(found, client) & PERSONAL_SCOPES
     enterprise = chosen_enterprise(found, login.person)
+    verified = verified_scopes(found.params.get("claims"))
     return render_template(
         "consent.html",
         action=url_for("authorize.interaction", uid=found.uid),
         client_name=client.name,
         acting_for=enterprise.name if enterprise else None,
-        items=[_Item(s, client.purposes.get(s, default_purpose)) for s in sorted(scopes)],
+        items=[
+            _Item(s, client.purposes.get(s, default_purpose), s in verified) for s in sorted(scopes)
+        ],
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
@@ -34,6 +34,9 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Ending a login session finds the codes issued in it (Back-Channel Logout 1.0 2.1).
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    #: The checked ``claims`` request (OIDC Core 5.5) as JSON, for the ID token and every token
+    #: of the grant (UserInfo answers what was asked); None when there was none.
+    claims_request: Mapped[str | None] = mapped_column(Text, nullable=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[int] = mapped_column(Integer)
@@ -96,6 +99,8 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     revoked: Mapped[bool] = mapped_column(default=False)
     # RFC 9449 6: the thumbprint of the DPoP key the token is bound to; None for bearer tokens.
     dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Copied from the code: the ``claims`` request UserInfo answers (OIDC Core 5.5).
+    claims_request: Mapped[str | None] = mapped_column(Text, nullable=True)
     refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # Loaded with the token where its subject is needed (introspection, userinfo): one query.
     person: Mapped[Person | None] = relationship()

@@ -1,0 +1,318 @@
+"""Verified claims from the source registries (OpenID Connect for Identity Assurance 1.0 and the
+OpenID Identity Assurance Schema Definition 1.0, both final).
+
+A relying service that must rely on registry data (school enrolment checking a household, a
+housing fund checking a name against the population register) asks for ``verified_claims`` in the
+``claims`` parameter (``idp.oauth.claims_parameter``) instead of trusting plain claims. The answer
+names the trust framework (``TRUST_FRAMEWORK``, defined once here) and, as evidence, the very
+registry records the values were read from: their kind, version and time. Authlib has no
+server-side support for any of this, so it is written here by hand.
+
+What may be released is bounded three times: by ``EVIDENCE`` (only registry-backed claims exist as
+verified claims), by the granted scopes (which the person consented to; the claims parameter never
+widens them), and by what the request names. Constraints this provider cannot meet make it omit
+the element, as the specification says, rather than fail the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from yihao.wire.fields import SEX_WORDS
+
+from idp.oauth.principal import Principal
+from idp.oauth.registry_claims import household_claim, property_claim
+from idp.store.crypto import FieldCipher
+from idp.store.models import RegistryRecord
+from idp.store.registry import read_record, records_for_holder
+
+#: The claim (OIDC4IDA 5) and its evidence type (Schema Definition 5.1.1).
+VERIFIED_CLAIMS = "verified_claims"
+EVIDENCE_TYPE = "electronic_record"
+#: Schema Definition 5.1 ``trust_framework``: data read from the government registries the
+#: provider imports (``idp registry import``), as of their last import; docs/claims.md defines it.
+TRUST_FRAMEWORK = "cn_gov_registry"
+#: Schema Definition 5.1 ``verification.time`` and record ``created_at``: ISO 8601, UTC.
+_TIME = "%Y-%m-%dT%H:%M:%SZ"
+#: OIDC4IDA 6.1 (after OIDC Core 5.5.1): a ``purpose`` is 3 to 300 characters, else invalid_request.
+PURPOSE_LENGTH = (3, 300)
+
+Value = Callable[[FieldCipher, RegistryRecord, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class VerifiedClaim:
+    """One claim a registry backs: the scope whose consent releases it, and how it is read."""
+
+    scope: str
+    value: Value
+
+
+@dataclass(frozen=True)
+class RegistryEvidence:
+    """How one registry kind becomes verified claims and their evidence.
+
+    ``kind`` is the registry kind (``registry_records.kind``) and the evidence's ``record.type``;
+    ``source`` the registry's name in ``record.source.name``; ``holder`` whose records they are.
+    With ``many`` a claim is the list of every record of the kind (properties), each record one
+    piece of evidence; otherwise the subject's one record of the kind.
+    """
+
+    kind: str
+    source: str
+    holder: Literal["person", "enterprise"]
+    claims: Mapping[str, VerifiedClaim]
+    many: bool = False
+
+
+def _field(name: str) -> Value:
+    return lambda _cipher, _record, data: data[name]
+
+
+def _address(_cipher: FieldCipher, _record: RegistryRecord, data: dict[str, Any]) -> Any:
+    # OIDC Core 5.1.1, as the plain address claim (idp.oauth.claims) spells it.
+    return {"formatted": data["address"], "country": "CN"}
+
+
+#: Every registry kind that backs verified claims: a new registry is one entry here.
+EVIDENCE: tuple[RegistryEvidence, ...] = (
+    RegistryEvidence(
+        "resident_id",
+        "国家人口基础信息库",
+        "person",
+        {
+            "name": VerifiedClaim("profile", _field("name")),
+            "gender": VerifiedClaim("profile", lambda _c, _r, d: SEX_WORDS[d["sex"]]),
+            "birthdate": VerifiedClaim("profile", _field("birth_date")),
+            "address": VerifiedClaim("address", _address),
+            "id_number": VerifiedClaim("id_number", _field("id_number")),
+        },
+    ),
+    RegistryEvidence(
+        "household",
+        "户籍登记信息库",
+        "person",
+        {"household": VerifiedClaim("household", lambda c, r, _d: household_claim(c, r))},
+    ),
+    RegistryEvidence(
+        "property",
+        "不动产登记信息库",
+        "person",
+        {"properties": VerifiedClaim("property", lambda c, r, _d: property_claim(c, r))},
+        many=True,
+    ),
+    RegistryEvidence(
+        "business",
+        "市场主体登记信息库",
+        "enterprise",
+        {
+            "uscc": VerifiedClaim("enterprise", _field("uscc")),
+            "name": VerifiedClaim("enterprise", _field("enterprise_name")),
+        },
+    ),
+)
+
+#: OIDC4IDA 8 (discovery): what may appear inside ``verified_claims.claims``, and the record
+#: types of the evidence.
+CLAIMS_IN_VERIFIED_CLAIMS = sorted({name for entry in EVIDENCE for name in entry.claims})
+RECORD_TYPES = [entry.kind for entry in EVIDENCE]
+
+
+# -- the request (OIDC4IDA 6) -------------------------------------------------------------------
+
+
+def parse_request(value: Any) -> list[dict[str, Any]]:
+    """Check a ``verified_claims`` request (one object or an array of them, OIDC4IDA 6) and
+    return it as a list; its ``claims`` keep only names a registry backs (others are ignored)."""
+    elements = value if isinstance(value, list) else [value]
+    if not elements:
+        raise InvalidRequestError("claims: verified_claims must not be an empty array")
+    return [_parse_element(element) for element in elements]
+
+
+def _parse_element(element: Any) -> dict[str, Any]:
+    if not isinstance(element, dict):
+        raise InvalidRequestError("claims: each verified_claims request must be an object")
+    verification, claims = element.get("verification"), element.get("claims")
+    # OIDC4IDA 6.1 and 6.2: both are required, and claims must name at least one claim.
+    if not isinstance(verification, dict):
+        raise InvalidRequestError("claims: verified_claims.verification must be an object")
+    if not isinstance(claims, dict) or not claims:
+        raise InvalidRequestError("claims: verified_claims.claims must be a non-empty object")
+    for name, request in claims.items():
+        check_claim_request(f"verified_claims.claims.{name}", request)
+    known = {n: r for n, r in claims.items() if n in CLAIMS_IN_VERIFIED_CLAIMS}
+    return {"verification": verification, "claims": known}
+
+
+def check_claim_request(where: str, request: Any) -> None:
+    """OIDC Core 5.5.1: an individual claim request is null or an object; OIDC4IDA 6.1 bounds
+    its ``purpose``."""
+    if request is None:
+        return
+    if not isinstance(request, dict):
+        raise InvalidRequestError(f"claims: {where} must be null or an object")
+    if "essential" in request and not isinstance(request["essential"], bool):
+        raise InvalidRequestError(f"claims: {where}.essential must be true or false")
+    if "values" in request and not isinstance(request["values"], list):
+        raise InvalidRequestError(f"claims: {where}.values must be an array")
+    purpose = request.get("purpose")
+    low, high = PURPOSE_LENGTH
+    if purpose is not None and not (isinstance(purpose, str) and low <= len(purpose) <= high):
+        raise InvalidRequestError(f"claims: {where}.purpose must be {low} to {high} characters")
+
+
+def requested_scopes(requests: Iterable[dict[str, Any]]) -> frozenset[str]:
+    """The scopes whose data a request asks for as verified claims (for the consent page)."""
+    return frozenset(
+        entry.claims[name].scope
+        for request in requests
+        for entry in EVIDENCE
+        for name in request["claims"]
+        if name in entry.claims
+    )
+
+
+# -- the answer (OIDC4IDA 5, Schema Definition 5) ------------------------------------------------
+
+
+def add_verified_claims(
+    claims: dict[str, Any],
+    cipher: FieldCipher,
+    principal: Principal,
+    scopes: frozenset[str],
+    requests: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """``claims`` with the verified claims requested, where they belong: as the plain claims do
+    (``idp.oauth.claims``), the top level describes the token's subject (the enterprise's
+    business registration) and ``act`` the acting person (their own registry records)."""
+    if not requests:
+        return claims
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if principal.enterprise is None:
+        return {**claims, **verified_claims(cipher, principal, "person", scopes, requests, now)}
+    person = verified_claims(cipher, principal, "person", scopes - {"enterprise"}, requests, now)
+    top = verified_claims(cipher, principal, "enterprise", scopes, requests, now)
+    return {**claims, **top, "act": {**claims["act"], **person}}
+
+
+def verified_claims(
+    cipher: FieldCipher,
+    principal: Principal,
+    holder: Literal["person", "enterprise"],
+    scopes: frozenset[str],
+    requests: list[dict[str, Any]],
+    now: datetime,
+) -> dict[str, Any]:
+    """``{"verified_claims": ...}`` for the holder's registry records, or ``{}`` when nothing
+    requested can be given: one element per request element and registry kind, with only the
+    claims asked for whose scope was granted."""
+    if not requests:
+        return {}
+    index = (
+        principal.person.number_index
+        if holder == "person"
+        else principal.enterprise.uscc_index
+        if principal.enterprise is not None
+        else None
+    )
+    if index is None:
+        return {}
+    entries = [entry for entry in EVIDENCE if entry.holder == holder]
+    records = records_for_holder(index)
+    found = [
+        element
+        for request in requests
+        if _meets_verification(request["verification"])
+        for entry in entries
+        if (element := _element(cipher, entry, records, scopes, request, now)) is not None
+    ]
+    if not found:
+        return {}
+    return {VERIFIED_CLAIMS: found[0] if len(found) == 1 else found}
+
+
+def _element(
+    cipher: FieldCipher,
+    entry: RegistryEvidence,
+    records: list[RegistryRecord],
+    scopes: frozenset[str],
+    request: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any] | None:
+    names = [n for n in request["claims"] if n in entry.claims and entry.claims[n].scope in scopes]
+    own = [record for record in records if record.kind == entry.kind]
+    if not names or not own:
+        return None
+    used = own if entry.many else own[:1]
+    data = [read_record(cipher, record) for record in used]
+    claims = {
+        name: [entry.claims[name].value(cipher, r, d) for r, d in zip(used, data, strict=True)]
+        if entry.many
+        else entry.claims[name].value(cipher, used[0], data[0])
+        for name in names
+    }
+    latest = max(record.updated_at for record in used)
+    # OIDC4IDA 6.5: a verification time older than the request's max_age is no answer.
+    max_age = _max_age(request["verification"])
+    if max_age is not None and (now - latest).total_seconds() > max_age:
+        return None
+    verification = {
+        "trust_framework": TRUST_FRAMEWORK,
+        "time": latest.strftime(_TIME),
+        "evidence": [_evidence(entry, record) for record in used],
+    }
+    return {"verification": verification, "claims": claims}
+
+
+def _evidence(entry: RegistryEvidence, record: RegistryRecord) -> dict[str, Any]:
+    """Schema Definition 5.1.1.2 (electronic_record): the registry record itself, with its
+    version (an extension member: recipients ignore members they do not know)."""
+    return {
+        "type": EVIDENCE_TYPE,
+        "record": {
+            "type": entry.kind,
+            "created_at": record.updated_at.strftime(_TIME),
+            "version": record.version,
+            "source": {"name": entry.source, "country_code": "CHN"},
+        },
+    }
+
+
+def _meets_verification(verification: dict[str, Any]) -> bool:
+    """OIDC4IDA 6.5: a ``value``/``values`` constraint on ``trust_framework`` or on an evidence
+    ``type`` this provider does not use means the element is omitted; other constraints, which it
+    does not support, are ignored."""
+    if not _allows(verification.get("trust_framework"), TRUST_FRAMEWORK):
+        return False
+    evidence = verification.get("evidence")
+    if not isinstance(evidence, list) or not evidence:
+        return True
+    return any(isinstance(e, dict) and _allows(e.get("type"), EVIDENCE_TYPE) for e in evidence)
+
+
+def _allows(constraint: Any, ours: str) -> bool:
+    if not isinstance(constraint, dict):
+        return True  # null (OIDC Core 5.5.1) or no constraint
+    if "value" in constraint and constraint["value"] != ours:
+        return False
+    values = constraint.get("values")
+    return not (isinstance(values, list) and ours not in values)
+
+
+def _max_age(verification: dict[str, Any]) -> int | None:
+    time = verification.get("time")
+    age = time.get("max_age") if isinstance(time, dict) else None
+    return age if isinstance(age, int) and not isinstance(age, bool) and age >= 0 else None
+
+
+def verified_names(claims: Mapping[str, Any]) -> list[str]:
+    """Audit names of the verified claims in ``claims``: ``verified_claims.<claim>``."""
+    found = claims.get(VERIFIED_CLAIMS)
+    elements = found if isinstance(found, list) else [found] if found else []
+    names = {f"{VERIFIED_CLAIMS}.{name}" for element in elements for name in element["claims"]}
+    return sorted(names)

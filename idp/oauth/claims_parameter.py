@@ -7,9 +7,9 @@ before, and a claim asked for here without its scope is not released. What it ad
 request is stored, normalised, on the authorization code and on every token of its grant, so that
 UserInfo later answers what was asked. Authlib parses none of this; it is written by hand.
 
-Bad JSON or a wrong shape is ``invalid_request`` to the client; names this provider does not know
-are dropped (OIDC Core 5.5: "Claims ... not understood by the OP are ignored"), and so are
-members other than ``userinfo`` and ``id_token``.
+Bad JSON or a wrong shape is ``invalid_request`` to the client. Claims this provider does not
+know are ignored (OIDC Core 5.5): no scope releases them and no registry backs them. Members other
+than ``userinfo`` and ``id_token`` are dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 
-from idp.oauth.claims import SUPPORTED_CLAIMS
 from idp.oauth.identity_assurance import (
     VERIFIED_CLAIMS,
     check_claim_request,
@@ -30,7 +29,6 @@ from idp.oauth.identity_assurance import (
 
 Member = Literal["userinfo", "id_token"]
 MEMBERS: tuple[Member, ...] = ("userinfo", "id_token")
-_KNOWN = frozenset(SUPPORTED_CLAIMS)
 
 
 def parse(text: str) -> dict[str, Any]:
@@ -52,9 +50,8 @@ def _member(name: str, value: Any) -> dict[str, Any]:
         if claim == VERIFIED_CLAIMS:
             kept[claim] = parse_request(request)
             continue
-        check_claim_request(f"{name}.{claim}", request)
-        if claim in _KNOWN:
-            kept[claim] = request
+        check_claim_request(name, request)
+        kept[claim] = request
     return kept
 
 
@@ -64,7 +61,8 @@ def claims_request_of(params: Mapping[str, Any], scope: str) -> str | None:
     text = params.get("claims")
     if not text or "openid" not in scope.split():
         return None
-    return json.dumps(parse(text), ensure_ascii=False, separators=(",", ":"))
+    # ASCII: a lone surrogate (valid JSON, "\ud800") cannot be encoded for the database otherwise.
+    return json.dumps(parse(text), separators=(",", ":"))
 
 
 def verified_scopes(text: str | None) -> frozenset[str]:

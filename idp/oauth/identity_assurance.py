@@ -127,7 +127,7 @@ RECORD_TYPES = [entry.kind for entry in EVIDENCE]
 
 def parse_request(value: Any) -> list[dict[str, Any]]:
     """Check a ``verified_claims`` request (one object or an array of them, OIDC4IDA 6) and
-    return it as a list; its ``claims`` keep only names a registry backs (others are ignored)."""
+    return it as a list. Claims no registry backs are simply never found (``EVIDENCE``)."""
     elements = value if isinstance(value, list) else [value]
     if not elements:
         raise InvalidRequestError("claims: verified_claims must not be an empty array")
@@ -143,27 +143,27 @@ def _parse_element(element: Any) -> dict[str, Any]:
         raise InvalidRequestError("claims: verified_claims.verification must be an object")
     if not isinstance(claims, dict) or not claims:
         raise InvalidRequestError("claims: verified_claims.claims must be a non-empty object")
-    for name, request in claims.items():
-        check_claim_request(f"verified_claims.claims.{name}", request)
-    known = {n: r for n, r in claims.items() if n in CLAIMS_IN_VERIFIED_CLAIMS}
-    return {"verification": verification, "claims": known}
+    for request in claims.values():
+        check_claim_request("verified_claims.claims", request)
+    return {"verification": verification, "claims": claims}
 
 
 def check_claim_request(where: str, request: Any) -> None:
     """OIDC Core 5.5.1: an individual claim request is null or an object; OIDC4IDA 6.1 bounds
-    its ``purpose``."""
+    its ``purpose``. ``where`` is ours, never the claim's name: the description goes into the
+    client's redirect, where RFC 6749 4.1.2.1 allows few characters."""
     if request is None:
         return
     if not isinstance(request, dict):
-        raise InvalidRequestError(f"claims: {where} must be null or an object")
+        raise InvalidRequestError(f"claims: each claim in {where} must be null or an object")
     if "essential" in request and not isinstance(request["essential"], bool):
-        raise InvalidRequestError(f"claims: {where}.essential must be true or false")
+        raise InvalidRequestError(f"claims: essential in {where} must be true or false")
     if "values" in request and not isinstance(request["values"], list):
-        raise InvalidRequestError(f"claims: {where}.values must be an array")
+        raise InvalidRequestError(f"claims: values in {where} must be an array")
     purpose = request.get("purpose")
     low, high = PURPOSE_LENGTH
     if purpose is not None and not (isinstance(purpose, str) and low <= len(purpose) <= high):
-        raise InvalidRequestError(f"claims: {where}.purpose must be {low} to {high} characters")
+        raise InvalidRequestError(f"claims: purpose in {where}: {low} to {high} characters")
 
 
 def requested_scopes(requests: Iterable[dict[str, Any]]) -> frozenset[str]:

@@ -204,6 +204,7 @@ def test_a_record_older_than_max_age_is_no_answer(
         '"userinfo"',
         '{"userinfo": []}',
         '{"id_token": {"name": 5}}',
+        '{"id_token": {"名字\\"<>": 5}}',  # a name is never echoed into the redirect
         '{"userinfo": {"name": {"essential": "yes"}}}',
         '{"userinfo": {"name": {"values": "x"}}}',
         '{"userinfo": {"name": {"purpose": "x"}}}',
@@ -237,7 +238,8 @@ def test_plain_claims_requested_work_as_before(
     before = tokens_for(browser, rp, citizen, scope="openid profile phone")
     asked = {
         "userinfo": {"name": None, "email": None, "id_number": {"essential": True}},
-        "id_token": {"phone_number": {"essential": True, "purpose": "办理公积金提取"}},
+        # A lone surrogate is valid JSON; it must not break storing the request.
+        "id_token": {"phone_number": {"essential": True, "purpose": "办理公积金提取\ud800"}},
         "future_member": {"x": 1},
     }
     after = tokens_for(browser, rp, citizen, scope="openid profile phone", claims=json.dumps(asked))

@@ -193,37 +193,29 @@ def add_verified_claims(
     if not requests:
         return claims
     now = datetime.now(UTC).replace(tzinfo=None)
+    person = principal.person.number_index
     if principal.enterprise is None:
-        return {**claims, **verified_claims(cipher, principal, "person", scopes, requests, now)}
-    person = verified_claims(cipher, principal, "person", scopes - {"enterprise"}, requests, now)
-    top = verified_claims(cipher, principal, "enterprise", scopes, requests, now)
-    return {**claims, **top, "act": {**claims["act"], **person}}
+        return {**claims, **verified_claims(cipher, person, "person", scopes, requests, now)}
+    about_person = scopes - {"enterprise"}
+    acting = verified_claims(cipher, person, "person", about_person, requests, now)
+    enterprise = principal.enterprise.uscc_index
+    top = verified_claims(cipher, enterprise, "enterprise", scopes, requests, now)
+    return {**claims, **top, "act": {**claims["act"], **acting}}
 
 
 def verified_claims(
     cipher: FieldCipher,
-    principal: Principal,
+    holder_index: str,
     holder: Literal["person", "enterprise"],
     scopes: frozenset[str],
     requests: list[dict[str, Any]],
     now: datetime,
 ) -> dict[str, Any]:
-    """``{"verified_claims": ...}`` for the holder's registry records, or ``{}`` when nothing
-    requested can be given: one element per request element and registry kind, with only the
-    claims asked for whose scope was granted."""
-    if not requests:
-        return {}
-    index = (
-        principal.person.number_index
-        if holder == "person"
-        else principal.enterprise.uscc_index
-        if principal.enterprise is not None
-        else None
-    )
-    if index is None:
-        return {}
+    """``{"verified_claims": ...}`` from the records of one holder (by its keyed index), or
+    ``{}`` when nothing requested can be given: one element per request element and registry
+    kind, with only the claims asked for whose scope was granted."""
     entries = [entry for entry in EVIDENCE if entry.holder == holder]
-    records = records_for_holder(index)
+    records = records_for_holder(holder_index)
     found = [
         element
         for request in requests

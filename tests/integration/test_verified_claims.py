@@ -121,6 +121,7 @@ def test_resident_identity_comes_with_the_evidence_of_its_record(
     recorded = dict(releases(app, resident))
     assert {"verified_claims.name", "verified_claims.gender"} <= recorded["userinfo"]
     assert not any(n.startswith("verified_claims") for n in recorded["id_token"])
+    assert "（登记机关核验）" in browser.get("/account").get_data(as_text=True)
 
 
 def test_only_claims_requested_and_consented_are_released(

@@ -10,8 +10,10 @@ server-side support for any of this, so it is written here by hand.
 
 What may be released is bounded three times: by ``EVIDENCE`` (only registry-backed claims exist as
 verified claims), by the granted scopes (which the person consented to; the claims parameter never
-widens them), and by what the request names. Constraints this provider cannot meet make it omit
-the element, as the specification says, rather than fail the request.
+widens them), and by what the request names: ``verification`` carries ``time`` and ``evidence``
+only when asked for, each evidence entry shaped by the request's template. Constraints this
+provider cannot meet make it omit the element, as the specification says, rather than fail the
+request.
 """
 
 from __future__ import annotations
@@ -30,16 +32,14 @@ from idp.store.crypto import FieldCipher
 from idp.store.models import RegistryRecord
 from idp.store.registry import read_record, records_for_holder
 
-#: The claim (OIDC4IDA 5) and its evidence type (Schema Definition 5.1.1).
+#: The claim (Schema Definition 5.2) and its evidence type (Schema Definition 5.4.4.3).
 VERIFIED_CLAIMS = "verified_claims"
 EVIDENCE_TYPE = "electronic_record"
-#: Schema Definition 5.1 ``trust_framework``: data read from the government registries the
+#: Schema Definition 5.4.2 ``trust_framework``: data read from the government registries the
 #: provider imports (``idp registry import``), as of their last import; docs/claims.md defines it.
 TRUST_FRAMEWORK = "cn_gov_registry"
-#: Schema Definition 5.1 ``verification.time`` and record ``created_at``: ISO 8601, UTC.
+#: Schema Definition 5.4.2 ``verification.time`` and record ``created_at``: ISO 8601, UTC.
 _TIME = "%Y-%m-%dT%H:%M:%SZ"
-#: OIDC4IDA 6.1 (after OIDC Core 5.5.1): a ``purpose`` is 3 to 300 characters, else invalid_request.
-PURPOSE_LENGTH = (3, 300)
 
 Value = Callable[[FieldCipher, RegistryRecord, dict[str, Any]], Any]
 
@@ -116,18 +116,19 @@ EVIDENCE: tuple[RegistryEvidence, ...] = (
     ),
 )
 
-#: OIDC4IDA 8 (discovery): what may appear inside ``verified_claims.claims``, and the record
+#: OIDC4IDA 8 (OP metadata): what may appear inside ``verified_claims.claims``, and the record
 #: types of the evidence.
 CLAIMS_IN_VERIFIED_CLAIMS = sorted({name for entry in EVIDENCE for name in entry.claims})
 RECORD_TYPES = [entry.kind for entry in EVIDENCE]
 
 
-# -- the request (OIDC4IDA 6) -------------------------------------------------------------------
+# -- the request (OIDC4IDA 5.3-5.6) ----------------------------------------------------------------
 
 
 def parse_request(value: Any) -> list[dict[str, Any]]:
-    """Check a ``verified_claims`` request (one object or an array of them, OIDC4IDA 6) and
-    return it as a list. Claims no registry backs are simply never found (``EVIDENCE``)."""
+    """Check a ``verified_claims`` request (one object or an array of them: OIDC4IDA 5.3, 5.4,
+    5.6 and its request schema) and return it as a list. Claims no registry backs are simply
+    never found."""
     elements = value if isinstance(value, list) else [value]
     if not elements:
         raise InvalidRequestError("claims: verified_claims must not be an empty array")
@@ -137,21 +138,36 @@ def parse_request(value: Any) -> list[dict[str, Any]]:
 def _parse_element(element: Any) -> dict[str, Any]:
     if not isinstance(element, dict):
         raise InvalidRequestError("claims: each verified_claims request must be an object")
-    verification, claims = element.get("verification"), element.get("claims")
-    # OIDC4IDA 6.1 and 6.2: both are required, and claims must name at least one claim.
-    if not isinstance(verification, dict):
-        raise InvalidRequestError("claims: verified_claims.verification must be an object")
-    if not isinstance(claims, dict) or not claims:
-        raise InvalidRequestError("claims: verified_claims.claims must be a non-empty object")
-    for request in claims.values():
+    verification, claims = element.get("verification"), element.get("claims", {})
+    # OIDC4IDA 5.4 and its request schema: verification names trust_framework; claims is
+    # null (verification only) or names at least one claim.
+    if not isinstance(verification, dict) or "trust_framework" not in verification:
+        raise InvalidRequestError("claims: verified_claims.verification needs trust_framework")
+    for name in ("trust_framework", "time"):
+        if verification.get(name) is not None and not isinstance(verification[name], dict):
+            raise InvalidRequestError(f"claims: verification.{name} must be null or an object")
+    evidence = verification.get("evidence")
+    if evidence is not None and not _templates(evidence):
+        raise InvalidRequestError("claims: verification.evidence must list objects with a type")
+    if claims is not None and (not isinstance(claims, dict) or not claims):
+        raise InvalidRequestError("claims: verified_claims.claims must be null or name a claim")
+    for request in (claims or {}).values():
         check_claim_request("verified_claims.claims", request)
-    return {"verification": verification, "claims": claims}
+    return {"verification": verification, "claims": claims or {}}
+
+
+def _templates(evidence: Any) -> bool:
+    return (
+        isinstance(evidence, list)
+        and bool(evidence)
+        and all(isinstance(e, dict) and isinstance(e.get("type"), dict) for e in evidence)
+    )
 
 
 def check_claim_request(where: str, request: Any) -> None:
-    """OIDC Core 5.5.1: an individual claim request is null or an object; OIDC4IDA 6.1 bounds
-    its ``purpose``. ``where`` is ours, never the claim's name: the description goes into the
-    client's redirect, where RFC 6749 4.1.2.1 allows few characters."""
+    """OIDC Core 5.5.1: an individual claim request is null or an object, ``essential`` a
+    boolean and ``values`` an array. ``where`` is ours, never the claim's name: the description
+    goes into the client's redirect, where RFC 6749 4.1.2.1 allows few characters."""
     if request is None:
         return
     if not isinstance(request, dict):
@@ -160,10 +176,6 @@ def check_claim_request(where: str, request: Any) -> None:
         raise InvalidRequestError(f"claims: essential in {where} must be true or false")
     if "values" in request and not isinstance(request["values"], list):
         raise InvalidRequestError(f"claims: values in {where} must be an array")
-    purpose = request.get("purpose")
-    low, high = PURPOSE_LENGTH
-    if purpose is not None and not (isinstance(purpose, str) and low <= len(purpose) <= high):
-        raise InvalidRequestError(f"claims: purpose in {where}: {low} to {high} characters")
 
 
 def requested_scopes(requests: Iterable[dict[str, Any]]) -> frozenset[str]:
@@ -177,7 +189,7 @@ def requested_scopes(requests: Iterable[dict[str, Any]]) -> frozenset[str]:
     )
 
 
-# -- the answer (OIDC4IDA 5, Schema Definition 5) ------------------------------------------------
+# -- the answer (OIDC4IDA 5.2 and 5.7, Schema Definition 5) --------------------------------------
 
 
 def add_verified_claims(
@@ -212,14 +224,13 @@ def verified_claims(
     now: datetime,
 ) -> dict[str, Any]:
     """``{"verified_claims": ...}`` from the records of one holder (by its keyed index), or
-    ``{}`` when nothing requested can be given: one element per request element and registry
-    kind, with only the claims asked for whose scope was granted."""
+    ``{}`` when nothing requested can be given. Each request element is answered on its own
+    (OIDC4IDA 5.6), with one element per registry kind that has what it asks."""
     entries = [entry for entry in EVIDENCE if entry.holder == holder]
     records = records_for_holder(holder_index)
     found = [
         element
         for request in requests
-        if _meets_verification(request["verification"])
         for entry in entries
         if (element := _element(cipher, entry, records, scopes, request, now)) is not None
     ]
@@ -236,67 +247,98 @@ def _element(
     request: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any] | None:
-    names = [n for n in request["claims"] if n in entry.claims and entry.claims[n].scope in scopes]
+    """One ``verified_claims`` element from the records of ``entry``'s kind, or None. A
+    constraint in ``verification`` that they do not meet omits the whole element (5.7.4)."""
+    asked = request["verification"]
+    templates = asked.get("evidence")
+    template = _template_for(templates, entry.kind) if templates is not None else None
+    if not _allows(asked.get("trust_framework"), TRUST_FRAMEWORK) or (templates and not template):
+        return None
+    wanted = request["claims"]
+    names = [n for n in wanted if n in entry.claims and entry.claims[n].scope in scopes]
     own = [record for record in records if record.kind == entry.kind]
     if not names or not own:
         return None
     used = own if entry.many else own[:1]
-    data = [read_record(cipher, record) for record in used]
-    claims = {
-        name: [entry.claims[name].value(cipher, r, d) for r, d in zip(used, data, strict=True)]
-        if entry.many
-        else entry.claims[name].value(cipher, used[0], data[0])
-        for name in names
-    }
     latest = max(record.updated_at for record in used)
-    # OIDC4IDA 6.5: a verification time older than the request's max_age is no answer.
-    max_age = _max_age(request["verification"])
-    if max_age is not None and (now - latest).total_seconds() > max_age:
+    if (max_age := _max_age(asked)) is not None and (now - latest).total_seconds() > max_age:
         return None
-    verification = {
-        "trust_framework": TRUST_FRAMEWORK,
-        "time": latest.strftime(_TIME),
-        "evidence": [_evidence(entry, record) for record in used],
+    claims = {
+        name: value
+        for name in names
+        if _allows(wanted[name], value := _value(cipher, entry, name, used))
     }
+    if not claims:
+        return None
+    verification: dict[str, Any] = {"trust_framework": TRUST_FRAMEWORK}
+    # OIDC4IDA 5.4 and 7: the OP "shall not provide the RP with any data it did not request".
+    if "time" in asked:
+        verification["time"] = latest.strftime(_TIME)
+    if template is not None:
+        verification["evidence"] = [_evidence(entry, record, template) for record in used]
     return {"verification": verification, "claims": claims}
 
 
-def _evidence(entry: RegistryEvidence, record: RegistryRecord) -> dict[str, Any]:
-    """Schema Definition 5.1.1.2 (electronic_record): the registry record itself, with its
-    version (an extension member: recipients ignore members they do not know)."""
-    return {
-        "type": EVIDENCE_TYPE,
-        "record": {
+def _value(
+    cipher: FieldCipher, entry: RegistryEvidence, name: str, used: list[RegistryRecord]
+) -> Any:
+    read = entry.claims[name].value
+    values = [read(cipher, record, read_record(cipher, record)) for record in used]
+    return values if entry.many else values[0]
+
+
+def _template_for(templates: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """The first evidence template (OIDC4IDA 5.4: filters, joined by OR) that a record of
+    ``kind`` matches: by evidence ``type`` and, where asked, by ``record.type``."""
+    for template in templates:
+        record = template.get("record")
+        record_type = record.get("type") if isinstance(record, dict) else None
+        if _allows(template.get("type"), EVIDENCE_TYPE) and _allows(record_type, kind):
+            return template
+    return None
+
+
+def _evidence(
+    entry: RegistryEvidence, record: RegistryRecord, template: dict[str, Any]
+) -> dict[str, Any]:
+    """Schema Definition 5.4.4.3 (electronic_record): the registry record itself, shaped by the
+    template. ``version`` is an extension member (recipients ignore members they do not know)."""
+    evidence: dict[str, Any] = {"type": EVIDENCE_TYPE}
+    if "record" in template:
+        full = {
             "type": entry.kind,
             "created_at": record.updated_at.strftime(_TIME),
             "version": record.version,
             "source": {"name": entry.source, "country_code": "CHN"},
-        },
+        }
+        evidence["record"] = _shaped(full, template["record"], required="type")
+    return evidence
+
+
+def _shaped(full: dict[str, Any], asked: Any, required: str = "") -> dict[str, Any]:
+    """OIDC4IDA 5.4: null asks for an element with all it has, an object for what it names."""
+    if not isinstance(asked, dict):
+        return full
+    return {
+        name: _shaped(value, asked[name]) if isinstance(value, dict) and name in asked else value
+        for name, value in full.items()
+        if name in asked or name == required
     }
 
 
-def _meets_verification(verification: dict[str, Any]) -> bool:
-    """OIDC4IDA 6.5: a ``value``/``values`` constraint on ``trust_framework`` or on an evidence
-    ``type`` this provider does not use means the element is omitted; other constraints, which it
-    does not support, are ignored."""
-    if not _allows(verification.get("trust_framework"), TRUST_FRAMEWORK):
-        return False
-    evidence = verification.get("evidence")
-    if not isinstance(evidence, list) or not evidence:
+def _allows(request: Any, value: Any) -> bool:
+    """``value``/``values`` (OIDC Core 5.5.1, OIDC4IDA 5.5.1) on a claim or a verification
+    element; null or no constraint allows anything."""
+    if not isinstance(request, dict):
         return True
-    return any(isinstance(e, dict) and _allows(e.get("type"), EVIDENCE_TYPE) for e in evidence)
-
-
-def _allows(constraint: Any, ours: str) -> bool:
-    if not isinstance(constraint, dict):
-        return True  # null (OIDC Core 5.5.1) or no constraint
-    if "value" in constraint and constraint["value"] != ours:
+    if "value" in request and request["value"] != value:
         return False
-    values = constraint.get("values")
-    return not (isinstance(values, list) and ours not in values)
+    values = request.get("values")
+    return not (isinstance(values, list) and value not in values)
 
 
 def _max_age(verification: dict[str, Any]) -> int | None:
+    """OIDC4IDA 5.5.2: ``max_age`` on ``verification.time``, in seconds."""
     time = verification.get("time")
     age = time.get("max_age") if isinstance(time, dict) else None
     return age if isinstance(age, int) and not isinstance(age, bool) and age >= 0 else None

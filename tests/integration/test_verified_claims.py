@@ -29,6 +29,7 @@ from tests.support.browser import Authorization, Browser, location_params
 from tests.support.oidc import id_token_claims, redeem, refresh, tokens_for, userinfo
 
 TRUST_FRAMEWORK = "cn_gov_registry"  # docs/claims.md
+MISSING: Any = object()
 
 
 def resident_row(number: str, name: str, address: str = "北京市朝阳区建国路1号") -> dict[str, str]:
@@ -43,10 +44,18 @@ def resident_row(number: str, name: str, address: str = "北京市朝阳区建�
     }
 
 
-def ask(claims: dict[str, Any], trust_framework: Any = None, **verification: Any) -> str:
+#: A verification request for everything: the time and every electronic record (OIDC4IDA 5.4).
+EVERYTHING = {
+    "trust_framework": None,
+    "time": None,
+    "evidence": [{"type": {"value": "electronic_record"}, "record": None}],
+}
+
+
+def ask(claims: dict[str, Any] | None, **verification: Any) -> str:
     """A ``claims`` parameter asking UserInfo for ``claims`` as verified claims."""
-    request = {"verification": {"trust_framework": trust_framework, **verification}}
-    return json.dumps({"userinfo": {"verified_claims": {**request, "claims": claims}}})
+    request = {"verification": {**EVERYTHING, **verification}, "claims": claims}
+    return json.dumps({"userinfo": {"verified_claims": request}})
 
 
 def record_of(app: Flask, kind: str, key: str) -> tuple[str, int]:
@@ -160,6 +169,74 @@ def test_the_consent_page_says_when_data_comes_as_verified_claims(
         assert html.count("以核验数据提供") == expected  # profile only, not phone
 
 
+def test_verification_carries_only_what_was_asked(
+    app: Flask, browser: Browser, resident: Citizen
+) -> None:
+    # OIDC4IDA 5.4 and 7: "The OP shall not provide the RP with any data it did not request".
+    rp = make_client(app, scope="openid profile")
+    time, _version = record_of(app, "resident_id", resident.number)
+    template = {"type": {"value": "electronic_record"}, "record": {"version": None}}
+    cases = [
+        ({"trust_framework": None}, {"trust_framework": TRUST_FRAMEWORK}),
+        (
+            {"trust_framework": None, "time": None},
+            {"trust_framework": TRUST_FRAMEWORK, "time": time},
+        ),
+        (
+            {"trust_framework": None, "evidence": [template]},
+            {
+                "trust_framework": TRUST_FRAMEWORK,
+                "evidence": [
+                    {"type": "electronic_record", "record": {"type": "resident_id", "version": 2}}
+                ],
+            },
+        ),
+    ]
+    for verification, expected in cases:
+        request = {"verification": verification, "claims": {"name": None}}
+        asked = json.dumps({"userinfo": {"verified_claims": request}})
+        info = verified_info(browser, rp, resident, scope="openid profile", claims=asked)
+        assert info["verified_claims"]["verification"] == expected
+
+
+def test_evidence_templates_choose_the_registry(
+    app: Flask, browser: Browser, resident: Citizen
+) -> None:
+    # OIDC4IDA 5.4: evidence entries are filters joined by OR, here on the record type.
+    household = new_household_number()
+    import_rows(app, "household", [household_row(resident.number, "王秀英", household, "户主")])
+    rp = make_client(app, scope="openid profile household")
+
+    def kinds(*record_types: str) -> list[str]:
+        evidence = [
+            {"type": {"value": "electronic_record"}, "record": {"type": {"value": kind}}}
+            for kind in record_types
+        ]
+        asked = ask({"name": None, "household": None}, evidence=evidence)
+        info = verified_info(browser, rp, resident, scope="openid profile household", claims=asked)
+        found = info.get("verified_claims", [])
+        elements = found if isinstance(found, list) else [found]
+        return sorted(e["verification"]["evidence"][0]["record"]["type"] for e in elements)
+
+    assert kinds("household") == ["household"]
+    assert kinds("resident_id", "household") == ["household", "resident_id"]
+    assert kinds("property") == []
+
+
+def test_a_claim_not_matching_its_value_is_omitted(
+    app: Flask, browser: Browser, resident: Citizen
+) -> None:
+    # OIDC4IDA 5.7.4: a value/values constraint on a claim omits that claim, not the element.
+    rp = make_client(app, scope="openid profile")
+    claims = {"name": {"value": "王秀英"}, "birthdate": {"values": ["1900-01-01"]}}
+    info = verified_info(browser, rp, resident, scope="openid profile", claims=ask(claims))
+    assert info["verified_claims"]["claims"] == {"name": "王秀英"}
+    wrong = ask({"name": {"value": "李四"}})
+    assert "verified_claims" not in verified_info(
+        browser, rp, resident, scope="openid profile", claims=wrong
+    )
+
+
 @pytest.mark.parametrize(
     ("verification", "released"),
     [
@@ -197,6 +274,17 @@ def test_a_record_older_than_max_age_is_no_answer(
         assert ("verified_claims" in info) is released
 
 
+def verified(verification: Any, claims: Any = MISSING) -> dict[str, Any]:
+    """A claims request (as JSON-ready data) for one verified_claims element."""
+    element = {"verification": verification}
+    if claims is not MISSING:
+        element["claims"] = claims
+    return {"userinfo": {"verified_claims": element}}
+
+
+TF = {"trust_framework": None}
+
+
 @pytest.mark.parametrize(
     "claims",
     [
@@ -208,21 +296,30 @@ def test_a_record_older_than_max_age_is_no_answer(
         '{"id_token": {"名字\\"<>": 5}}',  # a name is never echoed into the redirect
         '{"userinfo": {"name": {"essential": "yes"}}}',
         '{"userinfo": {"name": {"values": "x"}}}',
-        '{"userinfo": {"name": {"purpose": "x"}}}',
         '{"userinfo": {"verified_claims": []}}',
-        '{"userinfo": {"verified_claims": {"claims": {"name": null}}}}',
-        '{"userinfo": {"verified_claims": {"verification": {}, "claims": {}}}}',
-        '{"userinfo": {"verified_claims": {"verification": {}, "claims": null}}}',
-        '{"userinfo": {"verified_claims": [{"verification": {}, "claims": {"name": 1}}]}}',
         '{"userinfo": {"verified_claims": 3}}',
+        {"userinfo": {"verified_claims": {"claims": {"name": None}}}},
+        verified({}, {"name": None}),  # no trust_framework
+        verified(TF, {}),
+        verified({"trust_framework": "x"}, None),
+        {
+            "userinfo": {
+                "verified_claims": [verified(TF, {"name": 1})["userinfo"]["verified_claims"]]
+            }
+        },
+        verified({**TF, "evidence": {}}),
+        verified({**TF, "evidence": [{}]}),
+        verified({**TF, "time": 5}),
         "[" * 100000,
     ],
 )
 def test_an_invalid_claims_parameter_is_invalid_request_to_the_client(
-    app: Flask, browser: Browser, rp: RegisteredClient, claims: str
+    app: Flask, browser: Browser, rp: RegisteredClient, claims: str | dict[str, Any]
 ) -> None:
-    # OIDC Core 5.5 and OIDC4IDA 6: told to the client before any sign-in, never a 500.
-    request = Authorization(rp.client_id, rp.redirect_uri, extra={"claims": claims[:8000]})
+    # OIDC Core 5.5, OIDC4IDA 5.3-5.4 and its request schema: told to the client before any
+    # sign-in, never a 500.
+    text = claims[:8000] if isinstance(claims, str) else json.dumps(claims)
+    request = Authorization(rp.client_id, rp.redirect_uri, extra={"claims": text})
     response = browser.authorize(request)
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     params = location_params(response)
@@ -264,7 +361,7 @@ def test_the_id_token_carries_what_the_id_token_member_asked(
     units = [new_unit(), new_unit()]
     import_rows(app, "property", [property_row(u, [(resident.number, "王秀英")]) for u in units])
     rp = make_client(app, scope="openid profile household property")
-    verification = {"trust_framework": None}
+    verification = EVERYTHING
     asked = {
         "id_token": {
             "verified_claims": {

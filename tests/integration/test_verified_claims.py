@@ -30,6 +30,7 @@ from tests.support.oidc import id_token_claims, redeem, refresh, tokens_for, use
 
 TRUST_FRAMEWORK = "cn_gov_registry"  # docs/claims.md
 MISSING: Any = object()
+NAME = {"name": None}
 
 
 def resident_row(number: str, name: str, address: str = "北京市朝阳区建国路1号") -> dict[str, str]:
@@ -274,7 +275,7 @@ def test_a_record_older_than_max_age_is_no_answer(
         assert ("verified_claims" in info) is released
 
 
-def verified(verification: Any, claims: Any = MISSING) -> dict[str, Any]:
+def verified(verification: Any, claims: Any = NAME) -> dict[str, Any]:
     """A claims request (as JSON-ready data) for one verified_claims element."""
     element = {"verification": verification}
     if claims is not MISSING:
@@ -301,6 +302,7 @@ TF = {"trust_framework": None}
         {"userinfo": {"verified_claims": {"claims": {"name": None}}}},
         verified({}, {"name": None}),  # no trust_framework
         verified(TF, {}),
+        verified(TF, MISSING),
         verified({"trust_framework": "x"}, None),
         {
             "userinfo": {

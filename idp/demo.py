@@ -85,12 +85,16 @@ def _demo_client() -> dict[str, Any]:
             name=DEMO_CLIENT,
             redirect_uris=["http://127.0.0.1:8000/callback"],
             post_logout_redirect_uris=["http://127.0.0.1:8000/"],
-            scope="openid profile phone address id_number enterprise household property",
+            scope=(
+                "openid profile phone address id_number enterprise household property"
+                " social_insurance"
+            ),
             purposes={
                 "profile": "办理业务时核对身份",
                 "id_number": "按规定登记证件号码",
                 "household": "核验子女入学的户籍条件",
                 "property": "核验子女入学的房产条件",
+                "social_insurance": "评估企业融资的参保缴费情况",
             },
         )
     )

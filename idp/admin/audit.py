@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from idp.admin.errors import Invalid
 from idp.admin.paging import DEFAULT_LIMIT, Statement, everything, page_of
 from idp.admin.roles import Operator, Permission, needs
 from idp.admin.times import instant, iso
@@ -26,12 +27,33 @@ from idp.store.models import AdminAction, Enterprise, Person, Release, SecurityE
 
 @dataclass(frozen=True)
 class Trail:
-    """One audit table: its query, how a row is shown, and the columns of its CSV export."""
+    """One audit table: its query, how a row is shown, the columns of its CSV export, and its
+    filters: a time range on ``at`` (``since`` inclusive, ``until`` exclusive) and, for each
+    name in ``equal``, an exact match on that column."""
 
     columns: tuple[str, ...]
     query: Callable[[], Statement]
     at: Any  # the table's time column
     show: Callable[[Any], dict[str, Any]]
+    equal: Mapping[str, Any]
+
+    def statement(self, filters: Mapping[str, str | None]) -> Statement:
+        equal = {name: value for name, value in filters.items() if name not in _RANGE}
+        unknown = set(equal) - set(self.equal)
+        if unknown:
+            raise Invalid(f"no filter named {', '.join(sorted(unknown))}")
+        conditions: list[ColumnElement[bool]] = []
+        start, end = instant(filters.get("since"), "since"), instant(filters.get("until"), "until")
+        if start is not None:
+            conditions.append(self.at >= start)
+        if end is not None:
+            conditions.append(self.at < end)
+        conditions += [self.equal[name] == value for name, value in equal.items() if value]
+        return self.query().where(*conditions)
+
+
+#: The time range every trail is filtered by.
+_RANGE = ("since", "until")
 
 
 def _admin_action(row: Any) -> dict[str, Any]:
@@ -97,6 +119,7 @@ ADMIN_ACTIONS = Trail(
     query=lambda: select(AdminAction).order_by(AdminAction.at.desc(), AdminAction.id.desc()),
     at=AdminAction.at,
     show=_admin_action,
+    equal={"action": AdminAction.action, "actor": AdminAction.actor, "target": AdminAction.target},
 )
 SECURITY_EVENTS = Trail(
     columns=(
@@ -120,6 +143,7 @@ SECURITY_EVENTS = Trail(
     ),
     at=SecurityEventRow.at,
     show=_security_event,
+    equal={"event": SecurityEventRow.event, "person": _EVENT_PERSON.public_id},
 )
 RELEASES = Trail(
     columns=("id", "at", "client_id", "person", "id_number", "enterprise", "claims", "channel"),
@@ -136,28 +160,15 @@ RELEASES = Trail(
     ),
     at=Release.released_at,
     show=_release,
+    equal={"client": Release.client_id, "person": _RELEASE_PERSON.public_id},
 )
 
-
-def _filtered(
-    trail: Trail,
-    since: str | None,
-    until: str | None,
-    equal: list[tuple[Any, str | None]],
-) -> Statement:
-    """The trail's query within ``[since, until)`` and with each given column equal to its value."""
-    conditions: list[ColumnElement[bool]] = []
-    start, end = instant(since, "since"), instant(until, "until")
-    if start is not None:
-        conditions.append(trail.at >= start)
-    if end is not None:
-        conditions.append(trail.at < end)
-    conditions += [column == value for column, value in equal if value is not None]
-    return trail.query().where(*conditions)
-
-
-def _page(trail: Trail, statement: Statement, offset: int, limit: int) -> dict[str, Any]:
-    return page_of(statement, offset, limit).shown(trail.show)
+#: The trails by the name the admin API and the console give them.
+TRAILS = {
+    "admin-actions": ADMIN_ACTIONS,
+    "security-events": SECURITY_EVENTS,
+    "releases": RELEASES,
+}
 
 
 def _csv(trail: Trail, statement: Statement) -> str:
@@ -181,106 +192,20 @@ def csv_cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _admin_action_query(
-    since: str | None,
-    until: str | None,
-    action: str | None,
-    actor: str | None,
-    target: str | None,
-) -> Statement:
-    return _filtered(
-        ADMIN_ACTIONS,
-        since,
-        until,
-        [(AdminAction.action, action), (AdminAction.actor, actor), (AdminAction.target, target)],
-    )
-
-
-def _security_event_query(
-    since: str | None, until: str | None, event: str | None, person: str | None
-) -> Statement:
-    equal = [(SecurityEventRow.event, event), (_EVENT_PERSON.public_id, person)]
-    return _filtered(SECURITY_EVENTS, since, until, equal)
-
-
-def _release_query(
-    since: str | None, until: str | None, client: str | None, person: str | None
-) -> Statement:
-    equal = [(Release.client_id, client), (_RELEASE_PERSON.public_id, person)]
-    return _filtered(RELEASES, since, until, equal)
-
-
 @needs(Permission.AUDIT_READ)
-def admin_actions(
+def listed(
     operator: Operator,
-    since: str | None = None,
-    until: str | None = None,
-    action: str | None = None,
-    actor: str | None = None,
-    target: str | None = None,
+    /,
+    trail: Trail,
+    filters: Mapping[str, str | None],
     offset: int = 0,
     limit: int = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    statement = _admin_action_query(since, until, action, actor, target)
-    return _page(ADMIN_ACTIONS, statement, offset, limit)
+    """A page of ``trail``, newest first, within ``filters`` (``Trail.statement``)."""
+    return page_of(trail.statement(filters), offset, limit).shown(trail.show)
 
 
 @needs(Permission.AUDIT_READ)
-def admin_actions_csv(
-    operator: Operator,
-    since: str | None = None,
-    until: str | None = None,
-    action: str | None = None,
-    actor: str | None = None,
-    target: str | None = None,
-) -> str:
-    return _csv(ADMIN_ACTIONS, _admin_action_query(since, until, action, actor, target))
-
-
-@needs(Permission.AUDIT_READ)
-def security_events(
-    operator: Operator,
-    since: str | None = None,
-    until: str | None = None,
-    event: str | None = None,
-    person: str | None = None,
-    offset: int = 0,
-    limit: int = DEFAULT_LIMIT,
-) -> dict[str, Any]:
-    statement = _security_event_query(since, until, event, person)
-    return _page(SECURITY_EVENTS, statement, offset, limit)
-
-
-@needs(Permission.AUDIT_READ)
-def security_events_csv(
-    operator: Operator,
-    since: str | None = None,
-    until: str | None = None,
-    event: str | None = None,
-    person: str | None = None,
-) -> str:
-    return _csv(SECURITY_EVENTS, _security_event_query(since, until, event, person))
-
-
-@needs(Permission.AUDIT_READ)
-def releases(
-    operator: Operator,
-    since: str | None = None,
-    until: str | None = None,
-    client: str | None = None,
-    person: str | None = None,
-    offset: int = 0,
-    limit: int = DEFAULT_LIMIT,
-) -> dict[str, Any]:
-    return _page(RELEASES, _release_query(since, until, client, person), offset, limit)
-
-
-@needs(Permission.AUDIT_READ)
-def releases_csv(
-    operator: Operator,
-    since: str | None = None,
-    until: str | None = None,
-    client: str | None = None,
-    person: str | None = None,
-) -> str:
-    return _csv(RELEASES, _release_query(since, until, client, person))
+def exported(operator: Operator, /, trail: Trail, filters: Mapping[str, str | None]) -> str:
+    """Every row of ``trail`` within the same filters, as RFC 4180 CSV with a header line."""
+    return _csv(trail, trail.statement(filters))

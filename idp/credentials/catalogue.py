@@ -49,6 +49,18 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
             "label_zh": "营业执照",
             "label_en": "Business licence",
         },
+        {
+            "type": "social_insurance",
+            "type_code": "11100000000013338W041",
+            "label_zh": "个人社保缴费记录",
+            "label_en": "Social insurance contributions (person)",
+        },
+        {
+            "type": "social_insurance_unit",
+            "type_code": "11100000000013338W042",
+            "label_zh": "单位社保缴费记录",
+            "label_en": "Social insurance contributions (enterprise)",
+        },
     ],
     "profiles": [
         {
@@ -120,6 +132,20 @@ DEFAULT_CATALOGUE: dict[str, Any] = {
             "fields": _all_fields(CredentialType.BUSINESS_LICENCE),
             "label_zh": "营业执照全部信息",
             "label_en": "Whole business licence",
+        },
+        {
+            "id": 10,
+            "name": "social_insurance.full",
+            "fields": _all_fields(CredentialType.SOCIAL_INSURANCE),
+            "label_zh": "个人社保缴费记录全部信息",
+            "label_en": "Whole social insurance record (person)",
+        },
+        {
+            "id": 11,
+            "name": "social_insurance_unit.full",
+            "fields": _all_fields(CredentialType.SOCIAL_INSURANCE_UNIT),
+            "label_zh": "单位社保缴费记录全部信息",
+            "label_en": "Whole social insurance record (enterprise)",
         },
     ],
 }

@@ -19,6 +19,7 @@ from yihao.wire.fields import CredentialType
 from yihao.wire.identifier import certificate_identifier
 
 from idp.credentials.profiles import Catalogue
+from idp.credentials.registries import KINDS
 from idp.credentials.status import BY_HOLDER, SYSTEM, open_list, random_indexes, revoke
 from idp.identifiers import mask_identifier
 from idp.oauth.principal import Principal
@@ -28,13 +29,8 @@ from idp.store.models import Certificate, RegistryRecord
 from idp.store.registry import read_record, records_for_holder
 from idp.store.subjects import enterprise_uscc
 
-#: Registry kind -> the certificate type it feeds.
-KIND_TYPES = {
-    "resident_id": CredentialType.ID_CARD,
-    "household": CredentialType.HOUSEHOLD,
-    "property": CredentialType.PROPERTY,
-    "business": CredentialType.BUSINESS_LICENCE,
-}
+#: Registry kind -> the certificate type it feeds (declared once, in ``registries.KINDS``).
+KIND_TYPES = {name: kind.credential_type for name, kind in KINDS.items()}
 
 
 @dataclass(frozen=True)

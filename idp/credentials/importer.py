@@ -149,7 +149,7 @@ def _import_line(
     except RowError as exc:
         return str(exc)
     if row.key in first_seen:
-        return f"{spec.key_column}: duplicate of line {first_seen[row.key]}"
+        return f"{', '.join(spec.key_columns)}: duplicate of line {first_seen[row.key]}"
     first_seen[row.key] = line.number
     try:
         outcome = upsert_record(cipher, row)

@@ -1,5 +1,5 @@
-"""Source registries (population, real estate, market regulation): their CSV columns and the rules
-that turn one row into the data a certificate will carry.
+"""Source registries (population, real estate, market regulation, social insurance): their CSV
+columns and the rules that turn one row into the data a certificate will carry.
 
 Pure functions with no Flask and no database, so that every rule is testable on its own and the
 importer only decides how rows are written. A row becomes a ``RegistryRow`` whose data holds the
@@ -38,6 +38,11 @@ _BOOLEANS = {"是": True, "否": False, "yes": True, "no": False, "true": True, 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _AREA = re.compile(r"\d{1,9}(\.\d{1,2})?")
 _YUAN = re.compile(r"\d{1,15}")
+_MONEY = re.compile(r"\d{1,13}(\.\d{1,2})?")
+_PERIOD = re.compile(r"\d{4}-(\d{2})")
+_COUNT = re.compile(r"\d{1,9}")
+#: The five social insurances (社会保险法 art. 2), in the order records list them.
+INSURANCE_TYPES = ("养老保险", "医疗保险", "失业保险", "工伤保险", "生育保险")
 _LIST_SEPARATOR = ";"
 
 Cells = Mapping[str, str]
@@ -104,6 +109,7 @@ class RegistryKind:
 
     Its CSV columns follow from the certificate type's record fields (``yihao.wire.fields``),
     key first; ``optional_columns`` may be missing from a file's header (their cells read empty).
+    ``key_also`` names further key columns where one holder has a record per month.
     """
 
     name: str
@@ -111,6 +117,11 @@ class RegistryKind:
     key_column: str
     build: Callable[[Cells], RegistryRow]
     optional_columns: tuple[str, ...] = ()
+    key_also: tuple[str, ...] = ()
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return (self.key_column, *self.key_also)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -137,7 +148,7 @@ def registry_kind(name: str) -> RegistryKind:
         raise UnknownKind(f"unknown registry kind {name!r}; expected one of {known}") from None
 
 
-# -- the four registries ----------------------------------------------------------------------
+# -- the registries ------------------------------------------------------------------------
 
 
 def _resident_id_row(cells: Cells) -> RegistryRow:
@@ -201,6 +212,47 @@ def _business_row(cells: Cells) -> RegistryRow:
     return RegistryRow("business", code, masked, (Holder("enterprise", code),), data)
 
 
+def _social_insurance_row(cells: Cells) -> RegistryRow:
+    """One person's contributions for one month; permit holders are insured like residents."""
+    rid = _identifier(cells, "id_number", parse_resident_id)
+    period = _period(cells, "period")
+    base = _positive_money(cells, "contribution_base")
+    amount = _positive_money(cells, "contribution_amount")
+    if Decimal(amount) > Decimal(base):
+        # Every rate is a fraction of the base, so no month's contributions can exceed it.
+        raise RowError("contribution_amount", "is more than contribution_base")
+    data = {
+        "id_number": rid.number,
+        "name": _text(cells, "name"),
+        "period": period,
+        "employer_uscc": _identifier(cells, "employer_uscc", lambda s: parse_uscc(s).code),
+        "insurance_types": _insurance_types(cells, "insurance_types"),
+        "contribution_base": base,
+        "contribution_amount": amount,
+    }
+    key, masked = f"{rid.number}/{period}", f"{rid.masked}/{period}"
+    return RegistryRow("social_insurance", key, masked, (Holder("person", rid.number),), data)
+
+
+def _social_insurance_unit_row(cells: Cells) -> RegistryRow:
+    """One enterprise's insured headcount and contributions for one month."""
+    code = _identifier(cells, "uscc", lambda s: parse_uscc(s).code)
+    period = _period(cells, "period")
+    headcount = _count(cells, "insured_headcount")
+    if headcount == 0:
+        raise RowError("insured_headcount", "must be greater than 0")
+    data = {
+        "uscc": code,
+        "enterprise_name": _text(cells, "enterprise_name"),
+        "period": period,
+        "insured_headcount": headcount,
+        "contribution_amount": _positive_money(cells, "contribution_amount"),
+    }
+    key, masked = f"{code}/{period}", f"{mask_identifier(code)}/{period}"
+    holders = (Holder("enterprise", code),)
+    return RegistryRow("social_insurance_unit", key, masked, holders, data)
+
+
 def _person_row(kind: str, rid: ResidentId, data: dict[str, Any]) -> RegistryRow:
     return RegistryRow(kind, rid.number, rid.masked, (Holder("person", rid.number),), data)
 
@@ -229,6 +281,20 @@ KINDS: dict[str, RegistryKind] = {
         RegistryKind("household", CredentialType.HOUSEHOLD, "id_number", _household_row),
         RegistryKind("property", CredentialType.PROPERTY, "property_unit_number", _property_row),
         RegistryKind("business", CredentialType.BUSINESS_LICENCE, "uscc", _business_row),
+        RegistryKind(
+            "social_insurance",
+            CredentialType.SOCIAL_INSURANCE,
+            "id_number",
+            _social_insurance_row,
+            key_also=("period",),
+        ),
+        RegistryKind(
+            "social_insurance_unit",
+            CredentialType.SOCIAL_INSURANCE_UNIT,
+            "uscc",
+            _social_insurance_unit_row,
+            key_also=("period",),
+        ),
     )
 }
 
@@ -295,13 +361,51 @@ def _area(cells: Cells, column: str) -> str:
     value = _required(cells, column)
     if not _AREA.fullmatch(value):
         raise RowError(column, "is not a decimal number of square metres with at most 2 places")
-    amount = Decimal(value)
+    return _positive_centi(column, Decimal(value))
+
+
+def _positive_money(cells: Cells, column: str) -> str:
+    value = _required(cells, column)
+    if not _MONEY.fullmatch(value):
+        raise RowError(column, "is not an amount of yuan with at most 2 decimal places")
+    return _positive_centi(column, Decimal(value))
+
+
+def _positive_centi(column: str, amount: Decimal) -> str:
     if amount <= 0:
         raise RowError(column, "must be greater than 0")
     # The canonical JSON form: no trailing zeros ("89.50" -> "89.5", "120.00" -> "120").
     return str(
         amount.quantize(Decimal(1)) if amount == amount.to_integral() else amount.normalize()
     )
+
+
+def _period(cells: Cells, column: str) -> str:
+    value = _required(cells, column)
+    found = _PERIOD.fullmatch(value)
+    if not found:
+        raise RowError(column, "is not a month of the form YYYY-MM")
+    if not 1 <= int(found.group(1)) <= 12:
+        raise RowError(column, "is not a calendar month")
+    return value
+
+
+def _count(cells: Cells, column: str) -> int:
+    value = _required(cells, column)
+    if not _COUNT.fullmatch(value):
+        raise RowError(column, "is not a whole number of people (digits only)")
+    return int(value)
+
+
+def _insurance_types(cells: Cells, column: str) -> list[str]:
+    """Kept in ``INSURANCE_TYPES`` order, so a re-export listing them otherwise is no change."""
+    items = _text_list(cells, column)
+    for position, item in enumerate(items, start=1):
+        if item not in INSURANCE_TYPES:
+            raise RowError(column, f"entry {position} is not one of {'/'.join(INSURANCE_TYPES)}")
+        if item in items[: position - 1]:
+            raise RowError(column, f"entry {position} repeats an earlier one")
+    return sorted(items, key=INSURANCE_TYPES.index)
 
 
 def _yuan(cells: Cells, column: str) -> int:

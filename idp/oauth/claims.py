@@ -1,9 +1,10 @@
 """Scopes, the claims they release, and how each claim is computed (OIDC Core 5.1, 5.4).
 
-The ``id_number``, ``enterprise``, ``household`` and ``property`` scopes are Yihao's own;
-``docs/claims.md`` documents them. Claims about the acting person of an enterprise login, including
-the registry claims, sit inside ``act`` (RFC 8693 4.1), so the top level always describes the
-token's subject. The registry claims are built in ``idp.oauth.registry_claims``.
+The ``id_number``, ``enterprise``, ``household``, ``property`` and ``social_insurance`` scopes are
+Yihao's own; ``docs/claims.md`` documents them. Claims about the acting person of an enterprise
+login, including the registry claims, sit inside ``act`` (RFC 8693 4.1), so the top level always
+describes the token's subject; that is also why ``social_insurance`` there is the enterprise's
+(``SUBJECT_SCOPES``). The registry claims are built in ``idp.oauth.registry_claims``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from idp.admin.roles import ROLE_SCOPES
 from idp.oauth.identity_assurance import VERIFIED_CLAIMS, verified_names
 from idp.oauth.pairwise import subject
 from idp.oauth.principal import Principal
-from idp.oauth.registry_claims import registry_claims
+from idp.oauth.registry_claims import SUBJECT_SCOPES, enterprise_claims, registry_claims
 from idp.services import Services
 from idp.store.models import Client
 from idp.store.subjects import PersonRecord, enterprise_uscc, read_person
@@ -29,6 +30,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     # From the source registries (idp.oauth.registry_claims), about the person.
     "household": ("household",),
     "property": ("properties",),
+    # About the token's subject: the person, or the enterprise of an enterprise login.
+    "social_insurance": ("social_insurance",),
     # Not claims but APIs: issuing the holder's own e-certificates, and revoking them (operators).
     "credentials": (),
     "credentials.revoke": (),
@@ -47,6 +50,7 @@ PERSONAL_SCOPES = frozenset(
         "credentials",
         "household",
         "property",
+        "social_insurance",
     }
 )
 
@@ -84,6 +88,8 @@ def person_claims(record: PersonRecord, scopes: frozenset[str]) -> dict[str, Any
 def build_claims(svc: Services, client: Client, principal: Principal, scope: str) -> dict[str, Any]:
     scopes = frozenset(scope.split()) & client.scopes
     person_scopes = scopes - {"enterprise"}
+    if principal.enterprise is not None:
+        person_scopes -= SUBJECT_SCOPES
     about_person = {
         **person_claims(read_person(svc.cipher, principal.person), person_scopes),
         **registry_claims(svc.cipher, principal.person, person_scopes),
@@ -96,6 +102,7 @@ def build_claims(svc: Services, client: Client, principal: Principal, scope: str
         "entity_type": "enterprise",
         "uscc": enterprise_uscc(svc.cipher, principal.enterprise),
         "name": principal.enterprise.name,
+        **enterprise_claims(svc.cipher, principal.enterprise, scopes),
         "act": {"sub": actor, "entity_type": "person", **about_person},
     }
 

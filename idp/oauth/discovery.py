@@ -15,6 +15,7 @@ from idp.oauth.identity_assurance import (
     RECORD_TYPES,
     TRUST_FRAMEWORK,
 )
+from idp.oauth.rfc9101 import ALGORITHMS as REQUEST_OBJECT_ALGORITHMS
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 
 ENDPOINTS = {
@@ -56,7 +57,9 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "evidence_supported": [EVIDENCE_TYPE],
         "electronic_records_supported": RECORD_TYPES,
         "claims_in_verified_claims_supported": CLAIMS_IN_VERIFIED_CLAIMS,
-        "request_parameter_supported": False,
+        # RFC 9101 10.5, OIDC Discovery 1.0 3: signed request objects by value (oauth.rfc9101).
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGORITHMS),
         "request_uri_parameter_supported": False,
         "ui_locales_supported": ["zh-CN", "en"],
         "claims_locales_supported": ["zh-CN"],

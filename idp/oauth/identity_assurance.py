@@ -27,7 +27,7 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from yihao.wire.fields import SEX_WORDS
 
 from idp.oauth.principal import Principal
-from idp.oauth.registry_claims import household_claim, property_claim
+from idp.oauth.registry_claims import SUBJECT_SCOPES, household_claim, month_claim, property_claim
 from idp.store.crypto import FieldCipher
 from idp.store.models import RegistryRecord
 from idp.store.registry import read_record, records_for_holder
@@ -59,7 +59,8 @@ class RegistryEvidence:
     ``kind`` is the registry kind (``registry_records.kind``) and the evidence's ``record.type``;
     ``source`` the registry's name in ``record.source.name``; ``holder`` whose records they are.
     With ``many`` a claim is the list of every record of the kind (properties), each record one
-    piece of evidence; otherwise the subject's one record of the kind.
+    piece of evidence, in the order of ``order`` (a record's data -> its sort key) when given;
+    otherwise the subject's one record of the kind.
     """
 
     kind: str
@@ -67,10 +68,19 @@ class RegistryEvidence:
     holder: Literal["person", "enterprise"]
     claims: Mapping[str, VerifiedClaim]
     many: bool = False
+    order: Callable[[dict[str, Any]], Any] | None = None
 
 
 def _field(name: str) -> Value:
     return lambda _cipher, _record, data: data[name]
+
+
+def _month(kind: str) -> Value:
+    return lambda _cipher, _record, data: month_claim(data, kind)
+
+
+def _period(data: dict[str, Any]) -> Any:
+    return data["period"]  # months in order, as the plain claim lists them
 
 
 def _address(_cipher: FieldCipher, _record: RegistryRecord, data: dict[str, Any]) -> Any:
@@ -113,6 +123,22 @@ EVIDENCE: tuple[RegistryEvidence, ...] = (
             "uscc": VerifiedClaim("enterprise", _field("uscc")),
             "name": VerifiedClaim("enterprise", _field("enterprise_name")),
         },
+    ),
+    RegistryEvidence(
+        "social_insurance",
+        "社会保险信息库",
+        "person",
+        {"social_insurance": VerifiedClaim("social_insurance", _month("social_insurance"))},
+        many=True,
+        order=_period,
+    ),
+    RegistryEvidence(
+        "social_insurance_unit",
+        "社会保险信息库",
+        "enterprise",
+        {"social_insurance": VerifiedClaim("social_insurance", _month("social_insurance_unit"))},
+        many=True,
+        order=_period,
     ),
 )
 
@@ -208,7 +234,8 @@ def add_verified_claims(
     person = principal.person.number_index
     if principal.enterprise is None:
         return {**claims, **verified_claims(cipher, person, "person", scopes, requests, now)}
-    about_person = scopes - {"enterprise"}
+    # As idp.oauth.claims: SUBJECT_SCOPES in an enterprise login are about the enterprise.
+    about_person = scopes - {"enterprise"} - SUBJECT_SCOPES
     acting = verified_claims(cipher, person, "person", about_person, requests, now)
     enterprise = principal.enterprise.uscc_index
     top = verified_claims(cipher, enterprise, "enterprise", scopes, requests, now)
@@ -259,8 +286,8 @@ def _element(
     own = [record for record in records if record.kind == entry.kind]
     if not names or not own:
         return None
-    used = own if entry.many else own[:1]
-    latest = max(record.updated_at for record in used)
+    used = _ordered(cipher, entry, own) if entry.many else [(own[0], read_record(cipher, own[0]))]
+    latest = max(record.updated_at for record, _data in used)
     if (max_age := _max_age(asked)) is not None and (now - latest).total_seconds() > max_age:
         return None
     claims = {
@@ -275,15 +302,27 @@ def _element(
     if "time" in asked:
         verification["time"] = latest.strftime(_TIME)
     if template is not None:
-        verification["evidence"] = [_evidence(entry, record, template) for record in used]
+        verification["evidence"] = [_evidence(entry, record, template) for record, _data in used]
     return {"verification": verification, "claims": claims}
 
 
+def _ordered(
+    cipher: FieldCipher, entry: RegistryEvidence, records: list[RegistryRecord]
+) -> list[tuple[RegistryRecord, dict[str, Any]]]:
+    """Every record of a ``many`` kind with its data, in the entry's order (else import order)."""
+    found = [(record, read_record(cipher, record)) for record in records]
+    order = entry.order
+    return sorted(found, key=lambda pair: order(pair[1])) if order is not None else found
+
+
 def _value(
-    cipher: FieldCipher, entry: RegistryEvidence, name: str, used: list[RegistryRecord]
+    cipher: FieldCipher,
+    entry: RegistryEvidence,
+    name: str,
+    used: list[tuple[RegistryRecord, dict[str, Any]]],
 ) -> Any:
     read = entry.claims[name].value
-    values = [read(cipher, record, read_record(cipher, record)) for record in used]
+    values = [read(cipher, record, data) for record, data in used]
     return values if entry.many else values[0]
 
 

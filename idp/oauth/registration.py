@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import string
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -193,7 +194,7 @@ def new_client(
     check(spec)
     secret = None if spec.auth_method in SECRETLESS_METHODS else _new_secret()
     client = Client(
-        client_id=spec.client_id or secrets.token_urlsafe(16),
+        client_id=spec.client_id or new_client_id(),
         secret_digest=token_digest(secret) if secret else None,
         name=spec.name.strip(),
         redirect_uris=list(spec.redirect_uris),
@@ -214,6 +215,16 @@ def new_client(
     )
     db.session.add(client)
     return client, secret
+
+
+#: Letters and digits only: an id that began with "-" (as a URL-safe token may) would be read as
+#: an option by ``idp client ...`` and every other command line an operator pastes it into.
+_CLIENT_ID_ALPHABET = string.ascii_letters + string.digits
+_CLIENT_ID_LENGTH = 22  # ~131 bits, as many as a 16-byte token
+
+
+def new_client_id() -> str:
+    return "".join(secrets.choice(_CLIENT_ID_ALPHABET) for _ in range(_CLIENT_ID_LENGTH))
 
 
 def _new_secret() -> str:

@@ -1,4 +1,5 @@
-"""The ``household`` and ``property`` scopes: what the source registries hold about the person.
+"""The ``household``, ``property`` and ``social_insurance`` scopes: what the source registries
+hold about the person, or, for ``social_insurance`` in an enterprise login, about the enterprise.
 
 A relying service such as school enrolment checks a child's eligibility from the household register
 (户籍) and the real-estate register (不动产登记) instead of asking the parent to upload copies. The
@@ -11,7 +12,10 @@ released with the fields its certificate type carries (``yihao.wire.fields``), w
 with the documented wire format; the owners' numbers, which make them holders, are never data.
 Household members are other people: they are described by name, relation, birth date and sex,
 never by their identity numbers, which the service has no need of and the members did not consent
-to release.
+to release. Social insurance records describe their holder: a person's own monthly contributions,
+or an enterprise's insured headcount and contributions (what a financing platform builds a credit
+profile from); the holder's own number and name are released by ``id_number``/``profile`` or sit
+at the top of an enterprise token, so they are not repeated in each month.
 """
 
 from __future__ import annotations
@@ -21,24 +25,39 @@ from typing import Any
 from yihao.wire.fields import RECORD_FIELDS, SEX_WORDS, CredentialType
 
 from idp.store.crypto import FieldCipher
-from idp.store.models import Person, RegistryRecord
+from idp.store.models import Enterprise, Person, RegistryRecord
 from idp.store.registry import household_members, read_record, records_for_holder
 
-#: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``).
-REGISTRY_SCOPES = frozenset({"household", "property"})
+#: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``,
+#: ``social_insurance`` -> ``social_insurance``).
+REGISTRY_SCOPES = frozenset({"household", "property", "social_insurance"})
+#: Scopes whose claims describe the token's subject: in an enterprise login, the enterprise's
+#: records at the top level instead of the acting person's in ``act``.
+SUBJECT_SCOPES = frozenset({"social_insurance"})
 
 #: The relation of the head of a household (户主); the head is listed first.
 _HEAD = "户主"
 #: What a property certificate carries, owners by name only.
 _PROPERTY_FIELDS = RECORD_FIELDS[CredentialType.PROPERTY]
+#: Who the holder is, released elsewhere; a month lists only what it adds.
+_HOLDER_FIELDS = frozenset({"id_number", "name", "uscc", "enterprise_name"})
+#: Registry kind -> what one month of it releases.
+_CONTRIBUTION_FIELDS = {
+    kind: tuple(field for field in RECORD_FIELDS[type_] if field not in _HOLDER_FIELDS)
+    for kind, type_ in (
+        ("social_insurance", CredentialType.SOCIAL_INSURANCE),
+        ("social_insurance_unit", CredentialType.SOCIAL_INSURANCE_UNIT),
+    )
+}
 
 
 def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str]) -> dict[str, Any]:
     """The registry claims of ``scopes`` about ``person``; nothing is read when none is asked.
 
     ``household`` is left out when the person has no household record, like any other empty
-    claim. ``properties`` is always present when granted: an empty list is an answer in itself
-    (the register holds no property of this person), which eligibility checks rely on.
+    claim. ``properties`` and ``social_insurance`` are always present when granted: an empty list
+    is an answer in itself (the register holds no property of this person), which eligibility
+    checks rely on.
     """
     if not scopes & REGISTRY_SCOPES:
         return {}
@@ -52,7 +71,32 @@ def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str])
         claims["properties"] = [
             property_claim(cipher, record) for record in records if record.kind == "property"
         ]
+    if "social_insurance" in scopes:
+        claims["social_insurance"] = contributions_claim(cipher, records, "social_insurance")
     return claims
+
+
+def enterprise_claims(
+    cipher: FieldCipher, enterprise: Enterprise, scopes: frozenset[str]
+) -> dict[str, Any]:
+    """The registry claims of ``SUBJECT_SCOPES`` about the enterprise of an enterprise login."""
+    if "social_insurance" not in scopes:
+        return {}
+    records = records_for_holder(enterprise.uscc_index)
+    return {"social_insurance": contributions_claim(cipher, records, "social_insurance_unit")}
+
+
+def contributions_claim(
+    cipher: FieldCipher, records: list[RegistryRecord], kind: str
+) -> list[dict[str, Any]]:
+    """The holder's monthly social insurance records of ``kind``, oldest month first."""
+    months = [read_record(cipher, record) for record in records if record.kind == kind]
+    return sorted((month_claim(data, kind) for data in months), key=lambda m: m["period"])
+
+
+def month_claim(data: dict[str, Any], kind: str) -> dict[str, Any]:
+    """What one month's record of ``kind`` releases: not its holder, released elsewhere."""
+    return {field: data[field] for field in _CONTRIBUTION_FIELDS[kind]}
 
 
 def household_claim(cipher: FieldCipher, own: RegistryRecord) -> dict[str, Any]:

@@ -9,11 +9,10 @@ from typing import Any, cast
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from joserfc.jwk import KeySet, KeySetSerialization
-from sqlalchemy.exc import IntegrityError
 
-from idp.store.crypto import token_digest
-from idp.store.db import db, utcnow
-from idp.store.models import Client, SeenValue
+from idp.store.db import utcnow
+from idp.store.models import Client
+from idp.store.replay import spend_once
 
 METHOD = "private_key_jwt"
 
@@ -31,22 +30,22 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     def resolve_client_public_key(self, client: Client) -> KeySet:
         # A client registered for another method has no keys: an assertion naming it is refused
         # as invalid_client, not left to fail on an empty key set.
-        if client.token_endpoint_auth_method != METHOD or not (client.jwks or {}).get("keys"):
+        keys = registered_keys(client)
+        if client.token_endpoint_auth_method != METHOD or keys is None:
             raise InvalidClientError(description="the client does not use private_key_jwt")
-        return KeySet.import_key_set(cast(KeySetSerialization, client.jwks))
+        return keys
 
     def validate_jti(self, claims: dict[str, Any], jti: str) -> bool:
         """One use per ``jti`` (RFC 7523 3, item 7), remembered until the assertion expires."""
         expires = utcnow() + timedelta(
             seconds=max(int(claims.get("exp", 0)) - int(claims.get("iat", 0)), 300)
         )
-        # A digest: any jti fits the column whole (no two long ones collide on a prefix), and
-        # no NUL reaches PostgreSQL.
-        seen = token_digest(f"{claims['sub']}\x00{jti}")
-        db.session.add(SeenValue(key=f"jti:{seen}", expires_at=expires))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            return False
-        return True
+        return spend_once("jti", f"{claims['sub']}\x00{jti}", expires)
+
+
+def registered_keys(client: Client) -> KeySet | None:
+    """The public keys the client registered (``jwks``), which verify what it signs: its
+    assertions here and its request objects (``idp.oauth.rfc9101``); None when it has none."""
+    if not (client.jwks or {}).get("keys"):
+        return None
+    return KeySet.import_key_set(cast(KeySetSerialization, client.jwks))

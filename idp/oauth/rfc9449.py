@@ -21,12 +21,10 @@ from flask import g, request
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
-from sqlalchemy.exc import IntegrityError
 
 from idp.services import services
-from idp.store.crypto import token_digest
-from idp.store.db import db, utcnow
-from idp.store.models import SeenValue
+from idp.store.db import utcnow
+from idp.store.replay import spend_once
 
 PROOF_TYPE = "dpop+jwt"  # RFC 9449 4.2
 #: Asymmetric only: RFC 9449 4.2 forbids ``none`` and MAC algorithms (there is no shared key).
@@ -124,13 +122,8 @@ def access_token_hash(access_token: str) -> str:
 def _spend_jti(thumbprint: str, jti: str) -> None:
     """One use per proof (RFC 9449 11.1), kept as long as its iat could still be accepted."""
     expires = utcnow() + timedelta(seconds=IAT_PAST_SECONDS + IAT_FUTURE_SECONDS)
-    seen = token_digest(f"{thumbprint}\x00{jti}")  # any jti fits the column, as in rfc7523
-    db.session.add(SeenValue(key=f"dpop:{seen}", expires_at=expires))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise DPoPError("the proof's jti was already used") from None
+    if not spend_once("dpop", f"{thumbprint}\x00{jti}", expires):
+        raise DPoPError("the proof's jti was already used")
 
 
 def bind_token_request() -> None:

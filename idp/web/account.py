@@ -92,7 +92,8 @@ def account() -> str | Response:
         releases=[
             _ReleaseRow(
                 names.get(r.client_id, r.client_id),
-                [claim_label(c) for c in r.claims.split()],
+                # An enterprise login's top-level claims describe the enterprise.
+                [claim_label(c, enterprise=r.enterprise_id is not None) for c in r.claims.split()],
                 channel_label(r.channel),
                 r.released_at,
             )

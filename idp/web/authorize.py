@@ -30,6 +30,7 @@ from idp.oauth.authorization.steps import (
 )
 from idp.oauth.claims import PERSONAL_SCOPES, SCOPE_CLAIMS
 from idp.oauth.claims_parameter import verified_scopes
+from idp.oauth.registry_claims import SUBJECT_SCOPES
 from idp.oauth.server import query_client
 from idp.services import services
 from idp.store.models import Client, Person
@@ -82,6 +83,10 @@ _REFUSALS = {
         _l("Go back to the service and start again."),
     ),
     Refusal.INVALID_REQUEST: (_l("Invalid request"), _l("Invalid request")),
+    Refusal.INVALID_REQUEST_OBJECT: (
+        _l("Invalid signed request"),
+        _l("The service sent a signed request that could not be accepted."),
+    ),
 }
 
 
@@ -171,10 +176,14 @@ def _enterprise_page(found: Interaction, client: Client, login: LoginSession) ->
 
 
 class _Item:
-    def __init__(self, scope: str, purpose: str, verified: bool) -> None:
+    def __init__(self, scope: str, purpose: str, enterprise_login: bool, verified: bool) -> None:
         self.label = scope_label(scope)
+        # In an enterprise login these scopes release the enterprise's records, not the person's.
+        about_enterprise = enterprise_login and scope in SUBJECT_SCOPES
         self.claims = [
-            claim_label(c) for c in SCOPE_CLAIMS[scope] if c not in ("sub", "entity_type")
+            claim_label(c, enterprise=about_enterprise)
+            for c in SCOPE_CLAIMS[scope]
+            if c not in ("sub", "entity_type")
         ]
         self.purpose = purpose
         self.sensitive = scope in SENSITIVE_SCOPES
@@ -198,7 +207,8 @@ def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Re
         client_name=client.name,
         acting_for=enterprise.name if enterprise else None,
         items=[
-            _Item(s, client.purposes.get(s, default_purpose), s in verified) for s in sorted(scopes)
+            _Item(s, client.purposes.get(s, default_purpose), enterprise is not None, s in verified)
+            for s in sorted(scopes)
         ],
     )
 

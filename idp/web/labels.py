@@ -27,6 +27,7 @@ SCOPE_LABELS: Final[dict[str, LazyString]] = {
     "enterprise": _l("Enterprise identity"),
     "household": _l("Household register"),
     "property": _l("Real estate register"),
+    "social_insurance": _l("Social insurance contributions"),
     "credentials": _l("Your e-certificates, shown as QR codes"),
     "credentials.revoke": _l("Revoking e-certificates"),
     "admin:admin": _l("Administration: administrator"),
@@ -49,12 +50,19 @@ CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "entity_type": _l("Account type"),
     "household": _l("Your household entry and its members (name, relation, date of birth, sex)"),
     "properties": _l("Real estate you hold (location, area, usage, owners, mortgage)"),
+    "social_insurance": _l(
+        "Your social insurance by month (employer, insurance types, contribution base, amount)"
+    ),
 }
 
 #: Overrides for claims whose meaning changes when the subject is an enterprise: the top-level
-#: ``name`` of an enterprise token is the enterprise's registered name, not a person's name.
+#: ``name`` of an enterprise token is the enterprise's registered name, not a person's name, and
+#: its ``social_insurance`` is the enterprise's (``idp.oauth.registry_claims.SUBJECT_SCOPES``).
 ENTERPRISE_CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "name": _l("Enterprise name"),
+    "social_insurance": _l(
+        "The enterprise's social insurance by month (insured headcount, amount)"
+    ),
 }
 
 CHANNEL_LABELS: Final[dict[str, LazyString]] = {
@@ -64,11 +72,16 @@ CHANNEL_LABELS: Final[dict[str, LazyString]] = {
 }
 
 #: Scopes whose claims are highlighted on the consent page. The household register describes other
-#: people too, often children under 14, and property records are financial information: both are
-#: sensitive personal information (PIPL art. 28).
-SENSITIVE_SCOPES: Final[frozenset[str]] = frozenset({"id_number", "household", "property"})
+#: people too, often children under 14, and property records and social insurance contributions
+#: (which follow the wage) are financial information: all are sensitive personal information
+#: (PIPL art. 28).
+SENSITIVE_SCOPES: Final[frozenset[str]] = frozenset(
+    {"id_number", "household", "property", "social_insurance"}
+)
 
 _ACT_PREFIX: Final = "act."
+#: Certificate fields holding an enterprise's code, shown masked like identity numbers.
+_MASKED_CODES: Final = frozenset({"uscc", "employer_uscc"})
 #: A verified claim (OIDC4IDA), as ``released_names`` records it: ``verified_claims.<claim>``.
 _VERIFIED_PREFIX: Final = "verified_claims."
 
@@ -110,7 +123,7 @@ def field_value(name: str, value: Any) -> str:
     kind = found.kind if found else "text"
     if value is None:
         return str(_l("Long-term")) if kind == "date_or_null" else ""
-    if kind == "resident_id" or name == "uscc":
+    if kind == "resident_id" or name in _MASKED_CODES:
         return mask_identifier(str(value))
     if kind == "bool":
         return str(_l("Yes") if value else _l("No"))

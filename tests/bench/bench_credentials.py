@@ -83,6 +83,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "address": "北京市海淀区中关村大街1号",
         "business_status": "存续(在营、开业、在册)",
     },
+    "social_insurance": {
+        "id_number": "360426199101010071",
+        "name": "李明",
+        "period": "2026-10",
+        "employer_uscc": "91110000600037341L",
+        "insurance_types": ["养老保险", "医疗保险", "失业保险", "工伤保险", "生育保险"],
+        "contribution_base": "8500",
+        "contribution_amount": "2992.5",
+    },
+    "social_insurance_unit": {
+        "uscc": "91110000600037341L",
+        "enterprise_name": "北京一号通行科技有限公司",
+        "period": "2026-10",
+        "insured_headcount": 12,
+        "contribution_amount": "33176.5",
+    },
 }
 
 

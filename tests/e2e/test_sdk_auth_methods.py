@@ -7,17 +7,16 @@ client authentication. The provider accepts only the method a client was registe
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, g
-from joserfc.jwk import ECKey
 from yihao.flask_rp import YihaoLogin, login_required
 
 from tests.e2e.conftest import Provider, run_idp
 from tests.e2e.test_sdk_flask import CALLBACK, sign_in
+from tests.support.client_keys import write_client_key
 from tests.support.person import Person
 
 pytestmark = pytest.mark.e2e
@@ -44,12 +43,7 @@ def post_client(provider: Provider) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The relying party's private key as a JWK file (its kid is sent with each assertion)."""
-    folder = tmp_path_factory.mktemp("rp-key")
-    key = ECKey.generate_key("P-256", parameters={"kid": "sdk-e2e-1"})
-    (folder / "jwks.json").write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
-    path = folder / "rp-private.jwk"
-    path.write_text(json.dumps(key.as_dict(private=True)))
-    return path
+    return write_client_key(tmp_path_factory.mktemp("rp-key"), "sdk-e2e-1")
 
 
 @pytest.fixture(scope="module")

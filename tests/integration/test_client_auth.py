@@ -3,47 +3,19 @@ each client authenticates only the one way it registered."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any
 
 import pytest
 from flask import Flask
-from joserfc import jwt
-from joserfc.jwk import ECKey
 from werkzeug.test import TestResponse
 
 from idp.admin.clients import rotate_secret
 from idp.admin.roles import CLI
 from tests.conftest import Citizen, RegisteredClient, make_client
 from tests.support.browser import Browser
-from tests.support.oidc import TOKEN_ENDPOINT, id_token_claims, login, redeem
-
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-def new_key() -> ECKey:
-    return ECKey.generate_key("P-256", parameters={"kid": secrets.token_hex(4)})
-
-
-def jwt_client(app: Flask, key: ECKey) -> RegisteredClient:
-    public = {**key.as_dict(private=False), "alg": "ES256", "use": "sig"}
-    return make_client(app, auth_method="private_key_jwt", jwks={"keys": [public]})
-
-
-def assertion(client_id: str, key: ECKey, **overrides: Any) -> str:
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "iss": client_id,
-        "sub": client_id,
-        "aud": TOKEN_ENDPOINT,
-        "iat": now,
-        "exp": now + 60,
-        "jti": secrets.token_urlsafe(12),
-        **overrides,
-    }
-    claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
+from tests.support.oidc import id_token_claims, login, redeem
+from tests.support.private_key_jwt import assertion, jwt_client, new_key, with_assertion
 
 
 def code_request(rp: RegisteredClient, code: str, verifier: str | None) -> dict[str, str]:
@@ -51,10 +23,6 @@ def code_request(rp: RegisteredClient, code: str, verifier: str | None) -> dict[
     if verifier is not None:
         data["code_verifier"] = verifier
     return data
-
-
-def with_assertion(token: str) -> dict[str, str]:
-    return {"client_assertion_type": ASSERTION_TYPE, "client_assertion": token}
 
 
 def client_credentials(browser: Browser, token: str) -> TestResponse:

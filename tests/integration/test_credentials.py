@@ -43,7 +43,7 @@ from idp.store.registry import upsert_record
 from idp.store.subjects import enterprise_uscc
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
 from tests.support.browser import Browser, csrf_of
-from tests.support.identities import new_id_number
+from tests.support.identities import new_id_number, new_uscc
 from tests.support.oidc import client_auth, tokens_for
 
 ADDRESS = "广东省广州市天河区体育西路1号"
@@ -429,6 +429,44 @@ def test_a_legal_representative_holds_the_business_licence(
             person_id=holding.citizen.person_id, enterprise_id=enterprise_id
         ).one()
         assert release.channel == "credential"
+
+
+def test_a_month_of_social_insurance_is_a_certificate_a_counter_verifies(
+    app: Flask, browser: Browser, wallet_rp: RegisteredClient, counter: Counter
+) -> None:
+    # Wire type 5 (docs/formats.md): one month's record, issued and verified like the others.
+    holding = _holding(app, browser, wallet_rp)
+    employer = new_uscc()
+    with app.app_context():
+        svc = services()
+        row = parse_row(
+            "social_insurance",
+            {
+                "id_number": holding.citizen.number,
+                "name": holding.citizen.name,
+                "period": "2026-10",
+                "employer_uscc": employer,
+                "insurance_types": "养老保险;医疗保险",
+                "contribution_base": "6500",
+                "contribution_amount": "1358.5",
+            },
+        )
+        upsert_record(svc.cipher, row)
+        db.session.commit()
+    listing = browser.get("/credentials", headers={"Authorization": f"Bearer {holding.token}"})
+    cards = {c["type"]: c for c in listing.get_json()["certificates"]}
+    assert set(cards) == {"id_card", "social_insurance"}
+    month = Holding(
+        holding.token, holding.citizen, cards["social_insurance"]["identifier"], holding.issuer
+    )
+    holder = Holder()
+    credential = _credential(browser, month, holder, "social_insurance.full")
+    counter.refresh()
+    result = counter.verify(holder.present(credential))
+    assert result.valid, result.details
+    assert result.fields["period"] == "2026-10" and result.fields["employer_uscc"] == employer
+    assert result.fields["insurance_types"] == ["养老保险", "医疗保险"]
+    assert result.fields["contribution_amount"] == "1358.5"
 
 
 def test_issuance_is_recorded_as_a_release(

@@ -317,10 +317,16 @@ def test_demo_seed_loads_the_demo_registries_once(ctx: Flask) -> None:
         "household": {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0},
         "property": {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0},
         "business": {"created": 0, "updated": 0, "unchanged": 1, "rejected": 0},
+        "social_insurance": {"created": 0, "updated": 0, "unchanged": 5, "rejected": 0},
+        "social_insurance_unit": {"created": 0, "updated": 0, "unchanged": 3, "rejected": 0},
     }
     cipher = services().cipher
     li = records_for_holder(person_index(cipher, "360426199101010071"))
-    assert sorted(r.kind for r in li) == ["household", "property", "property", "resident_id"]
+    assert sorted(r.kind for r in li) == [
+        "household", "property", "property", "resident_id", *["social_insurance"] * 3
+    ]  # fmt: skip
+    company = records_for_holder(enterprise_index(cipher, "91110000600037341L"))
+    assert sorted(r.kind for r in company) == ["business", *["social_insurance_unit"] * 3]
 
 
 # -- the command ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,10 @@ from tests.integration.test_registry_claims import (
     property_row,
     releases,
 )
+from tests.integration.test_social_insurance import import_rows as import_insurance
+from tests.integration.test_social_insurance import person_month, unit_month, uscc_of
 from tests.support.browser import Authorization, Browser, location_params
+from tests.support.identities import new_uscc
 from tests.support.oidc import id_token_claims, redeem, refresh, tokens_for, userinfo
 
 TRUST_FRAMEWORK = "cn_gov_registry"  # docs/claims.md
@@ -466,3 +470,37 @@ def test_a_record_of_another_kind_is_never_evidence(
     rp = make_client(app, scope="openid profile household")
     info = verified_info(browser, rp, citizen, scope="openid profile", claims=ask({"name": None}))
     assert "verified_claims" not in info and info["name"] == "张三"
+
+
+def test_social_insurance_months_are_verified_by_their_records(
+    app: Flask, browser: Browser, resident: Citizen, tmp_path: Path
+) -> None:
+    # One EVIDENCE entry per kind: a person's months, and the enterprise's in an enterprise login
+    # (SUBJECT_SCOPES), each month's record as evidence, oldest month first like the plain claim.
+    employer = new_uscc()
+    months = [person_month(resident.number, p, employer) for p in ("2026-10", "2026-09")]
+    import_insurance(app, tmp_path, "social_insurance", months)
+    rp = make_client(app, scope="openid social_insurance enterprise")
+    asked = ask({"social_insurance": None})
+    info = verified_info(browser, rp, resident, scope="openid social_insurance", claims=asked)
+    element = info["verified_claims"]
+    assert element["claims"]["social_insurance"] == info["social_insurance"]
+    assert [m["period"] for m in element["claims"]["social_insurance"]] == ["2026-09", "2026-10"]
+    records = [e["record"]["type"] for e in element["verification"]["evidence"]]
+    assert records == ["social_insurance", "social_insurance"]
+
+    enterprise_id = make_enterprise(app, resident)
+    uscc = uscc_of(app, enterprise_id)
+    import_insurance(app, tmp_path, "social_insurance_unit", [unit_month(uscc, "2026-10")])
+    scope = "openid enterprise social_insurance"
+    request = Authorization(rp.client_id, rp.redirect_uri, scope, {"claims": asked})
+    page = browser.authorize(request)
+    choice = {"enterprise_id": str(enterprise_id), "decision": "allow"}
+    page = browser.follow(browser.submit(page, **choice))
+    done = browser.follow(browser.submit(page, decision="allow"))
+    tokens = redeem(browser, rp, location_params(done)["code"], request.verifier).get_json()
+    body = userinfo(browser, tokens["access_token"]).get_json()
+    top = body["verified_claims"]
+    assert top["verification"]["evidence"][0]["record"]["type"] == "social_insurance_unit"
+    assert top["claims"]["social_insurance"] == body["social_insurance"]
+    assert "verified_claims" not in body["act"]  # the acting person's months are not asked about

@@ -78,7 +78,41 @@ def business(**changes: str) -> dict[str, str]:
     return cells | changes
 
 
-GOOD = {"resident_id": resident, "household": household, "property": estate, "business": business}
+FIVE = "养老保险;医疗保险;失业保险;工伤保险;生育保险"
+
+
+def contributions(**changes: str) -> dict[str, str]:
+    cells = {
+        "id_number": LI,
+        "name": "李明",
+        "period": "2026-10",
+        "employer_uscc": USCC,
+        "insurance_types": FIVE,
+        "contribution_base": "8000",
+        "contribution_amount": "2816.00",
+    }
+    return cells | changes
+
+
+def unit_contributions(**changes: str) -> dict[str, str]:
+    cells = {
+        "uscc": USCC,
+        "enterprise_name": "北京一号通行科技有限公司",
+        "period": "2026-10",
+        "insured_headcount": "12",
+        "contribution_amount": "33176.50",
+    }
+    return cells | changes
+
+
+GOOD = {
+    "resident_id": resident,
+    "household": household,
+    "property": estate,
+    "business": business,
+    "social_insurance": contributions,
+    "social_insurance_unit": unit_contributions,
+}
 
 
 def reject(kind: str, cells: dict[str, str]) -> str:
@@ -86,7 +120,7 @@ def reject(kind: str, cells: dict[str, str]) -> str:
     with pytest.raises(RowError) as caught:
         parse_row(kind, cells)
     reason = str(caught.value)
-    for column in ("id_number", "owner_id_numbers", "uscc"):
+    for column in ("id_number", "owner_id_numbers", "uscc", "employer_uscc"):
         for identifier in cells.get(column, "").split(";"):
             if len(identifier.strip()) > 4:
                 assert identifier.strip() not in reason
@@ -198,12 +232,72 @@ def test_business_row_is_held_by_the_enterprise() -> None:
         ("business", {"registered_capital": "1.5"}, "registered_capital: is not a whole number"),
         ("business", {"registered_capital": "-1"}, "registered_capital: is not a whole number"),
         ("business", {"established": ""}, "established: is empty"),
+        ("social_insurance", {"id_number": LI[:-1] + "2"}, "id_number: check character does not"),
+        ("social_insurance", {"name": ""}, "name: is empty"),
+        ("social_insurance", {"period": "2026-1"}, "period: is not a month of the form YYYY-MM"),
+        ("social_insurance", {"period": "2026/10"}, "period: is not a month of the form YYYY-MM"),
+        ("social_insurance", {"period": "2026-10-01"}, "period: is not a month of the form"),
+        ("social_insurance", {"period": "2026-13"}, "period: is not a calendar month"),
+        ("social_insurance", {"period": "2026-00"}, "period: is not a calendar month"),
+        ("social_insurance", {"employer_uscc": USCC[:-1] + "0"}, "employer_uscc: check character"),
+        ("social_insurance", {"employer_uscc": ""}, "employer_uscc: is empty"),
+        ("social_insurance", {"insurance_types": "养老保险;公积金"}, "entry 2 is not one of"),
+        ("social_insurance", {"insurance_types": "医疗保险;医疗保险"}, "entry 2 repeats an"),
+        ("social_insurance", {"insurance_types": "养老保险;"}, "insurance_types: has an empty"),
+        ("social_insurance", {"contribution_base": "8,000"}, "is not an amount of yuan with at"),
+        ("social_insurance", {"contribution_base": "0"}, "contribution_base: must be greater"),
+        ("social_insurance", {"contribution_amount": "1.234"}, "amount of yuan with at most 2"),
+        ("social_insurance", {"contribution_amount": "-5"}, "contribution_amount: is not an"),
+        ("social_insurance", {"contribution_amount": "0.00"}, "amount: must be greater than 0"),
+        ("social_insurance", {"contribution_amount": "8000.01"}, "is more than contribution_base"),
+        ("social_insurance_unit", {"uscc": USCC[:-1] + "0"}, "uscc: check character does not"),
+        ("social_insurance_unit", {"enterprise_name": ""}, "enterprise_name: is empty"),
+        ("social_insurance_unit", {"period": "10/2026"}, "period: is not a month of the form"),
+        ("social_insurance_unit", {"insured_headcount": "1.5"}, "is not a whole number of people"),
+        ("social_insurance_unit", {"insured_headcount": "0"}, "headcount: must be greater than 0"),
+        ("social_insurance_unit", {"insured_headcount": ""}, "insured_headcount: is empty"),
+        ("social_insurance_unit", {"contribution_amount": "0"}, "must be greater than 0"),
+        ("social_insurance_unit", {"contribution_amount": "壹万"}, "is not an amount of yuan"),
     ],
 )
 def test_rejections_name_the_column_and_the_problem(
     kind: str, changes: dict[str, str], reason: str
 ) -> None:
     assert reason in reject(kind, GOOD[kind](**changes))
+
+
+def test_social_insurance_row_is_one_month_of_one_person() -> None:
+    row = parse_row("social_insurance", contributions(employer_uscc=USCC.lower()))
+    assert row.key == f"{LI}/2026-10" and row.key_masked == "360426********0071/2026-10"
+    assert row.holders == (Holder("person", LI),)
+    assert row.data["employer_uscc"] == USCC
+    assert row.data["contribution_base"] == "8000" and row.data["contribution_amount"] == "2816"
+    assert LI not in repr(row)
+
+
+def test_insurance_types_are_kept_in_one_order() -> None:
+    # A re-export listing the same insurances in another order is the same record.
+    row = parse_row("social_insurance", contributions(insurance_types="工伤保险; 养老保险"))
+    assert row.data["insurance_types"] == ["养老保险", "工伤保险"]
+
+
+def test_a_permit_holder_may_be_insured() -> None:
+    permit = new_id_number(region="810000")
+    row = parse_row("social_insurance", contributions(id_number=permit))
+    assert row.holders == (Holder("person", permit),)
+
+
+def test_social_insurance_unit_row_is_one_month_of_one_enterprise() -> None:
+    row = parse_row("social_insurance_unit", unit_contributions())
+    assert row.key == f"{USCC}/2026-10" and row.key_masked == "911100********341L/2026-10"
+    assert row.holders == (Holder("enterprise", USCC),)
+    assert row.data["insured_headcount"] == 12 and row.data["contribution_amount"] == "33176.5"
+
+
+@pytest.mark.parametrize("kind", ["social_insurance", "social_insurance_unit"])
+def test_monthly_registries_are_keyed_by_holder_and_month(kind: str) -> None:
+    assert KINDS[kind].key_columns == (KINDS[kind].key_column, "period")
+    assert parse_row(kind, GOOD[kind](period="2026-09")).key != parse_row(kind, GOOD[kind]()).key
 
 
 def test_a_residence_permit_number_has_no_population_registry_entry() -> None:
@@ -239,7 +333,7 @@ def test_rows_and_holders_do_not_show_identifiers_in_repr() -> None:
 def test_operations_guide_lists_each_registrys_columns() -> None:
     # The columns follow from yihao.wire.fields; the guide an operator prepares files from must too.
     guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text("utf-8")
-    rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| `([a-z_]+)` \| `([a-z_, ]+)`", guide, re.M)
-    assert {kind: (key, tuple(columns.split(", "))) for kind, key, columns in rows} == {
-        name: (kind.key_column, kind.columns) for name, kind in KINDS.items()
-    }
+    rows = re.findall(r"^\| `([a-z_]+)` \| [^|]+ \| `([a-z_, ]+)` \| `([a-z_, ]+)`", guide, re.M)
+    assert {
+        kind: (tuple(key.split(", ")), tuple(columns.split(", "))) for kind, key, columns in rows
+    } == {name: (kind.key_columns, kind.columns) for name, kind in KINDS.items()}

@@ -12,7 +12,9 @@ of one login go through ``TokenStore.update``, which serialises them even across
 The client authenticates as it was registered: ``YIHAO_CLIENT_SECRET`` (``client_secret_basic``,
 or ``client_secret_post`` with ``YIHAO_TOKEN_ENDPOINT_AUTH_METHOD``), or
 ``YIHAO_CLIENT_PRIVATE_KEY_FILE`` (``private_key_jwt``); settings that do not fit together stop
-``init_app`` with a ``ConfigurationError``. Every setting: clients/python/README.md.
+``init_app`` with a ``ConfigurationError``. A FAPI 2.0 client (``--profile fapi2``) adds
+``YIHAO_DPOP_KEY_FILE`` (its tokens are bound to that key) and
+``YIHAO_PUSHED_AUTHORIZATION_REQUESTS``. Every setting: clients/python/README.md.
 
 ``POST /backchannel-logout`` takes the provider's logout tokens (OpenID Connect Back-Channel
 Logout 1.0): when a person signs out at the provider, or ends a session from its account page,
@@ -63,6 +65,7 @@ from yihao.oidc import (
     load_private_key_file,
 )
 from yihao.oidc.client_auth import ClientAuth, client_auth
+from yihao.oidc.rfc9449 import DPoPKey
 
 __all__ = [
     "CurrentLogin",
@@ -324,6 +327,8 @@ class _Settings:
     redirect_uri: str | None
     scope: str
     post_logout_redirect_uri: str | None
+    dpop: DPoPKey | None = field(default=None, repr=False)
+    pushed: bool = False
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> _Settings:
@@ -337,7 +342,23 @@ class _Settings:
             redirect_uri=config.get("YIHAO_REDIRECT_URI"),
             scope=config.get("YIHAO_SCOPE", "openid"),
             post_logout_redirect_uri=config.get("YIHAO_POST_LOGOUT_REDIRECT_URI"),
+            dpop=_dpop_key(config.get("YIHAO_DPOP_KEY_FILE")),
+            pushed=_flag(config.get("YIHAO_PUSHED_AUTHORIZATION_REQUESTS")),
         )
+
+
+def _dpop_key(path: str | None) -> DPoPKey | None:
+    if not path:
+        return None
+    try:
+        return DPoPKey.from_file(path)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"YihaoLogin: {exc} (see YIHAO_DPOP_KEY_FILE)") from None
+
+
+def _flag(value: object) -> bool:
+    """A boolean setting, from Python config or from the environment ("1", "true", "yes")."""
+    return value is True or str(value).strip().lower() in {"1", "true", "yes"}
 
 
 def _client_auth(config: dict[str, Any]) -> ClientAuth:
@@ -374,6 +395,8 @@ class _AppState:
                     s.scope,
                     auth_method=s.auth.method,
                     private_key=s.auth.key,
+                    dpop=s.dpop,
+                    pushed=s.pushed,
                 )
             return self._relying_party
 

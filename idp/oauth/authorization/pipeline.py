@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from flask import Response, request
+from flask import Response
 
 from idp.oauth.authorization import state, step_up, steps
 from idp.oauth.authorization.state import Interaction
@@ -19,6 +18,7 @@ Step = Callable[[Context], Outcome | None]
 
 STEPS: tuple[Step, ...] = (
     steps.find_client,
+    steps.unpack_request_object,
     steps.verify_redirect_uri,
     steps.validate_request,
     steps.check_max_age,
@@ -31,6 +31,10 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+#: Errors told on a page of their own, when there is no verified redirect URI to send them to.
+_PAGE_REFUSALS = {"invalid_request_object": Refusal.INVALID_REQUEST_OBJECT}
+
+
 def start(params: dict[str, str]) -> Response | Refused | Show:
     """A request as it arrives at ``/authorize``."""
     return _run(state.begin(params), None)
@@ -41,11 +45,7 @@ def resume(uid: str) -> Response | Refused | Show:
     interaction = state.load(uid)
     if interaction is None:
         return Refused(Refusal.EXPIRED)
-    prepared = OAuth2Request(
-        "GET", request.url_root.rstrip("/") + "/authorize", headers=request.headers
-    )
-    prepared.payload = BasicOAuth2Payload(interaction.params)
-    return _run(interaction, prepared)
+    return _run(interaction, steps.prepared_request(interaction.params))
 
 
 def _run(interaction: Interaction, prepared: OAuth2Request | None) -> Response | Refused | Show:
@@ -85,7 +85,8 @@ def _error(ctx: Context, error: OAuth2Error) -> Response | Refused:
     error.state = ctx.params.get("state")
     error.redirect_uri = error.redirect_uri or ctx.redirect_uri
     if not error.redirect_uri:
-        return Refused(Refusal.INVALID_REQUEST, error.get_error_description() or error.error)
+        reason = _PAGE_REFUSALS.get(error.error, Refusal.INVALID_REQUEST)
+        return Refused(reason, error.get_error_description() or error.error)
     status, body, headers = error()
     response: Response = steps.server().handle_response(status, body, headers)
     return with_issuer(response, services().settings.issuer)

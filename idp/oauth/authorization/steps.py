@@ -12,17 +12,19 @@ from enum import StrEnum
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     InteractionRequiredError,
     LoginRequiredError,
 )
-from flask import current_app
+from flask import current_app, request
 from joserfc import jwt
 from joserfc.errors import JoseError
 
 from idp.auth.session import LoginSession, current_login
 from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth import rfc9101
 from idp.oauth.authorization.state import Decision, Interaction, Page
 from idp.oauth.claims import PERSONAL_SCOPES, subject_of
 from idp.oauth.principal import Principal
@@ -40,6 +42,8 @@ class Refusal(StrEnum):
     UNVERIFIED_REDIRECT_URI = "unverified_redirect_uri"
     EXPIRED = "expired"
     INVALID_REQUEST = "invalid_request"
+    #: RFC 9101 / OIDC Core 6.3: a request object that breaks a rule (``idp.oauth.rfc9101``).
+    INVALID_REQUEST_OBJECT = "invalid_request_object"
 
 
 @dataclass(frozen=True)
@@ -98,10 +102,31 @@ def principal_of(
     return Principal(login.person, enterprise, login.auth_time, login.sid, login.amr)
 
 
+def prepared_request(params: dict[str, str]) -> OAuth2Request:
+    """The authorization request Authlib is to see, with ``params`` rather than this HTTP
+    request's own: a resumed interaction's, or those of a request object."""
+    prepared = OAuth2Request(
+        "GET", request.url_root.rstrip("/") + "/authorize", headers=request.headers
+    )
+    prepared.payload = BasicOAuth2Payload(params)
+    return prepared
+
+
 def find_client(ctx: Context) -> Outcome | None:
     client_id = ctx.params.get("client_id")
     ctx.client = query_client(client_id) if client_id else None
     return None if ctx.client is not None else Refused(Refusal.UNKNOWN_CLIENT)
+
+
+def unpack_request_object(ctx: Context) -> Outcome | None:
+    """RFC 9101 6.3: a signed ``request`` replaces the query, here and in the saved interaction
+    (so a resumed run sees the same parameters and no request object to spend again)."""
+    assert ctx.client is not None
+    rfc9101.refuse_external_request_uri(ctx.params)  # OIDC Core 6.2
+    if "request" in ctx.params:
+        ctx.interaction.params = rfc9101.unpack(ctx.client, ctx.params)
+        ctx.prepared = prepared_request(ctx.interaction.params)
+    return None
 
 
 def verify_redirect_uri(ctx: Context) -> Outcome | None:

@@ -1,5 +1,6 @@
-"""One-time values: client-assertion ``jti`` seen recently, and issuance nonces handed out
-(``c_nonce:``, ``idp.credentials.openid4vci``); a shared table so every node agrees."""
+"""One-time values: the ``jti`` of client assertions, request objects and DPoP proofs seen
+recently (``idp.store.replay.spend_once``), and issuance nonces handed out (``c_nonce:``,
+``idp.credentials.openid4vci``); a shared table so every node agrees."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from idp.admin import audit
+from idp.admin.paging import DEFAULT_LIMIT
 from idp.admin.roles import Operator
 from idp.web.admin_api.operations import operation
 from idp.web.admin_api.schemas import (
@@ -68,87 +69,48 @@ _RELEASE = closed(
     *audit.RELEASES.columns,
 )
 
-_ADMIN_ACTION_QUERY = {**_RANGE, "action": _TEXT, "actor": _TEXT, "target": _TEXT}
-_SECURITY_EVENT_QUERY = {**_RANGE, "event": _TEXT, "person": _TEXT}
-_RELEASE_QUERY = {**_RANGE, "client": _TEXT, "person": _TEXT}
-
-
-@operation(
-    "GET",
-    "/audit/admin-actions",
-    calls=audit.admin_actions,
-    tag="audit",
-    summary="What operators did, newest first",
-    query={**_ADMIN_ACTION_QUERY, **PAGING_QUERY},
-    response=page_of(_ADMIN_ACTION),
+#: Each trail's two operations: a page of JSON (``.../<trail>``) and the CSV export.
+_TRAILS: tuple[tuple[str, Schema, str], ...] = (
+    ("admin-actions", _ADMIN_ACTION, "What operators did"),
+    ("security-events", _SECURITY_EVENT, "Sign-ins, failures, factor and password changes"),
+    ("releases", _RELEASE, "Releases of personal data to clients (who used whose data)"),
 )
-def admin_actions(operator: Operator, **filters: Any) -> Any:
-    return audit.admin_actions(operator, **filters)
 
 
-@operation(
-    "GET",
-    "/audit/admin-actions.csv",
-    calls=audit.admin_actions_csv,
-    tag="audit",
-    summary="What operators did, as CSV (the same filters, every matching row)",
-    query=_ADMIN_ACTION_QUERY,
-    response=_CSV,
-    response_media="text/csv",
-)
-def admin_actions_csv(operator: Operator, **filters: Any) -> Any:
-    return audit.admin_actions_csv(operator, **filters)
+def _declare(slug: str, row: Schema, summary: str) -> None:
+    trail = audit.TRAILS[slug]
+    query = {**_RANGE, **dict.fromkeys(trail.equal, _TEXT)}
+    name = slug.replace("-", "_")
+
+    def listed(
+        operator: Operator, offset: int = 0, limit: int = DEFAULT_LIMIT, **filters: Any
+    ) -> Any:
+        return audit.listed(operator, trail, filters, offset, limit)
+
+    def exported(operator: Operator, **filters: Any) -> Any:
+        return audit.exported(operator, trail, filters)
+
+    listed.__name__, exported.__name__ = name, name + "_csv"
+    operation(
+        "GET",
+        f"/audit/{slug}",
+        calls=audit.listed,
+        tag="audit",
+        summary=summary + ", newest first",
+        query={**query, **PAGING_QUERY},
+        response=page_of(row),
+    )(listed)
+    operation(
+        "GET",
+        f"/audit/{slug}.csv",
+        calls=audit.exported,
+        tag="audit",
+        summary=summary + ", as CSV (the same filters, every matching row)",
+        query=query,
+        response=_CSV,
+        response_media="text/csv",
+    )(exported)
 
 
-@operation(
-    "GET",
-    "/audit/security-events",
-    calls=audit.security_events,
-    tag="audit",
-    summary="Sign-ins, failures, factor and password changes, newest first",
-    query={**_SECURITY_EVENT_QUERY, **PAGING_QUERY},
-    response=page_of(_SECURITY_EVENT),
-)
-def security_events(operator: Operator, **filters: Any) -> Any:
-    return audit.security_events(operator, **filters)
-
-
-@operation(
-    "GET",
-    "/audit/security-events.csv",
-    calls=audit.security_events_csv,
-    tag="audit",
-    summary="Security events as CSV (the same filters, every matching row)",
-    query=_SECURITY_EVENT_QUERY,
-    response=_CSV,
-    response_media="text/csv",
-)
-def security_events_csv(operator: Operator, **filters: Any) -> Any:
-    return audit.security_events_csv(operator, **filters)
-
-
-@operation(
-    "GET",
-    "/audit/releases",
-    calls=audit.releases,
-    tag="audit",
-    summary="Releases of personal data to clients (who used whose data), newest first",
-    query={**_RELEASE_QUERY, **PAGING_QUERY},
-    response=page_of(_RELEASE),
-)
-def releases(operator: Operator, **filters: Any) -> Any:
-    return audit.releases(operator, **filters)
-
-
-@operation(
-    "GET",
-    "/audit/releases.csv",
-    calls=audit.releases_csv,
-    tag="audit",
-    summary="Releases of personal data as CSV (the same filters, every matching row)",
-    query=_RELEASE_QUERY,
-    response=_CSV,
-    response_media="text/csv",
-)
-def releases_csv(operator: Operator, **filters: Any) -> Any:
-    return audit.releases_csv(operator, **filters)
+for _slug, _row, _summary in _TRAILS:
+    _declare(_slug, _row, _summary)

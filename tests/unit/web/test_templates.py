@@ -768,6 +768,17 @@ def test_labels_translate(app: Flask, translations_dir: Path) -> None:
             app.config["TEST_LOCALE"] = "zh_Hans_CN"
 
 
+def test_social_insurance_labels_and_masked_codes(app: Flask) -> None:
+    # An employer's code is shown masked in the wallet like the enterprise's own; the claim's
+    # label says whose months an enterprise login releases.
+    with app.test_request_context("/"):
+        assert labels.field_value("employer_uscc", "91110000600037341L") == "911100********341L"
+        assert labels.field_value("contribution_amount", "2816.5") == "2816.5"
+        assert labels.claim_label("social_insurance").startswith("本人逐月社保缴费记录")
+        enterprise = labels.claim_label("social_insurance", enterprise=True)
+        assert enterprise.startswith("企业逐月社保缴费记录")
+
+
 def test_labels_cover_every_scope_and_claim() -> None:
     assert set(labels.SCOPE_LABELS) == set(SCOPE_CLAIMS)
     assert set(SUPPORTED_CLAIMS) <= set(labels.CLAIM_LABELS)

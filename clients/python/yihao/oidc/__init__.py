@@ -23,6 +23,7 @@ from yihao.oidc.errors import (
 from yihao.oidc.id_token import Expectations, IdTokenValidator
 from yihao.oidc.jwks import JwksCache
 from yihao.oidc.logout_token import LogoutRequest, LogoutTokenValidator
+from yihao.oidc.rfc9449 import DPoPKey
 from yihao.oidc.subject import Acting, Enterprise, EntityType, Subject
 from yihao.oidc.tokens import Tokens
 
@@ -32,6 +33,7 @@ __all__ = [
     "AuthorizationError",
     "AuthorizationStart",
     "ConfigurationError",
+    "DPoPKey",
     "DiscoveryError",
     "Enterprise",
     "EntityType",

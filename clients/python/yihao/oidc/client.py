@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.client import DEFAULT_HEADERS
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 
 from yihao.oidc.client_auth import ClientAuth, SigningKey, client_auth
@@ -36,6 +37,8 @@ from yihao.oidc.errors import (
 from yihao.oidc.id_token import Expectations, IdTokenValidator
 from yihao.oidc.jwks import JwksCache
 from yihao.oidc.logout_token import LogoutRequest, LogoutTokenValidator
+from yihao.oidc.rfc9449 import SCHEME as DPOP_SCHEME
+from yihao.oidc.rfc9449 import USE_NONCE, DPoPKey
 from yihao.oidc.subject import Subject
 from yihao.oidc.tokens import Tokens
 
@@ -93,6 +96,10 @@ class RelyingParty:
     (the provider's default), ``auth_method="client_secret_post"`` sends the secret in the form,
     and ``private_key`` (see ``yihao.oidc.load_private_key``) is ``private_key_jwt``; without
     either it is a public client. A combination that cannot work raises ``ConfigurationError``.
+
+    A FAPI 2.0 client (``idp client add --profile fapi2``) also passes ``dpop`` (a ``DPoPKey``:
+    its tokens are bound to that key, RFC 9449) and ``pushed=True`` (the authorization request
+    goes to the provider first, RFC 9126, and the browser carries only its ``request_uri``).
     """
 
     def __init__(
@@ -110,12 +117,16 @@ class RelyingParty:
         timeout: float = DEFAULT_TIMEOUT,
         auth_method: str | None = None,
         private_key: SigningKey | None = None,
+        dpop: DPoPKey | None = None,
+        pushed: bool = False,
     ) -> None:
         self.issuer = issuer
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self.scope = scope
         self._auth: ClientAuth = client_auth(auth_method, client_secret, private_key)
+        self._dpop = dpop
+        self._pushed = pushed
         self._http = session if session is not None else requests.Session()
         self._ttl = discovery_ttl
         self._leeway = leeway
@@ -166,6 +177,8 @@ class RelyingParty:
             code_verifier=verifier,
             **{name: value for name, value in extra.items() if value is not None},
         )
+        if self._pushed or self.metadata.document.get("require_pushed_authorization_requests"):
+            url = self._push(url)
         return AuthorizationStart(
             url=url,
             state=state,
@@ -219,9 +232,8 @@ class RelyingParty:
     def userinfo(self, access_token: str, expected_sub: str | None = None) -> dict[str, Any]:
         """The UserInfo claims (OIDC Core 5.3); the provider records each call as a release."""
         url = self.metadata.require("userinfo_endpoint")
-        oauth = self._oauth(token={"access_token": access_token, "token_type": "Bearer"})
         with _provider_errors("UserInfo"):
-            response = oauth.get(url)
+            response = self.resource_request("GET", url, access_token)
         if response.status_code != 200:
             raise _bearer_error(response)
         try:
@@ -234,6 +246,30 @@ class RelyingParty:
             raise UserInfoError("sub differs from the ID token's")
         return claims
 
+    def resource_request(
+        self, method: str, url: str, access_token: str, **kwargs: Any
+    ) -> requests.Response:
+        """Call a protected resource with ``access_token``: as a bearer token (RFC 6750 2.1), or
+        with a proof of this client's DPoP key (RFC 9449 7.1), retried once with the nonce the
+        resource asks for (RFC 9449 9)."""
+        if self._dpop is None:
+            oauth = self._oauth(token={"access_token": access_token, "token_type": "Bearer"})
+            response: requests.Response = oauth.request(method, url, **kwargs)
+            return response
+        dpop, given = self._dpop, kwargs.pop("headers", {})
+        for _attempt in range(2):
+            headers = {
+                **given,
+                "Authorization": f"{DPOP_SCHEME} {access_token}",
+                "DPoP": dpop.proof(method, url, access_token),
+            }
+            response = self._oauth().request(
+                method, url, headers=headers, withhold_token=True, **kwargs
+            )
+            if not _asks_for_nonce(response):
+                break
+        return response
+
     def refresh(self, refresh_token: str, *, subject: str | None = None) -> Tokens:
         """New tokens for a refresh token, which is spent (RFC 6749 6; one use at this provider).
 
@@ -243,12 +279,13 @@ class RelyingParty:
         when given (OIDC Core 12.2).
         """
         metadata = self.metadata
-        with _token_errors():
-            # No scope is sent: the grant keeps its scope (RFC 6749 6), even if some were dropped.
-            response = self._oauth().refresh_token(
-                metadata.token_endpoint, refresh_token=refresh_token
+        # No scope is sent: the grant keeps its scope (RFC 6749 6), even if some were dropped.
+        response = self._token_request(
+            lambda oauth, headers: oauth.refresh_token(
+                metadata.token_endpoint, refresh_token=refresh_token, headers=headers
             )
-        tokens = Tokens.from_response(response, now=self._clock())
+        )
+        tokens = Tokens.from_response(response, now=self._clock(), scheme=self._token_type)
         if tokens.id_token is not None:
             expect = Expectations(access_token=tokens.access_token, subject=subject)
             self.validate_id_token(tokens.id_token, expect)
@@ -280,15 +317,61 @@ class RelyingParty:
         return endpoint + ("&" if "?" in endpoint else "?") + query
 
     def _redeem(self, code: str, started: AuthorizationStart) -> Tokens:
-        with _token_errors():
-            response = self._oauth().fetch_token(
+        response = self._token_request(
+            lambda oauth, headers: oauth.fetch_token(
                 self.metadata.token_endpoint,
                 grant_type="authorization_code",
                 code=code,
                 redirect_uri=started.redirect_uri,
                 code_verifier=started.code_verifier,  # RFC 7636 4.5
+                headers=headers,
             )
-        return Tokens.from_response(response, now=self._clock(), requested_scope=started.scope)
+        )
+        return Tokens.from_response(
+            response, now=self._clock(), requested_scope=started.scope, scheme=self._token_type
+        )
+
+    @property
+    def _token_type(self) -> str:
+        # RFC 9449 5: a token bound to the proof's key comes back as token_type DPoP; a Bearer
+        # answer to a proof would be a downgrade, refused by ``Tokens.from_response``.
+        return DPOP_SCHEME if self._dpop is not None else "Bearer"
+
+    def _token_request(self, call: Callable[[Any, dict[str, str] | None], Any]) -> Any:
+        """A token endpoint call, with a DPoP proof when this client has a key: retried once
+        when the provider asks for its nonce (RFC 9449 8)."""
+        url = self.metadata.token_endpoint
+        with _token_errors():
+            oauth = self._oauth()
+            try:
+                return call(oauth, self._proof_headers(url))
+            except OAuthError as exc:
+                if self._dpop is None or exc.error != USE_NONCE:
+                    raise
+                return call(oauth, self._proof_headers(url))
+
+    def _proof_headers(self, url: str) -> dict[str, str] | None:
+        if self._dpop is None:
+            return None  # Authlib's defaults
+        return {**DEFAULT_HEADERS, "DPoP": self._dpop.proof("POST", url)}
+
+    def _push(self, url: str) -> str:
+        """RFC 9126 2: post the authorization request, authenticated as at the token endpoint;
+        the browser then carries only ``client_id`` and the ``request_uri`` (RFC 9126 4)."""
+        endpoint = self.metadata.require("pushed_authorization_request_endpoint")
+        oauth = self._oauth()
+        params = dict(parse_qsl(urlsplit(url).query))
+        with _provider_errors("pushed authorization request"):
+            response = oauth.post(
+                endpoint,
+                data=params,
+                auth=oauth.client_auth(self._auth.method),
+                withhold_token=True,
+            )
+        request_uri = _pushed_request_uri(response)
+        query = urlencode({"client_id": self.client_id, "request_uri": request_uri})
+        authorize = self.metadata.authorization_endpoint
+        return authorize + ("&" if "?" in authorize else "?") + query
 
     def _key_cache(self, jwks_uri: str) -> JwksCache:
         with self._jwks_lock:
@@ -321,7 +404,30 @@ class RelyingParty:
             )
         for name in ("adapters", "verify", "cert", "proxies", "trust_env"):
             setattr(oauth, name, getattr(self._http, name))
+        if self._dpop is not None:
+            oauth.hooks["response"].append(self._dpop.remember_nonce)
         return oauth
+
+
+def _asks_for_nonce(response: requests.Response) -> bool:
+    """RFC 9449 9: a resource's 401 naming ``use_dpop_nonce``, with the nonce to use."""
+    challenge = response.headers.get("WWW-Authenticate", "")
+    asked = response.status_code == 401 and USE_NONCE in challenge
+    return asked and "DPoP-Nonce" in response.headers
+
+
+def _pushed_request_uri(response: requests.Response) -> str:
+    """RFC 9126 2.2: 201 with ``request_uri``; an error is RFC 6749 5.2's JSON."""
+    if response.status_code != 201:
+        error = _json_error(response)
+        raise AuthorizationError(error.error, error.description)
+    try:
+        request_uri = response.json().get("request_uri")
+    except (ValueError, AttributeError) as exc:
+        raise AuthorizationError("invalid_response", "the PAR response is not JSON") from exc
+    if not isinstance(request_uri, str) or not request_uri:
+        raise AuthorizationError("invalid_response", "the PAR response has no request_uri")
+    return request_uri
 
 
 def callback_params(callback: str | Mapping[str, str]) -> dict[str, str]:

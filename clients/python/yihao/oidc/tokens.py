@@ -25,15 +25,21 @@ class Tokens:
 
     @classmethod
     def from_response(
-        cls, response: Mapping[str, Any], *, now: float, requested_scope: str | None = None
+        cls,
+        response: Mapping[str, Any],
+        *,
+        now: float,
+        requested_scope: str | None = None,
+        scheme: str = "Bearer",
     ) -> Tokens:
-        """Read a successful token response (RFC 6749 5.1)."""
+        """Read a successful token response (RFC 6749 5.1) of the ``scheme`` asked for:
+        Bearer (RFC 6750 4), or DPoP when the request carried a proof (RFC 9449 5)."""
         access_token = response.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise TokenError("invalid_response", "no access_token in the token response")
-        token_type = response.get("token_type")
-        if not isinstance(token_type, str) or token_type.lower() != "bearer":  # RFC 6750 4
-            raise TokenError("invalid_response", "token_type is not Bearer")
+        answered = response.get("token_type")
+        if not isinstance(answered, str) or answered.lower() != scheme.lower():
+            raise TokenError("invalid_response", f"token_type is not {scheme}")
         expires_in = response.get("expires_in")
         scope = response.get("scope")
         return cls(

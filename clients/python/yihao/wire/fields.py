@@ -31,12 +31,14 @@ class CredentialType(IntEnum):
     HOUSEHOLD = 2  # 户口登记项
     PROPERTY = 3  # 不动产权证书
     BUSINESS_LICENCE = 4  # 营业执照
+    SOCIAL_INSURANCE = 5  # 个人社会保险参保缴费记录 (one month)
+    SOCIAL_INSURANCE_UNIT = 6  # 单位社会保险参保缴费记录 (one month)
 
 
 #: JSON form of each value kind:
 #: text -> str; uint -> int >= 0; bool -> bool; date -> "YYYY-MM-DD"; date_or_null -> same or
 #: None (长期, no end); resident_id -> the 18-character number; centi -> decimal string with at
-#: most two places ("89.5"); text_list -> list of str.
+#: most two places ("89.5" square metres, "478.5" yuan); text_list -> list of str.
 KINDS = ("text", "uint", "bool", "date", "date_or_null", "resident_id", "centi", "text_list")
 
 
@@ -77,6 +79,12 @@ FIELDS: tuple[Field, ...] = (
     Field(34, "registered_capital", "uint", "注册资本(元)", "Registered capital (yuan)"),
     Field(35, "established", "date", "成立日期", "Date of establishment"),
     Field(37, "business_status", "text", "登记状态", "Registration status"),
+    Field(40, "period", "text", "缴费年月", "Contribution month"),  # "YYYY-MM"
+    Field(41, "employer_uscc", "text", "参保单位统一社会信用代码", "Employer's credit code"),
+    Field(42, "insurance_types", "text_list", "参保险种", "Insurance types"),
+    Field(43, "contribution_base", "centi", "缴费基数(元)", "Contribution base (yuan)"),
+    Field(44, "contribution_amount", "centi", "缴费金额(元)", "Contributions paid (yuan)"),
+    Field(45, "insured_headcount", "uint", "参保人数", "Insured headcount"),
 )
 
 #: GB/T 2261.1 sex codes, the values ``sex`` carries; words as GB 11643 parsing and the OIDC
@@ -129,6 +137,22 @@ TYPE_FIELDS: dict[CredentialType, tuple[str, ...]] = {
         "established",
         "address",
         "business_status",
+    ),
+    CredentialType.SOCIAL_INSURANCE: (
+        "id_number",
+        "name",
+        "period",
+        "employer_uscc",
+        "insurance_types",
+        "contribution_base",
+        "contribution_amount",
+    ),
+    CredentialType.SOCIAL_INSURANCE_UNIT: (
+        "uscc",
+        "enterprise_name",
+        "period",
+        "insured_headcount",
+        "contribution_amount",
     ),
 }
 
@@ -190,13 +214,13 @@ def _pack_centi(value: str) -> int:
         raise ValueError("not a decimal number") from None
     hundredths = amount * 100
     if hundredths != hundredths.to_integral_value() or amount < 0:
-        raise ValueError("an area is non-negative with at most two decimal places")
+        raise ValueError("a centi value is non-negative with at most two decimal places")
     return int(hundredths)
 
 
 def _unpack_centi(value: object) -> str:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _bad("an area is not an unsigned integer")
+        raise _bad("a centi value is not an unsigned integer")
     return str((Decimal(value) / 100).normalize() if value % 100 else Decimal(value // 100))
 
 

@@ -18,6 +18,7 @@ from idp.store.models import Enterprise
 from idp.store.registry import find_record
 from idp.store.subjects import enterprise_uscc
 from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
+from tests.integration.test_jar import Signer, authorize
 from tests.integration.test_registry_claims import (
     household_row,
     import_rows,
@@ -31,6 +32,7 @@ from tests.integration.test_social_insurance import person_month, unit_month, us
 from tests.support.browser import Authorization, Browser, location_params
 from tests.support.identities import new_uscc
 from tests.support.oidc import id_token_claims, redeem, refresh, tokens_for, userinfo
+from tests.support.private_key_jwt import assertion, with_assertion
 
 TRUST_FRAMEWORK = "cn_gov_registry"  # docs/claims.md
 MISSING: Any = object()
@@ -504,3 +506,32 @@ def test_social_insurance_months_are_verified_by_their_records(
     assert top["verification"]["evidence"][0]["record"]["type"] == "social_insurance_unit"
     assert top["claims"]["social_insurance"] == body["social_insurance"]
     assert "verified_claims" not in body["act"]  # the acting person's months are not asked about
+
+
+def test_a_signed_request_object_can_carry_the_claims_request(
+    app: Flask, browser: Browser, resident: Citizen
+) -> None:
+    # RFC 9101 4 and OIDC Core 6.1: claims is a JSON object inside the request object.
+    signer = Signer(app)
+    request = {"verification": EVERYTHING, "claims": {"birthdate": None}}
+    claims = signer.claims(claims={"id_token": {"verified_claims": request}})
+    page = browser.follow(authorize(browser, signer.rp.client_id, signer.sign(claims)))
+    page = browser.follow(
+        browser.submit(page, username=resident.number, password=resident.password)
+    )
+    if 'name="decision"' in page.get_data(as_text=True):
+        page = browser.follow(browser.submit(page, decision="allow"))
+    token = browser.http.post(
+        "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": location_params(page)["code"],
+            "redirect_uri": signer.rp.redirect_uri,
+            "code_verifier": signer.verifier,
+            **with_assertion(assertion(signer.rp.client_id, signer.key)),
+        },
+    )
+    assert token.status_code == 200, token.get_json()
+    element = id_token_claims(browser, token.get_json()["id_token"])["verified_claims"]
+    assert list(element["claims"]) == ["birthdate"]
+    assert element["verification"]["evidence"][0]["record"]["type"] == "resident_id"

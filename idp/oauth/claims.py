@@ -13,6 +13,7 @@ from datetime import UTC
 from typing import Any
 
 from idp.admin.roles import ROLE_SCOPES
+from idp.oauth.identity_assurance import VERIFIED_CLAIMS, verified_names
 from idp.oauth.pairwise import subject
 from idp.oauth.principal import Principal
 from idp.oauth.registry_claims import SUBJECT_SCOPES, enterprise_claims, registry_claims
@@ -131,9 +132,11 @@ def build_claims(svc: Services, client: Client, principal: Principal, scope: str
 
 
 def released_names(claims: dict[str, Any]) -> list[str]:
-    """Names of the personal claims in ``claims``, flattening ``act`` as ``act.<name>``."""
-    names = [k for k in claims if k not in NON_PERSONAL and k != "act"]
+    """Names of the personal claims in ``claims``, flattening ``act`` as ``act.<name>`` and the
+    verified claims as ``verified_claims.<name>``."""
+    names = [k for k in claims if k not in NON_PERSONAL | {"act", VERIFIED_CLAIMS}]
+    names += verified_names(claims)
     act = claims.get("act")
     if isinstance(act, dict):
-        names += [f"act.{k}" for k in act if k not in NON_PERSONAL]
+        names += [f"act.{k}" for k in released_names(act)]
     return names

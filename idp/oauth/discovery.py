@@ -10,6 +10,12 @@ from idp.oauth.assurance import ACR_VALUES_SUPPORTED
 from idp.oauth.claims import SUPPORTED_CLAIMS, SUPPORTED_SCOPES
 from idp.oauth.endpoints import ENDPOINTS
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
+from idp.oauth.identity_assurance import (
+    CLAIMS_IN_VERIFIED_CLAIMS,
+    EVIDENCE_TYPE,
+    RECORD_TYPES,
+    TRUST_FRAMEWORK,
+)
 from idp.oauth.rfc9101 import ALGORITHMS as REQUEST_OBJECT_ALGORITHMS
 from idp.oauth.rfc9449 import ALGORITHMS as DPOP_ALGORITHMS
 from idp.oauth.server import SUPPORTED_GRANT_TYPES
@@ -35,7 +41,13 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "prompt_values_supported": ["none", "login", "consent"],
         # OIDC Discovery 1.0 3: the levels of idp.oauth.assurance, lowest first.
         "acr_values_supported": ACR_VALUES_SUPPORTED,
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,  # OIDC Core 5.5 (oauth.claims_parameter)
+        # OIDC4IDA 8: verified claims from the registries (oauth.identity_assurance).
+        "verified_claims_supported": True,
+        "trust_frameworks_supported": [TRUST_FRAMEWORK],
+        "evidence_supported": [EVIDENCE_TYPE],
+        "electronic_records_supported": RECORD_TYPES,
+        "claims_in_verified_claims_supported": CLAIMS_IN_VERIFIED_CLAIMS,
         # RFC 9101 10.5, OIDC Discovery 1.0 3: signed request objects by value (oauth.rfc9101).
         "request_parameter_supported": True,
         "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGORITHMS),

@@ -16,6 +16,8 @@ from flask import g
 from sqlalchemy import bindparam, select
 
 from idp.oauth.claims import NON_PERSONAL, build_claims, released_names
+from idp.oauth.claims_parameter import Member, parse, verified_requests
+from idp.oauth.identity_assurance import add_verified_claims
 from idp.oauth.principal import Principal
 from idp.services import services
 from idp.store.audit import record_release
@@ -27,10 +29,18 @@ MAX_NONCE_LENGTH = 255
 
 
 def release_claims(
-    client: Client, principal: Principal, scope: str, channel: str
+    client: Client, principal: Principal, scope: str, channel: Member, requested: str | None
 ) -> dict[str, Any]:
-    """Claims for ``principal`` under ``scope``, recorded in the audit log when personal."""
-    claims = build_claims(services(), client, principal, scope)
+    """Claims for ``principal`` under ``scope``, with the verified claims the stored ``claims``
+    request (OIDC Core 5.5) asked for in this channel; recorded in the audit log when personal."""
+    svc = services()
+    claims = add_verified_claims(
+        build_claims(svc, client, principal, scope),
+        svc.cipher,
+        principal,
+        frozenset(scope.split()) & client.scopes,
+        verified_requests(requested, channel),
+    )
     names = released_names(claims)
     if names:
         record_release(
@@ -88,10 +98,12 @@ class _IDTokens(OpenIDToken):  # type: ignore[misc]
 
     def generate_user_info(self, user: Principal, scope: str) -> dict[str, Any]:
         # Authlib passes no client here; the grant put it on the request-local ``g``.
-        return release_claims(g.oauth_client, user, scope, "id_token")
+        return release_claims(g.oauth_client, user, scope, "id_token", g.oauth_claims_request)
 
     def process_token(self, grant: Any, response: Any) -> Any:
         g.oauth_client = grant.request.client
+        code = getattr(grant.request, "authorization_code", None)
+        g.oauth_claims_request = code.claims_request if code is not None else None
         return super().process_token(grant, response)
 
 
@@ -106,6 +118,9 @@ class OpenIDConnect(_IDTokens, OpenIDCode):  # type: ignore[misc]
         nonce = grant.request.payload.data.get("nonce")
         if nonce is not None and (len(nonce) > MAX_NONCE_LENGTH or "\x00" in nonce):
             raise InvalidRequestError(f"nonce: at most {MAX_NONCE_LENGTH} characters, no NUL")
+        # OIDC Core 5.5: a bad claims parameter goes back to the client before any sign-in.
+        if claims := grant.request.payload.data.get("claims"):
+            parse(claims)
         super().validate_openid_authorization_request(grant, redirect_uri)
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:

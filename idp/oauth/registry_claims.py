@@ -90,9 +90,13 @@ def contributions_claim(
     cipher: FieldCipher, records: list[RegistryRecord], kind: str
 ) -> list[dict[str, Any]]:
     """The holder's monthly social insurance records of ``kind``, oldest month first."""
-    fields = _CONTRIBUTION_FIELDS[kind]
     months = [read_record(cipher, record) for record in records if record.kind == kind]
-    return sorted(({f: data[f] for f in fields} for data in months), key=lambda m: m["period"])
+    return sorted((month_claim(data, kind) for data in months), key=lambda m: m["period"])
+
+
+def month_claim(data: dict[str, Any], kind: str) -> dict[str, Any]:
+    """What one month's record of ``kind`` releases: not its holder, released elsewhere."""
+    return {field: data[field] for field in _CONTRIBUTION_FIELDS[kind]}
 
 
 def household_claim(cipher: FieldCipher, own: RegistryRecord) -> dict[str, Any]:

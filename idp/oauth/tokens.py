@@ -185,6 +185,10 @@ def save_token(
         "audience": exchanged.audience if exchanged else None,
         "act": exchanged.act if exchanged else None,
         "subject": exchanged.subject if exchanged else None,
+        # OIDC Core 5.5: the grant's claims request, not passed on to a token made by exchange.
+        "claims_request": source.claims_request
+        if source is not None and exchanged is None
+        else None,
     }
     if new_grant:
         autocommit_single_statement()  # the INSERT is all this request writes

@@ -87,4 +87,4 @@ def userinfo_claims(token: Token) -> dict[str, Any] | None:
     client = query_client(token.client_id)
     if principal is None or client is None:
         return None
-    return release_claims(client, principal, token.scope, "userinfo")
+    return release_claims(client, principal, token.scope, "userinfo", token.claims_request)

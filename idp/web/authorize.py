@@ -29,6 +29,7 @@ from idp.oauth.authorization.steps import (
     requested_scopes,
 )
 from idp.oauth.claims import PERSONAL_SCOPES, SCOPE_CLAIMS
+from idp.oauth.claims_parameter import verified_scopes
 from idp.oauth.delegation import choices_for
 from idp.oauth.registry_claims import SUBJECT_SCOPES
 from idp.oauth.server import query_client
@@ -187,7 +188,7 @@ def _enterprise_page(found: Interaction, client: Client, login: LoginSession) ->
 
 
 class _Item:
-    def __init__(self, scope: str, purpose: str, enterprise_login: bool) -> None:
+    def __init__(self, scope: str, purpose: str, enterprise_login: bool, verified: bool) -> None:
         self.label = scope_label(scope)
         # In an enterprise login these scopes release the enterprise's records, not the person's.
         about_enterprise = enterprise_login and scope in SUBJECT_SCOPES
@@ -198,6 +199,8 @@ class _Item:
         ]
         self.purpose = purpose
         self.sensitive = scope in SENSITIVE_SCOPES
+        #: Asked for as verified claims, with the registry records as evidence (OIDC4IDA).
+        self.verified = verified
 
 
 def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Reply:
@@ -209,13 +212,14 @@ def _consent_page(found: Interaction, client: Client, login: LoginSession) -> Re
     )
     scopes = requested_scopes(found, client) & PERSONAL_SCOPES
     enterprise = chosen_enterprise(found, login.person, client)
+    verified = verified_scopes(found.params.get("claims"))
     return render_template(
         "consent.html",
         action=url_for("authorize.interaction", uid=found.uid),
         client_name=client.name,
         acting_for=enterprise.name if enterprise else None,
         items=[
-            _Item(s, client.purposes.get(s, default_purpose), enterprise is not None)
+            _Item(s, client.purposes.get(s, default_purpose), enterprise is not None, s in verified)
             for s in sorted(scopes)
         ],
     )

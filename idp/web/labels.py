@@ -82,6 +82,8 @@ SENSITIVE_SCOPES: Final[frozenset[str]] = frozenset(
 _ACT_PREFIX: Final = "act."
 #: Certificate fields holding an enterprise's code, shown masked like identity numbers.
 _MASKED_CODES: Final = frozenset({"uscc", "employer_uscc"})
+#: A verified claim (OIDC4IDA), as ``released_names`` records it: ``verified_claims.<claim>``.
+_VERIFIED_PREFIX: Final = "verified_claims."
 
 
 def claim_label(name: str, *, enterprise: bool = False) -> str:
@@ -95,6 +97,9 @@ def claim_label(name: str, *, enterprise: bool = False) -> str:
     if name.startswith(_ACT_PREFIX) and len(name) > len(_ACT_PREFIX):
         inner = claim_label(name[len(_ACT_PREFIX) :])
         return str(_l("%(claim)s (acting person)", claim=inner))
+    if name.startswith(_VERIFIED_PREFIX) and len(name) > len(_VERIFIED_PREFIX):
+        inner = claim_label(name[len(_VERIFIED_PREFIX) :], enterprise=enterprise)
+        return str(_l("%(claim)s (verified, from the registry)", claim=inner))
     if enterprise and name in ENTERPRISE_CLAIM_LABELS:
         return str(ENTERPRISE_CLAIM_LABELS[name])
     label = CLAIM_LABELS.get(name)

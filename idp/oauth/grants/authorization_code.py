@@ -15,6 +15,7 @@ from authlib.oauth2.rfc6749 import grants
 from sqlalchemy import update
 
 from idp.oauth.assurance import acr_of
+from idp.oauth.claims_parameter import claims_request_of
 from idp.oauth.fapi2 import code_ttl
 from idp.oauth.grants import TOKEN_ENDPOINT_AUTH_METHODS
 from idp.oauth.principal import Principal
@@ -42,12 +43,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
                 enterprise_id=principal.enterprise_id,
                 mandate_id=principal.mandate_id,
                 redirect_uri=request.payload.redirect_uri or client.get_default_redirect_uri(),
-                scope=client.get_allowed_scope(request.payload.scope),
+                scope=(scope := client.get_allowed_scope(request.payload.scope)),
                 nonce=data.get("nonce"),
                 auth_time=principal.auth_time or int(time.time()),
                 acr=acr_of(principal.amr),
                 amr=" ".join(principal.amr) or None,
                 session_id=principal.session_id,
+                claims_request=claims_request_of(data, scope),
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
                 expires_at=int(time.time()) + code_ttl(client, services().settings.code_ttl),

@@ -7,7 +7,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.store.db import db, utcnow
@@ -38,6 +38,9 @@ class AuthorizationCode(db.Model):  # type: ignore[name-defined,misc]
     session_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     #: The mandate an agent acted under (``idp.oauth.delegation``); None for everyone else.
     mandate_id: Mapped[int | None] = mapped_column(ForeignKey("mandates.id"), nullable=True)
+    #: The checked ``claims`` request (OIDC Core 5.5) as JSON, for the ID token and every token
+    #: of the grant (UserInfo answers what was asked); None when there was none.
+    claims_request: Mapped[str | None] = mapped_column(Text, nullable=True)
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
     expires_at: Mapped[int] = mapped_column(Integer)
@@ -100,6 +103,8 @@ class Token(db.Model):  # type: ignore[name-defined,misc]
     revoked: Mapped[bool] = mapped_column(default=False)
     # RFC 9449 6: the thumbprint of the DPoP key the token is bound to; None for bearer tokens.
     dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: Copied from the code: the ``claims`` request UserInfo answers (OIDC Core 5.5).
+    claims_request: Mapped[str | None] = mapped_column(Text, nullable=True)
     refresh_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
     # RFC 8693 (idp.oauth.rfc8693): what an exchanged token is restricted to and who acts. The
     # ``subject`` is the ``sub`` its subject token named, kept through every hop; None elsewhere.

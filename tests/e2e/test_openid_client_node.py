@@ -328,8 +328,9 @@ def test_openid_client_registers_itself_then_signs_in(
 
 @pytest.fixture(scope="module")
 def fapi2_profile(shaped_provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A FAPI 2.0 client for rp.mjs: registered for private_key_jwt with its public key, and its
-    profile file (the client's and the DPoP private keys) for ``fapi2-start``/``fapi2-finish``."""
+    """A FAPI 2.0 client for rp.mjs: registered with ``--profile fapi2`` (private_key_jwt with its
+    public key, PAR and DPoP required), and its profile file (the client's and the DPoP private
+    keys) for ``fapi2-start``/``fapi2-finish``."""
     provider = shaped_provider
     node_executable()
     folder = tmp_path_factory.mktemp("fapi2-client")
@@ -340,7 +341,7 @@ def fapi2_profile(shaped_provider: Provider, tmp_path_factory: pytest.TempPathFa
         *("client", "add", "--name", "openid-client FAPI 2.0", "--scope", SCOPE),
         *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
         *("--redirect-uri", REDIRECT_URI),
-        *("--auth-method", "private_key_jwt", "--jwks-file", str(jwks)),
+        *("--profile", "fapi2", "--auth-method", "private_key_jwt", "--jwks-file", str(jwks)),
     )
     profile = folder / "profile.json"
     profile.write_text(
@@ -356,14 +357,20 @@ def fapi2_profile(shaped_provider: Provider, tmp_path_factory: pytest.TempPathFa
     return profile
 
 
-def test_openid_client_with_private_key_jwt_and_dpop(
+def test_openid_client_as_a_fapi2_client_with_par_private_key_jwt_and_dpop(
     shaped_provider: Provider, fapi2_profile: Path, page: Page
 ) -> None:
-    """The FAPI 2.0 client's part: private_key_jwt, DPoP-bound tokens with server nonces
-    (IDP_DPOP_NONCE is on by default), UserInfo with the DPoP scheme, and a bound refresh."""
+    """The FAPI 2.0 client's part: a pushed authorization request, private_key_jwt, DPoP-bound
+    tokens with server nonces (IDP_DPOP_NONCE is on by default), UserInfo with the DPoP scheme,
+    and a bound refresh."""
     provider = shaped_provider
     runner = NodeClient(provider.issuer, "", "", provider.ca_bundle)
     started = rp_ok(runner, "fapi2-start", str(fapi2_profile), REDIRECT_URI, SCOPE)
+    # RFC 9126 4: what the browser carries is the client and the pushed request, nothing else.
+    pushed = dict(parse_qsl(urlsplit(started["url"]).query))
+    assert set(pushed) == {"client_id", "request_uri"}, pushed
+    assert pushed["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    assert [(e["path"], e["status"]) for e in started["exchanges"]][-1] == ("/par", 201)
     callback = sign_in(page, provider, started["url"])
     result = rp_ok(
         runner,

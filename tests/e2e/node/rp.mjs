@@ -16,7 +16,7 @@
 // client keeps: {"issuer", "client_id", "client_key": private JWK with kid, "dpop_key": private
 // JWK}; the same DPoP key across commands, so later steps (PAR at start) can bind to it too.
 //   node rp.mjs fapi2-start  <profile.json> <redirect_uri> <scope>
-//     -> {"url", "state", "nonce", "verifier"}
+//     -> {"url", "state", "nonce", "verifier", "exchanges"}   (url: client_id and request_uri only)
 //   node rp.mjs fapi2-finish <profile.json> <callback_url> <state> <nonce> <verifier>
 //     -> {"claims", "userinfo", "token_type", "access_token", "refreshed": {"token_type",
 //         "has_access_token", "access_token"}, "exchanges": [{"method", "path", "status",
@@ -143,9 +143,23 @@ async function configureFapi2(profile, exchanges) {
   );
 }
 
+// FAPI 2.0 5.3.2.2: the request goes to the pushed authorization request endpoint (RFC 9126),
+// authenticated with private_key_jwt; the browser carries only client_id and request_uri.
 async function fapi2Start([profilePath, redirectUri, scope]) {
-  const config = await configureFapi2(await readProfile(profilePath), []);
-  return authorizationRequest(config, redirectUri, scope);
+  const exchanges = [];
+  const config = await configureFapi2(await readProfile(profilePath), exchanges);
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  return { url: url.href, state, nonce, verifier, exchanges };
 }
 
 async function fapi2Finish([profilePath, callbackUrl, state, nonce, verifier]) {

@@ -221,7 +221,7 @@ def new_client(
         subject_type=spec.subject_type,
         sector_identifier=sector_of(spec.redirect_uris, spec.sector_identifier_uri),
         purposes=dict(spec.purposes),
-        id_token_signed_response_alg=spec.id_token_alg,
+        id_token_signed_response_alg=fapi2.id_token_alg(spec.profile, spec.id_token_alg),
         access_token_format=spec.access_token_format,
         backchannel_logout_uri=spec.backchannel_logout_uri,
         backchannel_logout_session_required=spec.backchannel_logout_session_required,
@@ -300,7 +300,7 @@ def apply_spec(client: Client, spec: ClientSpec, pending: frozenset[str]) -> Non
     client.grant_types = list(spec.grant_types)
     client.token_endpoint_auth_method = spec.auth_method
     client.jwks = spec.jwks
-    client.id_token_signed_response_alg = spec.id_token_alg
+    client.id_token_signed_response_alg = fapi2.id_token_alg(spec.profile, spec.id_token_alg)
     client.backchannel_logout_uri = spec.backchannel_logout_uri
     client.backchannel_logout_session_required = spec.backchannel_logout_session_required
     client.require_pushed_authorization_requests = (

@@ -23,6 +23,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from idp.keys.ring import SUPPORTED_ALGS
+from idp.oauth import fapi2
 from idp.oauth.rfc7523 import registered_keys
 from idp.services import services
 from idp.store.db import utcnow
@@ -84,6 +85,8 @@ def _verified_claims(client: Client, request_object: str) -> dict[str, Any]:
     header = _header(request_object)
     if header.get("alg") not in ALGORITHMS:  # RFC 9101 10.2; FAPI 2.0: no none, no MAC
         raise _invalid("the request object's alg must be one of " + " ".join(ALGORITHMS))
+    if not fapi2.allows_alg(client, header.get("alg")):  # FAPI 2.0 SP 5.4.1
+        raise _invalid(f"this client's request objects must be signed {fapi2.SIGNING_ALG}")
     if "typ" in header and header["typ"] != REQUEST_OBJECT_TYPE:  # RFC 9101 4
         raise _invalid(f"the request object's typ must be {REQUEST_OBJECT_TYPE}")
     keys = registered_keys(client)

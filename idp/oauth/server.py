@@ -67,6 +67,7 @@ class YihaoServer(AuthorizationServer):  # type: ignore[misc]
             # like a method mismatch when the secret is simply wrong: say which it is.
             error.description = self._why_not(request)
             raise
+        fapi2.check_assertion_alg(client, request)
         if endpoint == "token":
             fapi2.require_sender_constraint(client)
         return client

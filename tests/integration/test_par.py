@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
@@ -27,7 +27,7 @@ from idp.store.crypto import token_digest
 from idp.store.db import db
 from idp.store.models import AuthorizationCode
 from tests.conftest import Citizen, RegisteredClient, make_client
-from tests.integration.test_jar import Signer
+from tests.integration.test_jar import Signer, authorize, refusal
 from tests.support.browser import Authorization, Browser, location_params
 from tests.support.dpop import ProofKey, server_nonce
 from tests.support.oidc import client_auth, redeem
@@ -332,6 +332,37 @@ def test_a_fapi2_client_authenticates_with_private_key_jwt_only(app: Flask) -> N
     for method in ("client_secret_basic", "client_secret_post", "none"):
         with app.app_context(), pytest.raises(RegistrationError, match="private_key_jwt"):
             register_client(ClientSpec(**base, auth_method=method, profile="fapi2"))  # type: ignore[arg-type]
+
+
+def test_a_fapi2_client_signs_with_es256_only(app: Flask, browser: Browser) -> None:
+    # FAPI 2.0 SP 5.4.1: PS256, ES256 or EdDSA; RS256, fine for other clients, is refused.
+    key = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+    jwks = {"keys": [key.as_dict(private=False)]}
+    verdicts = []
+    for profile in ("", "fapi2"):
+        rp = make_client(app, auth_method="private_key_jwt", jwks=jwks, profile=profile)
+        _request, params = request_params(rp)
+        rs256 = with_assertion(assertion(rp.client_id, key, alg="RS256", aud=PAR_ENDPOINT))
+        answer = push(browser.http, rp, params | rs256, auth=None)
+        verdicts.append((answer.status_code, answer.get_json().get("error")))
+    assert verdicts == [(201, None), (400, "invalid_client")]
+    base = {"name": "银行 Bank", "redirect_uris": ["https://bank.example/cb"], "scope": "openid"}
+    with app.app_context():
+        made, _ = register_client(
+            ClientSpec(**base, auth_method="private_key_jwt", jwks=jwks, profile="fapi2")  # type: ignore[arg-type]
+        )
+        assert made.id_token_signed_response_alg == "ES256"  # whatever id_token_alg says
+
+
+def test_a_fapi2_clients_request_objects_are_es256(app: Flask, browser: Browser) -> None:
+    rsa = RSAKey.generate_key(2048, parameters={"kid": "rsa-2"})
+    texts = []
+    for profile in ("", "fapi2"):
+        signer = Signer(app, profile=profile)
+        signed_rs256 = signer.sign(signer.claims(), key=rsa, alg="RS256")
+        texts.append(refusal(authorize(browser, signer.rp.client_id, signed_rs256)))
+    fapi2_only = "this client's request objects must be signed ES256"
+    assert fapi2_only not in texts[0] and fapi2_only in texts[1]
 
 
 def test_a_fapi2_client_goes_through_par_private_key_jwt_and_dpop(

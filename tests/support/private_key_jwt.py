@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, RSAKey
 
 from tests.conftest import RegisteredClient, make_client
 from tests.support.oidc import TOKEN_ENDPOINT
@@ -27,7 +27,7 @@ def jwt_client(app: Flask, key: ECKey, **overrides: object) -> RegisteredClient:
     return make_client(app, **{**fields, **overrides})
 
 
-def assertion(client_id: str, key: ECKey, **overrides: Any) -> str:
+def assertion(client_id: str, key: ECKey | RSAKey, alg: str = "ES256", **overrides: Any) -> str:
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": client_id,
@@ -39,7 +39,7 @@ def assertion(client_id: str, key: ECKey, **overrides: Any) -> str:
         **overrides,
     }
     claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])
+    return jwt.encode({"alg": alg, "kid": key.kid}, claims, key, algorithms=[alg])
 
 
 def with_assertion(token: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -25,6 +26,7 @@ from yihao.flask_rp import SESSION_ID, YihaoLogin, store_key
 from yihao.oidc import RelyingParty
 
 from tests.e2e.conftest import HTTP_TIMEOUT, Provider, run_idp
+from tests.support.identities import new_uscc
 from tests.support.person import Person
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +48,7 @@ def run(name: str, namespace: dict[str, Any]) -> dict[str, Any]:
 
 def test_every_python_sample_is_named() -> None:
     text = GUIDE.read_text(encoding="utf-8")
-    assert len(BLOCK.findall(text)) == len(SAMPLE.findall(text)) == len(samples()) == 6
+    assert len(BLOCK.findall(text)) == len(SAMPLE.findall(text)) == len(samples()) == 8
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +185,40 @@ def test_the_e_certificate_samples_issue_and_verify_offline(
     assert result.valid, result.details
     assert result.fields["name"] == provider.citizen_name
     assert printed.getvalue().startswith("id_card.housing_fund 1.2.156.3005.2.")
+
+
+def test_the_fapi2_samples_sign_an_enterprise_in_with_par_dpop_and_private_key_jwt(
+    provider: Provider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run("fapi2-keys", {})
+    run_idp(
+        provider.env,
+        *("enterprise", "add", "--uscc", new_uscc(), "--name", "指南银行客户有限公司"),
+        *("--legal-rep-id-number", provider.citizen_number),
+    )
+    bank = run_idp(
+        provider.env,
+        *("client", "add", "--name", "指南 FAPI 2.0", "--scope", "openid enterprise"),
+        *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+        *("--profile", "fapi2", "--auth-method", "private_key_jwt"),
+        *("--jwks-file", "bank-jwks.json", "--redirect-uri", f"{APP_BASE}/callback"),
+    )
+    monkeypatch.setenv("APP_SECRET_KEY", "guide-test-secret")
+    monkeypatch.setenv("YIHAO_ISSUER", provider.issuer)
+    monkeypatch.setenv("YIHAO_CLIENT_ID", bank["client_id"])
+    app = run("fapi2-app", {"__name__": "guide_fapi2"})["app"]
+    login = app.test_client().get("/login")
+    pushed = dict(parse_qsl(urlsplit(login.headers["Location"]).query))
+    assert set(pushed) == {"client_id", "request_uri"}  # RFC 9126 4: PAR, nothing else
+    browser = _sign_in(app, provider, "/")
+    answer = browser.get("/").get_json()
+    assert answer["enterprise"] and answer["acting"] and answer["mandate"] is None
+    with browser.session_transaction() as cookie:
+        stored = app.extensions["yihao"].store.get(store_key(cookie[SESSION_ID]))
+    copied = requests.get(  # RFC 9449 7.1: worthless as a bearer token
+        provider.issuer + "/userinfo",
+        headers={"Authorization": f"Bearer {stored.tokens.access_token}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert copied.status_code == 401 and copied.headers["WWW-Authenticate"].startswith("DPoP")

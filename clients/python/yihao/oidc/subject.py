@@ -27,7 +27,8 @@ class Enterprise:
 
 @dataclass(frozen=True)
 class Acting:
-    """The person acting for the enterprise (the legal representative); ``sub`` is pairwise."""
+    """The person acting for the enterprise: its legal representative, or an agent (经办人) under a
+    mandate, whose tokens then also carry the ``mandate`` claim; ``sub`` is pairwise."""
 
     sub: str
     name: str | None = field(default=None, repr=False)

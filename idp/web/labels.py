@@ -164,3 +164,16 @@ def channel_label(name: str) -> str:
     """The label of release channel ``name`` in the current locale; unknown names unchanged."""
     label = CHANNEL_LABELS.get(name)
     return name if label is None else str(label)
+
+
+#: A client's security profile (``idp.oauth.fapi2.PROFILES``; "" is none).
+PROFILE_LABELS: Final[dict[str, LazyString]] = {
+    "": _l("None"),
+    "fapi2": _l("FAPI 2.0 (private_key_jwt, PAR, DPoP, 60-second codes)"),
+}
+
+
+def profile_label(name: str) -> str:
+    """The label of security profile ``name`` in the current locale; unknown names unchanged."""
+    label = PROFILE_LABELS.get(name)
+    return name if label is None else str(label)

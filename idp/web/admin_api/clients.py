@@ -86,6 +86,8 @@ _EDIT = {
             "post_logout_redirect_uris": _URIS,
             "scope": _SCOPE,
             "sector_identifier_uri": _URI,
+            "require_pushed_authorization_requests": {"type": "boolean"},
+            "profile": {"enum": list(fapi2.PROFILES)},
         }
     ),
     "minProperties": 1,

@@ -47,6 +47,7 @@ CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "id_document_type": _l("Identity document type"),
     "uscc": _l("Unified social credit code"),
     "act": _l("Who acts for the enterprise"),
+    "mandate": _l("The mandate under which you act for the enterprise"),
     "entity_type": _l("Account type"),
     "household": _l("Your household entry and its members (name, relation, date of birth, sex)"),
     "properties": _l("Real estate you hold (location, area, usage, owners, mortgage)"),

@@ -22,7 +22,7 @@ from idp.admin.errors import Invalid
 from idp.admin.paging import DEFAULT_LIMIT, Statement, everything, page_of
 from idp.admin.roles import Operator, Permission, needs
 from idp.admin.times import instant, iso
-from idp.store.models import AdminAction, Enterprise, Person, Release, SecurityEventRow
+from idp.store.models import AdminAction, Enterprise, Mandate, Person, Release, SecurityEventRow
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,15 @@ def _release(row: Any) -> dict[str, Any]:
         "enterprise": row.enterprise_id,
         "claims": release.claims.split(),
         "channel": release.channel,
+        "mandate": row.mandate_id,
+        "agent": row.agent_id,
+        "agent_id_number": row.agent_number_masked,
     }
 
 
 _EVENT_PERSON = aliased(Person)
 _RELEASE_PERSON = aliased(Person)
+_MANDATE_AGENT = aliased(Person)
 
 ADMIN_ACTIONS = Trail(
     columns=(
@@ -145,22 +149,45 @@ SECURITY_EVENTS = Trail(
     show=_security_event,
     equal={"event": SecurityEventRow.event, "person": _EVENT_PERSON.public_id},
 )
+#: A release under a mandate (``idp.oauth.delegation``) names the mandate and, from it, the agent
+#: who acted: the enterprise's auditors ask "who used our data, on whose authority".
 RELEASES = Trail(
-    columns=("id", "at", "client_id", "person", "id_number", "enterprise", "claims", "channel"),
+    columns=(
+        "id",
+        "at",
+        "client_id",
+        "person",
+        "id_number",
+        "enterprise",
+        "claims",
+        "channel",
+        "mandate",
+        "agent",
+        "agent_id_number",
+    ),
     query=lambda: (
         select(
             Release,
             _RELEASE_PERSON.public_id.label("person_id"),
             _RELEASE_PERSON.number_masked.label("number_masked"),
             Enterprise.public_id.label("enterprise_id"),
+            Mandate.public_id.label("mandate_id"),
+            _MANDATE_AGENT.public_id.label("agent_id"),
+            _MANDATE_AGENT.number_masked.label("agent_number_masked"),
         )
         .join(_RELEASE_PERSON, _RELEASE_PERSON.id == Release.person_id)
         .outerjoin(Enterprise, Enterprise.id == Release.enterprise_id)
+        .outerjoin(Mandate, Mandate.id == Release.mandate_id)
+        .outerjoin(_MANDATE_AGENT, _MANDATE_AGENT.id == Mandate.agent_id)
         .order_by(Release.released_at.desc(), Release.id.desc())
     ),
     at=Release.released_at,
     show=_release,
-    equal={"client": Release.client_id, "person": _RELEASE_PERSON.public_id},
+    equal={
+        "client": Release.client_id,
+        "person": _RELEASE_PERSON.public_id,
+        "mandate": Mandate.public_id,
+    },
 )
 
 #: The trails by the name the admin API and the console give them.

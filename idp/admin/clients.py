@@ -47,6 +47,8 @@ EDITABLE = {
     "post_logout_redirect_uris": "post_logout_redirect_uris",
     "scope": "scope",
     "sector_identifier_uri": "sector_identifier_uri",
+    "require_pushed_authorization_requests": "require_pushed_authorization_requests",
+    "profile": "profile",
 }
 
 
@@ -77,7 +79,15 @@ def _edited(client: Client) -> dict[str, Any]:
     return {k: found[k] for k in _RECORDED}
 
 
-_RECORDED = ("name", "redirect_uris", "post_logout_redirect_uris", "scope", "pending_scope")
+_RECORDED = (
+    "name",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "scope",
+    "pending_scope",
+    "require_pushed_authorization_requests",
+    "profile",
+)
 
 
 def client_row(client_id: str) -> Client:
@@ -130,7 +140,8 @@ def register(operator: Operator, spec: ClientSpec) -> dict[str, Any]:
 
 @needs(Permission.CLIENTS_WRITE)
 def edit(operator: Operator, client_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    """Change a client's name, redirect URIs or scope under the registration rules. A scope
+    """Change a client's name, redirect URIs, scope, PAR or profile under the registration rules
+    (a ``fapi2`` client pushes its requests whatever the flag says). A scope
     that needs approval and that the client does not hold yet waits for an admin, whoever
     edits: granting one is always the approval's own act."""
     client = client_row(client_id)

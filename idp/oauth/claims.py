@@ -60,8 +60,9 @@ PERSONAL_SCOPES = frozenset(
 NON_PERSONAL = frozenset({"sub", "entity_type", "mandate"})
 
 SUPPORTED_SCOPES = tuple(SCOPE_CLAIMS)
+#: OIDC Discovery 3 ``claims_supported``: every claim released, and those that are not personal.
 SUPPORTED_CLAIMS = sorted(
-    {c for claims in SCOPE_CLAIMS.values() for c in claims} | {"id_document_type"}
+    {c for claims in SCOPE_CLAIMS.values() for c in claims} | {"id_document_type"} | NON_PERSONAL
 )
 
 

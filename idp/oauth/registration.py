@@ -306,6 +306,7 @@ def apply_spec(client: Client, spec: ClientSpec, pending: frozenset[str]) -> Non
     client.require_pushed_authorization_requests = (
         spec.require_pushed_authorization_requests or fapi2.applies(spec.profile)
     )
+    client.profile = spec.profile
     client.pending_scopes = " ".join(sorted(pending))
 
 

@@ -129,7 +129,8 @@ class Configuration(ClientConfigurationEndpoint):  # type: ignore[misc]
         granted, pending = withheld(spec.scope, client.scopes)
         before = described(client) | {"pending_scope": client.pending_scopes}
         try:
-            apply_spec(client, replace(spec, scope=granted), pending)
+            # RFC 7591 metadata has no profile: an operator's choice, kept through updates.
+            apply_spec(client, replace(spec, scope=granted, profile=client.profile), pending)
         except RegistrationError as exc:
             db.session.rollback()
             raise metadata_error(exc) from None

@@ -47,6 +47,7 @@ CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "id_document_type": _l("Identity document type"),
     "uscc": _l("Unified social credit code"),
     "act": _l("Who acts for the enterprise"),
+    "mandate": _l("The mandate under which you act for the enterprise"),
     "entity_type": _l("Account type"),
     "household": _l("Your household entry and its members (name, relation, date of birth, sex)"),
     "properties": _l("Real estate you hold (location, area, usage, owners, mortgage)"),
@@ -163,4 +164,17 @@ def role_label(role: str) -> str:
 def channel_label(name: str) -> str:
     """The label of release channel ``name`` in the current locale; unknown names unchanged."""
     label = CHANNEL_LABELS.get(name)
+    return name if label is None else str(label)
+
+
+#: A client's security profile (``idp.oauth.fapi2.PROFILES``; "" is none).
+PROFILE_LABELS: Final[dict[str, LazyString]] = {
+    "": _l("None"),
+    "fapi2": _l("FAPI 2.0 (private_key_jwt, PAR, DPoP, 60-second codes)"),
+}
+
+
+def profile_label(name: str) -> str:
+    """The label of security profile ``name`` in the current locale; unknown names unchanged."""
+    label = PROFILE_LABELS.get(name)
     return name if label is None else str(label)

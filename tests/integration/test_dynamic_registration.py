@@ -11,9 +11,10 @@ import pytest
 from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joserfc.jwk import ECKey
 from sqlalchemy import select
 
-from idp.admin.clients import approve, issue_initial_access_token
+from idp.admin.clients import approve, edit, issue_initial_access_token, show_client
 from idp.admin.roles import CLI
 from idp.store.crypto import token_digest
 from idp.store.db import db
@@ -240,3 +241,23 @@ def test_no_metadata_gets_a_server_error(app: Flask, browser: Browser) -> None:
         assert replaced.status_code in (200, 400), replaced.get_data(as_text=True)
 
     fuzz()
+
+
+def test_a_developers_update_keeps_the_profile_an_operator_chose(
+    app: Flask, browser: Browser
+) -> None:
+    # RFC 7591 metadata has no profile: an update must not drop the client out of fapi2.
+    key = ECKey.generate_key("P-256", parameters={"kid": "dcr"})
+    keys = {"keys": [key.as_dict(private=False)]}
+    body = _metadata(scope="openid", token_endpoint_auth_method="private_key_jwt", jwks=keys)
+    registered = _register(browser, _initial_token(app), body).get_json()
+    with app.app_context():
+        edit(CLI, registered["client_id"], {"profile": "fapi2"})
+    uri = registered["registration_client_uri"].removeprefix("http://localhost")
+    auth = {"Authorization": f"Bearer {registered['registration_access_token']}"}
+    update = {**body, "client_id": registered["client_id"], "client_name": "学位查询 v2"}
+    assert browser.http.put(uri, json=update, headers=auth).status_code == 200
+    with app.app_context():
+        shown = show_client(CLI, registered["client_id"])
+    assert shown["name"] == "学位查询 v2" and shown["profile"] == "fapi2"
+    assert shown["require_pushed_authorization_requests"]

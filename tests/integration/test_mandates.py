@@ -356,3 +356,9 @@ def test_an_agents_token_exchanged_onward_keeps_the_agent_in_act(
     assert described["act"] == {"sub": setting.rp.client_id, "act": first["act"]}
     assert withdraw(setting.rep_browser, mandate.id) == "withdrawn"
     assert is_dead(browser, backend, onward.get_json()["access_token"])
+
+
+def test_discovery_lists_the_mandate_claim(browser: Browser) -> None:
+    # OIDC Discovery 3: claims_supported names the claims this provider can release.
+    metadata = browser.http.get("/.well-known/openid-configuration").get_json()
+    assert {"act", "mandate"} <= set(metadata["claims_supported"])

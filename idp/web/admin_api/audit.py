@@ -65,6 +65,10 @@ _RELEASE = closed(
         "enterprise": _OR_NULL,
         "claims": {"type": "array", "items": {"type": "string"}},
         "channel": {"type": "string"},
+        # Under a mandate: its public id and the agent it names; null for the person's own.
+        "mandate": _OR_NULL,
+        "agent": _OR_NULL,
+        "agent_id_number": {"anyOf": [MASKED_NUMBER, {"type": "null"}]},
     },
     *audit.RELEASES.columns,
 )

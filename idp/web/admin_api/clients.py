@@ -86,6 +86,8 @@ _EDIT = {
             "post_logout_redirect_uris": _URIS,
             "scope": _SCOPE,
             "sector_identifier_uri": _URI,
+            "require_pushed_authorization_requests": {"type": "boolean"},
+            "profile": {"enum": list(fapi2.PROFILES)},
         }
     ),
     "minProperties": 1,
@@ -208,8 +210,8 @@ def show_client(operator: Operator, client_id: str) -> Any:
     "/clients/{client_id}",
     calls=clients.edit,
     tag="clients",
-    summary="Change a client's name, redirect URIs or scope; new personal and reserved scopes"
-    " wait for an admin's approval",
+    summary="Change a client's name, redirect URIs, scope, PAR or security profile; new personal"
+    " and reserved scopes wait for an admin's approval",
     request_schema=_EDIT,
     response=_CLIENT,
 )

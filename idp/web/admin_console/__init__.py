@@ -14,6 +14,7 @@ from idp.web.admin_console import (
     audit,
     certificates,
     clients,
+    exchange,
     home,
     imports,
     keys,
@@ -21,14 +22,15 @@ from idp.web.admin_console import (
     people,
 )
 from idp.web.admin_console.blueprint import bp
-from idp.web.labels import revocation_reason_label, role_label, scope_label
+from idp.web.labels import profile_label, revocation_reason_label, role_label, scope_label
 
 #: Imported for the routes they declare on ``bp``.
-PAGES = (access, home, clients, people, certificates, keys, imports, operators, audit)
+PAGES = (access, home, clients, exchange, people, certificates, keys, imports, operators, audit)
 
 
 def init_admin_console(app: Flask) -> None:
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(scope_label, "scope_label")
     app.add_template_filter(revocation_reason_label, "revocation_reason_label")
+    app.add_template_filter(profile_label, "profile_label")
     app.register_blueprint(bp)

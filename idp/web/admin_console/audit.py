@@ -60,8 +60,19 @@ TRAILS: dict[str, Trail] = {
     "releases": Trail(
         _l("Data releases"),
         audit.RELEASES,
-        (("client", _l("Service (client id)")), ("person", _l("Person (public id)"))),
-        (_AT, ("client_id", _l("Service (client id)")), _PERSON, ("claims", _l("Data"))),
+        (
+            ("client", _l("Service (client id)")),
+            ("person", _l("Person (public id)")),
+            ("mandate", _l("Mandate (public id)")),
+        ),
+        (
+            _AT,
+            ("client_id", _l("Service (client id)")),
+            _PERSON,
+            ("claims", _l("Data")),
+            ("mandate", _l("Mandate")),
+            ("agent_id_number", _l("Agent")),
+        ),
     ),
 }
 

@@ -3,11 +3,14 @@ edited, their pending personal scopes approved, the secret rotated, disabled and
 initial access tokens for developers' own registrations (RFC 7591 3).
 
 A secret or token is shown on the answer to the form that made it, once, and never again (the
-pages are ``no-store``); everything else follows post/redirect/get.
+pages are ``no-store``); everything else follows post/redirect/get. The security profile and
+PAR are the same fields the admin task takes (``clients.register``, ``clients.edit``): the
+registration rules decide, here as at every door.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import abort, render_template, request, url_for
@@ -15,16 +18,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from idp.admin import clients
+from idp.admin import clients, exchange
 from idp.admin.roles import Operator, Permission
+from idp.oauth import fapi2
 from idp.oauth.registration import ClientSpec
 from idp.web.admin_console.access import console_page
 from idp.web.admin_console.blueprint import bp
-from idp.web.admin_console.feedback import act, attempt, done
+from idp.web.admin_console.feedback import act, attempt, done, refuse
 from idp.web.admin_console.nav import allowed, areas_for
 
-#: The token endpoint methods a service registered here can use without a key set.
-_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+#: The token endpoint methods a service registered here can use (private_key_jwt with its keys).
+_AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 _SWITCHES = {
     "disable": (clients.disable, _l("The service is disabled")),
     "enable": (clients.enable, _l("The service is enabled again")),
@@ -34,6 +38,26 @@ _SWITCHES = {
 def _lines(name: str) -> list[str]:
     """A textarea's lines, one URI each, blanks dropped."""
     return [line.strip() for line in request.form.get(name, "").splitlines() if line.strip()]
+
+
+def _key_set(text: str) -> dict[str, Any] | None:
+    """The pasted JWK set (RFC 7517 5), or None when the box is empty; ValueError when it is
+    not a JSON object (RecursionError when nested too deep). Whether its keys fit the method
+    is the registration rules' to say."""
+    if not text.strip():
+        return None
+    found = json.loads(text)
+    if not isinstance(found, dict):
+        raise ValueError("not a JSON object")
+    return found
+
+
+def _security() -> dict[str, Any]:
+    """The form's profile and PAR fields, as the spec and the edit task name them."""
+    return {
+        "require_pushed_authorization_requests": "require_par" in request.form,
+        "profile": request.form.get("profile", ""),
+    }
 
 
 def _render(operator: Operator, template: str, **context: Any) -> str:
@@ -56,6 +80,7 @@ def clients_page(operator: Operator) -> str:
         may_issue=may_issue,
         open_tokens=clients.list_initial_access_tokens(operator)["items"] if may_issue else [],
         auth_methods=_AUTH_METHODS,
+        profiles=fapi2.PROFILES,
     )
 
 
@@ -63,6 +88,11 @@ def clients_page(operator: Operator) -> str:
 @console_page
 def register(operator: Operator) -> str | Response:
     grant_types = ["authorization_code", "refresh_token"]
+    here = url_for("admin_console.clients_page")
+    try:
+        jwks = _key_set(request.form.get("jwks", ""))
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deep to read
+        return refuse(_("The public keys must be a JWK set in JSON."), here)
     spec = ClientSpec(
         name=request.form.get("name", "").strip(),
         redirect_uris=_lines("redirect_uris"),
@@ -70,10 +100,12 @@ def register(operator: Operator) -> str | Response:
         scope=" ".join(request.form.get("scope", "").split()),
         grant_types=grant_types,
         auth_method=request.form.get("auth_method", _AUTH_METHODS[0]),
+        jwks=jwks,
+        **_security(),
     )
     registered = attempt(clients.register, operator, spec)
     if registered is None:
-        return done(None, url_for("admin_console.clients_page"))
+        return done(None, here)
     return _render(operator, "admin/client_secret.html", shown=registered)
 
 
@@ -84,8 +116,11 @@ def client_page(operator: Operator, client_id: str) -> str:
         operator,
         "admin/client.html",
         client=clients.show_client(operator, client_id),
+        policies=exchange.list_policies(operator, client_id)["items"],
         may_write=allowed(operator, Permission.CLIENTS_WRITE),
         may_approve=allowed(operator, Permission.CLIENTS_APPROVE),
+        may_exchange=allowed(operator, Permission.EXCHANGE_POLICIES),
+        profiles=fapi2.PROFILES,
     )
 
 
@@ -97,6 +132,7 @@ def edit(operator: Operator, client_id: str) -> Response:
         "redirect_uris": _lines("redirect_uris"),
         "post_logout_redirect_uris": _lines("post_logout_redirect_uris"),
         "scope": " ".join(request.form.get("scope", "").split()),
+        **_security(),
     }
     current = clients.show_client(operator, client_id)
     changed = {k: v for k, v in changes.items() if v != current[k]}

@@ -12,11 +12,13 @@ from flask import Flask
 
 from idp.admin import audit, operators, paging
 from idp.admin.roles import CLI, Role
+from idp.identifiers import mask_identifier
 from idp.store.db import db
 from idp.store.models import Person
 from idp.web.admin_api.operations import PREFIX
-from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client
-from tests.integration.admin.conftest import AdminToken
+from tests.conftest import Citizen, RegisteredClient, make_citizen, make_client, make_enterprise
+from tests.integration import test_mandates as m
+from tests.integration.admin.conftest import AdminToken, make_operator, sign_in_to_console
 from tests.support.browser import Browser
 from tests.support.oidc import tokens_for
 
@@ -185,3 +187,47 @@ def test_a_cell_a_spreadsheet_would_run_is_defused() -> None:
     assert audit.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert audit.csv_cell({"b": 1, "a": None}) == '{"a": null, "b": 1}'
     assert audit.csv_cell(None) == "" and audit.csv_cell(7) == "7"
+
+
+def _agent_and_representative_released(app: Flask) -> tuple[m.Setting, str]:
+    """An agent's and the representative's enterprise sign-ins at one service; the mandate."""
+    representative, agent = make_citizen(app, name="钱一"), make_citizen(app, name="孙二")
+    enterprise_id = make_enterprise(app, representative, name="经办测试有限公司")
+    rp = make_client(app, scope=m.SCOPE)
+    s = m.Setting(representative, agent, enterprise_id, rp, m.signed_in(app, representative))
+    assert m.grant(s.rep_browser, enterprise_id, agent) == "granted"
+    (mandate,) = m.mandates_of(app, agent)
+    m.agent_tokens(Browser(app.test_client()), s)
+    m.agent_or_rep_tokens(s.rep_browser, s)  # the representative's own: no mandate
+    return s, mandate.public_id
+
+
+def test_a_release_under_a_mandate_names_the_mandate_and_its_agent(
+    app: Flask, browser: Browser, auditor: dict[str, str]
+) -> None:
+    # Who used the enterprise's data, on whose authority: the mandate and the agent it names.
+    s, mandate = _agent_and_representative_released(app)
+    agent, representative = s.agent, s.representative
+    every = read(browser, auditor, "releases", client=s.rp.client_id)["items"]
+    by_agent = [i for i in every if i["mandate"] is not None]
+    assert by_agent and all(i["mandate"] == mandate for i in by_agent)
+    assert {i["agent"] for i in by_agent} == {public_id(app, agent)}
+    assert {i["agent_id_number"] for i in by_agent} == {mask_identifier(agent.number)}
+    own = [i for i in every if i["person"] == public_id(app, representative)]
+    assert own and all(i["agent"] is None and i["agent_id_number"] is None for i in own)
+    only = read(browser, auditor, "releases", mandate=mandate)["items"]
+    assert [i["id"] for i in only] == [i["id"] for i in by_agent]
+    rows = export(browser, auditor, "releases", mandate=mandate)
+    assert same_as_json(rows, only) and agent.number not in str(rows)
+
+
+def test_the_console_release_trail_shows_and_filters_by_mandate(
+    app: Flask, browser: Browser
+) -> None:
+    s, mandate = _agent_and_representative_released(app)
+    auditor, totp = make_operator(app, Role.AUDITOR)
+    sign_in_to_console(browser, auditor, totp)
+    page = browser.get(f"/admin/audit/releases?mandate={mandate}").get_data(as_text=True)
+    assert 'name="mandate"' in page and mandate in page
+    assert mask_identifier(s.agent.number) in page and s.agent.number not in page
+    assert mask_identifier(s.representative.number) not in page  # the filter held

@@ -160,6 +160,22 @@ def test_an_edit_follows_the_registration_rules_and_is_recorded(
     assert browser.http.get(path, headers=manager).get_json()["redirect_uris"] == new_uris
 
 
+def test_an_edit_switches_par_and_a_secret_holder_cannot_become_fapi2(
+    app: Flask, browser: Browser, admin_headers: AdminToken
+) -> None:
+    manager = admin_headers(Role.CLIENT_MANAGER)
+    path = f"{CLIENTS}/{_register(browser, manager, scope='openid')['client_id']}"
+    on = browser.http.patch(
+        path, json={"require_pushed_authorization_requests": True}, headers=manager
+    )
+    assert on.status_code == 200 and on.get_json()["require_pushed_authorization_requests"]
+    assert last_action(app, "client.edit").after["require_pushed_authorization_requests"] is True
+    # FAPI 2.0 SP 5.3.2.1: private_key_jwt only, whichever door the change comes in by.
+    fapi2 = browser.http.patch(path, json={"profile": "fapi2"}, headers=manager)
+    assert fapi2.status_code == 422 and "private_key_jwt" in fapi2.get_json()["detail"]
+    assert browser.http.get(path, headers=manager).get_json()["profile"] == ""
+
+
 def test_a_rotated_secret_replaces_the_old_one(
     app: Flask, browser: Browser, admin_headers: AdminToken
 ) -> None:

@@ -27,6 +27,7 @@ from flask import Flask, current_app, render_template
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
+from idp.oauth import fapi2
 from idp.oauth.claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
 from idp.web import labels
 
@@ -833,6 +834,7 @@ def test_labels_cover_every_scope_and_claim() -> None:
     assert set(labels.SCOPE_LABELS) == set(SCOPE_CLAIMS)
     assert set(SUPPORTED_CLAIMS) <= set(labels.CLAIM_LABELS)
     assert labels.SENSITIVE_SCOPES.issubset(labels.SCOPE_LABELS)
+    assert set(labels.PROFILE_LABELS) == set(fapi2.PROFILES)
 
 
 # --------------------------------------------------------------------------- catalogue

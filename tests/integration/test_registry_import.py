@@ -326,7 +326,10 @@ def test_demo_seed_loads_the_demo_registries_once(ctx: Flask) -> None:
         "household", "property", "property", "resident_id", *["social_insurance"] * 3
     ]  # fmt: skip
     company = records_for_holder(enterprise_index(cipher, "91110000600037341L"))
-    assert sorted(r.kind for r in company) == ["business", *["social_insurance_unit"] * 3]
+    # The demo platform's credit score needs its offices, one of them mortgaged (企业产权).
+    assert sorted(r.kind for r in company) == [
+        "business", "property", "property", *["social_insurance_unit"] * 3
+    ]  # fmt: skip
 
 
 # -- the command ------------------------------------------------------------------------------

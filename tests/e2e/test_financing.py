@@ -38,6 +38,7 @@ pytestmark = pytest.mark.e2e
 ENTERPRISE = "智慧产融测试有限公司"
 REPRESENTATIVE, AGENT = "钱进", "孙经办"
 START_TIMEOUT = 20.0
+APP = "yihao_examples.financing:create_app()"
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,7 @@ def platform(
     log = folder / "app.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [gunicorn, "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "4"]
-            + ["yihao_examples.financing:create_app()"],
+            [gunicorn, "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "4", APP],
             env=env,
             stdout=out,
             stderr=out,

@@ -3,7 +3,8 @@
 The platform runs under gunicorn as `make demo` runs it, registered under the ``fapi2`` profile
 with key files made by its own ``ensure_keys``; a real Chromium signs in for an enterprise,
 first as its legal representative, then as an agent the representative authorised on the
-account page, consents, and reads the enterprise's registry data and score. A
+account page, consents, and reads the enterprise's registry data (as verified claims, each with
+its registry as evidence) and score. A
 ``business_licence.financing`` QR issued by the provider is verified offline on the platform's
 page, and a tampered copy is refused.
 """
@@ -215,6 +216,10 @@ def _sign_in_for_the_enterprise(page: Page, provider: Provider, base: str, numbe
 
 def _shows_the_enterprise(page: Page, enterprise: Enterprise) -> None:
     expect(page.locator("h1")).to_have_text(ENTERPRISE)
+    # Asked for as verified claims (YIHAO_CLAIMS through PAR): each section names its registry.
+    expect(page.locator(".evidence.ok")).to_have_count(3)
+    expect(page.get_by_text("市场主体登记信息库")).to_be_visible()
+    expect(page.get_by_text("不动产登记信息库")).to_be_visible()
     expect(page.get_by_text(enterprise.uscc)).to_be_visible()
     expect(page.get_by_text("2,000,000 元")).to_be_visible()
     expect(page.get_by_text("已抵押 Mortgaged")).to_have_count(1)

@@ -5,7 +5,8 @@ and agrees to release its business registration, its properties with their mortg
 its social insurance by month; the platform shows them and an explained score
 (``financing.score``). It is registered under the provider's ``fapi2`` profile: pushed
 authorization requests, ``private_key_jwt`` and DPoP-bound tokens, all done by the SDK from the
-``YIHAO_*`` settings. The data arrives as plain claims from UserInfo, read fresh on each visit.
+``YIHAO_*`` settings. The data is asked for as verified claims (``financing.evidence``: the
+registry records as evidence) and read fresh from UserInfo on each visit.
 
 A licence a customer shows as a ``business_licence.financing`` QR is verified offline, with the
 counter's trust handling (pinned root, cached trust and status lists).
@@ -25,6 +26,7 @@ from yihao.flask_rp import YihaoLogin, login_required
 
 from yihao_examples.counter import describe
 from yihao_examples.counter.trust import CounterTrust
+from yihao_examples.financing.evidence import CLAIMS_REQUEST, verified
 from yihao_examples.financing.score import credit_score
 from yihao_examples.web import base_app
 
@@ -41,6 +43,7 @@ MAX_QR_TEXT = 8192
 def create_app(env: Mapping[str, str] | None = None, *, today: date | None = None) -> Flask:
     env = os.environ if env is None else env
     app = base_app(__name__, SCOPE, env)
+    app.config["YIHAO_CLAIMS"] = CLAIMS_REQUEST
     YihaoLogin(app)
     trust = CounterTrust(
         Path(env["YIHAO_ROOT_PEM"]),
@@ -66,9 +69,11 @@ def create_app(env: Mapping[str, str] | None = None, *, today: date | None = Non
             return Response(
                 render_template("fin_not_enterprise.html"), status=403, mimetype="text/html"
             )
-        registration = info.get("business_registration")
-        properties = list(info.get("properties") or [])
-        months = sorted(info.get("social_insurance") or [], key=lambda m: str(m["period"]))
+        values, sources = verified(info)
+        data = {**info, **values}
+        registration = data.get("business_registration")
+        properties = list(data.get("properties") or [])
+        months = sorted(data.get("social_insurance") or [], key=lambda m: str(m["period"]))
         score = credit_score(registration, properties, months, today or date.today())
         return render_template(
             "fin_profile.html",
@@ -78,6 +83,7 @@ def create_app(env: Mapping[str, str] | None = None, *, today: date | None = Non
             properties=properties,
             months=months,
             score=score,
+            sources=sources,
         )
 
     @app.route("/licence", methods=["GET", "POST"])

@@ -21,6 +21,8 @@ from tests.integration.test_registry_claims import (
     property_row,
     releases,
 )
+from tests.integration.test_enterprise import choose, finish, to_enterprise_page
+from tests.integration.test_mandates import grant, signed_in
 from tests.integration.test_social_insurance import enterprise_login, uscc_of
 from tests.integration.test_verified_claims import ask
 from tests.support.browser import Authorization, Browser, location_params
@@ -160,3 +162,26 @@ def test_the_enterprises_records_are_verified_claims_too(app: Flask, browser: Br
     assert by_record["property"]["claims"]["properties"] == info["properties"]
     assert [p["property_unit_number"] for p in info["properties"]] == [unit]
     assert "verified_claims" not in info["act"]
+
+
+def test_an_agent_with_a_mandate_for_them_gets_the_enterprises_records(
+    app: Flask, browser: Browser
+) -> None:
+    # A financing platform is often used by an agent (经办人): the mandate form offers business.
+    person, agent = make_citizen(app, name="周婷"), make_citizen(app, name="吴经办")
+    enterprise_id = make_enterprise(app, person, name="周氏科技有限公司")
+    uscc = uscc_of(app, enterprise_id)
+    unit = new_unit()
+    import_rows(app, "business", [business_row(uscc, "周氏科技有限公司", "周婷")])
+    import_rows(app, "property", [property_row(unit, [(uscc, "周氏科技有限公司")])])
+    representative = signed_in(app, person)
+    assert grant(representative, enterprise_id, agent, scopes=("business", "property")) == (
+        "granted"
+    )
+    rp = make_client(app, scope=SCOPE)
+    request, page = to_enterprise_page(browser, rp, agent, scope=SCOPE)
+    tokens = finish(browser, rp, request, choose(browser, page, enterprise_id))
+    for body in both_views(browser, tokens):
+        assert body["business_registration"]["legal_representative"] == "周婷"
+        assert [p["property_unit_number"] for p in body["properties"]] == [unit]
+        assert "mandate" in body

@@ -14,6 +14,8 @@ from idp.services import services
 from idp.store.registry import records_for_holder
 from idp.store.subjects import enterprise_index
 from tests.conftest import make_citizen, make_client, make_enterprise
+from tests.integration.test_enterprise import choose, finish, to_enterprise_page
+from tests.integration.test_mandates import grant, signed_in
 from tests.integration.test_registry_claims import (
     both_views,
     import_rows,
@@ -21,8 +23,6 @@ from tests.integration.test_registry_claims import (
     property_row,
     releases,
 )
-from tests.integration.test_enterprise import choose, finish, to_enterprise_page
-from tests.integration.test_mandates import grant, signed_in
 from tests.integration.test_social_insurance import enterprise_login, uscc_of
 from tests.integration.test_verified_claims import ask
 from tests.support.browser import Authorization, Browser, location_params

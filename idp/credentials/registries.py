@@ -179,10 +179,10 @@ def _household_row(cells: Cells) -> RegistryRow:
 
 def _property_row(cells: Cells) -> RegistryRow:
     unit = _property_unit(cells, "property_unit_number")
-    numbers = _owner_numbers(cells, "owner_id_numbers")
+    owners = _owners(cells, "owner_id_numbers")
     names = _text_list(cells, "owner_names")
-    if len(names) != len(numbers):
-        raise RowError("owner_names", f"{len(names)} names for {len(numbers)} owner numbers")
+    if len(names) != len(owners):
+        raise RowError("owner_names", f"{len(names)} names for {len(owners)} owner numbers")
     data = {
         "property_unit_number": unit,
         "certificate_number": _text(cells, "certificate_number"),
@@ -192,8 +192,7 @@ def _property_row(cells: Cells) -> RegistryRow:
         "owners": names,
         "mortgaged": _boolean(cells, "mortgaged"),
     }
-    holders = tuple(Holder("person", number) for number in numbers)
-    return RegistryRow("property", unit, mask_identifier(unit), holders, data)
+    return RegistryRow("property", unit, mask_identifier(unit), owners, data)
 
 
 def _business_row(cells: Cells) -> RegistryRow:
@@ -453,18 +452,31 @@ def _citizen(cells: Cells, column: str) -> ResidentId:
     return rid
 
 
-def _owner_numbers(cells: Cells, column: str) -> list[str]:
-    numbers: list[str] = []
+def _owners(cells: Cells, column: str) -> tuple[Holder, ...]:
+    """A property's owners: people by identity number, or enterprises (企业产权) by USCC."""
+    owners: list[Holder] = []
     items = _required(cells, column).split(_LIST_SEPARATOR)
     for position, item in enumerate(items, start=1):
-        try:
-            number = parse_resident_id(item).number
-        except InvalidIdentifier as exc:
-            raise RowError(column, f"number {position}: {_reason_text(exc)}") from None
-        if number in numbers:
+        owner = _owner(item, column, position)
+        if owner.identifier in {o.identifier for o in owners}:
             raise RowError(column, f"number {position} repeats an earlier owner")
-        numbers.append(number)
-    return numbers
+        owners.append(owner)
+    return tuple(owners)
+
+
+def _owner(item: str, column: str, position: int) -> Holder:
+    """A resident identity number (GB 11643) first, else a USCC (GB 32100); the reason shown is
+    the identity number's, the common case, unless the item looks like a code (has a letter
+    other than the check character X)."""
+    try:
+        return Holder("person", parse_resident_id(item).number)
+    except InvalidIdentifier as as_person:
+        try:
+            return Holder("enterprise", parse_uscc(item).code)
+        except InvalidIdentifier as as_code:
+            looks_like_code = any(ch.isalpha() for ch in item.strip().upper().rstrip("X"))
+            reason = _reason_text(as_code if looks_like_code else as_person)
+            raise RowError(column, f"number {position}: {reason}") from None
 
 
 def _reason_text(exc: InvalidIdentifier) -> str:

@@ -1,10 +1,11 @@
 """Scopes, the claims they release, and how each claim is computed (OIDC Core 5.1, 5.4).
 
-The ``id_number``, ``enterprise``, ``household``, ``property`` and ``social_insurance`` scopes are
-Yihao's own; ``docs/claims.md`` documents them. Claims about the acting person of an enterprise
-login, including the registry claims, sit inside ``act`` (RFC 8693 4.1), so the top level always
-describes the token's subject; that is also why ``social_insurance`` there is the enterprise's
-(``SUBJECT_SCOPES``). The registry claims are built in ``idp.oauth.registry_claims``.
+The ``id_number``, ``enterprise``, ``household``, ``property``, ``social_insurance`` and
+``business`` scopes are Yihao's own; ``docs/claims.md`` documents them. Claims about the acting
+person of an enterprise login, including the registry claims, sit inside ``act`` (RFC 8693 4.1),
+so the top level always describes the token's subject; that is also why ``property``,
+``social_insurance`` and ``business`` there are the enterprise's (``SUBJECT_SCOPES``). The
+registry claims are built in ``idp.oauth.registry_claims``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "property": ("properties",),
     # About the token's subject: the person, or the enterprise of an enterprise login.
     "social_insurance": ("social_insurance",),
+    # The enterprise's business registration (市场主体登记); nothing in a person's login.
+    "business": ("business_registration",),
     # Not claims but APIs: issuing the holder's own e-certificates, and revoking them (operators).
     "credentials": (),
     "credentials.revoke": (),
@@ -52,6 +55,7 @@ PERSONAL_SCOPES = frozenset(
         "household",
         "property",
         "social_insurance",
+        "business",
     }
 )
 

@@ -38,6 +38,7 @@ MANDATE_SCOPES = (
     "household",
     "property",
     "social_insurance",
+    "business",
 )
 #: A mandate is valid through its last day in China Standard Time (UTC+8, no daylight saving).
 CHINA_STANDARD_TIME = timezone(timedelta(hours=8))

@@ -27,7 +27,13 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from yihao.wire.fields import SEX_WORDS
 
 from idp.oauth.principal import Principal
-from idp.oauth.registry_claims import SUBJECT_SCOPES, household_claim, month_claim, property_claim
+from idp.oauth.registry_claims import (
+    SUBJECT_SCOPES,
+    business_claim,
+    household_claim,
+    month_claim,
+    property_claim,
+)
 from idp.store.crypto import FieldCipher
 from idp.store.models import RegistryRecord
 from idp.store.registry import read_record, records_for_holder
@@ -116,12 +122,22 @@ EVIDENCE: tuple[RegistryEvidence, ...] = (
         many=True,
     ),
     RegistryEvidence(
+        "property",
+        "不动产登记信息库",
+        "enterprise",
+        {"properties": VerifiedClaim("property", lambda c, r, _d: property_claim(c, r))},
+        many=True,
+    ),
+    RegistryEvidence(
         "business",
         "市场主体登记信息库",
         "enterprise",
         {
             "uscc": VerifiedClaim("enterprise", _field("uscc")),
             "name": VerifiedClaim("enterprise", _field("enterprise_name")),
+            "business_registration": VerifiedClaim(
+                "business", lambda c, r, _d: business_claim(c, r)
+            ),
         },
     ),
     RegistryEvidence(
@@ -145,7 +161,7 @@ EVIDENCE: tuple[RegistryEvidence, ...] = (
 #: OIDC4IDA 8 (OP metadata): what may appear inside ``verified_claims.claims``, and the record
 #: types of the evidence.
 CLAIMS_IN_VERIFIED_CLAIMS = sorted({name for entry in EVIDENCE for name in entry.claims})
-RECORD_TYPES = [entry.kind for entry in EVIDENCE]
+RECORD_TYPES = list(dict.fromkeys(entry.kind for entry in EVIDENCE))
 
 
 # -- the request (OIDC4IDA 5.3-5.6) ----------------------------------------------------------------

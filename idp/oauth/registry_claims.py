@@ -1,5 +1,6 @@
-"""The ``household``, ``property`` and ``social_insurance`` scopes: what the source registries
-hold about the person, or, for ``social_insurance`` in an enterprise login, about the enterprise.
+"""The ``household``, ``property``, ``social_insurance`` and ``business`` scopes: what the source
+registries hold about the person, or, in an enterprise login (``SUBJECT_SCOPES``), about the
+enterprise: its business registration, the properties it holds, its social insurance.
 
 A relying service such as school enrolment checks a child's eligibility from the household register
 (户籍) and the real-estate register (不动产登记) instead of asking the parent to upload copies. The
@@ -15,7 +16,9 @@ never by their identity numbers, which the service has no need of and the member
 to release. Social insurance records describe their holder: a person's own monthly contributions,
 or an enterprise's insured headcount and contributions (what a financing platform builds a credit
 profile from); the holder's own number and name are released by ``id_number``/``profile`` or sit
-at the top of an enterprise token, so they are not repeated in each month.
+at the top of an enterprise token, so they are not repeated in each month. A business
+registration (市场主体登记) is released without the code and name that head the token, and only
+for an enterprise login: a person has none.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from idp.store.models import Enterprise, Person, RegistryRecord
 from idp.store.registry import household_members, read_record, records_for_holder
 
 #: The scopes this module answers (``household`` -> ``household``, ``property`` -> ``properties``,
-#: ``social_insurance`` -> ``social_insurance``).
-REGISTRY_SCOPES = frozenset({"household", "property", "social_insurance"})
+#: ``social_insurance`` -> ``social_insurance``, ``business`` -> ``business_registration``).
+REGISTRY_SCOPES = frozenset({"household", "property", "social_insurance", "business"})
 #: Scopes whose claims describe the token's subject: in an enterprise login, the enterprise's
 #: records at the top level instead of the acting person's in ``act``.
-SUBJECT_SCOPES = frozenset({"social_insurance"})
+SUBJECT_SCOPES = frozenset({"property", "social_insurance", "business"})
 
 #: The relation of the head of a household (户主); the head is listed first.
 _HEAD = "户主"
@@ -49,6 +52,10 @@ _CONTRIBUTION_FIELDS = {
         ("social_insurance_unit", CredentialType.SOCIAL_INSURANCE_UNIT),
     )
 }
+#: What a business registration releases: the licence's fields but the enterprise's code and name.
+_BUSINESS_FIELDS = tuple(
+    field for field in RECORD_FIELDS[CredentialType.BUSINESS_LICENCE] if field not in _HOLDER_FIELDS
+)
 
 
 def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str]) -> dict[str, Any]:
@@ -79,11 +86,33 @@ def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str])
 def enterprise_claims(
     cipher: FieldCipher, enterprise: Enterprise, scopes: frozenset[str]
 ) -> dict[str, Any]:
-    """The registry claims of ``SUBJECT_SCOPES`` about the enterprise of an enterprise login."""
-    if "social_insurance" not in scopes:
+    """The registry claims of ``SUBJECT_SCOPES`` about the enterprise of an enterprise login.
+
+    As for a person, ``properties`` and ``social_insurance`` are lists even when empty (no
+    property is an answer a lender relies on); ``business_registration`` is left out when the
+    market-regulation registry holds no record of the enterprise.
+    """
+    if not scopes & SUBJECT_SCOPES:
         return {}
     records = records_for_holder(enterprise.uscc_index)
-    return {"social_insurance": contributions_claim(cipher, records, "social_insurance_unit")}
+    claims: dict[str, Any] = {}
+    if "business" in scopes:
+        own = next((r for r in records if r.kind == "business"), None)
+        if own is not None:
+            claims["business_registration"] = business_claim(cipher, own)
+    if "property" in scopes:
+        claims["properties"] = [
+            property_claim(cipher, record) for record in records if record.kind == "property"
+        ]
+    if "social_insurance" in scopes:
+        claims["social_insurance"] = contributions_claim(cipher, records, "social_insurance_unit")
+    return claims
+
+
+def business_claim(cipher: FieldCipher, record: RegistryRecord) -> dict[str, Any]:
+    """The enterprise's business registration, without the code and name the token carries."""
+    data = read_record(cipher, record)
+    return {field: data[field] for field in _BUSINESS_FIELDS}
 
 
 def contributions_claim(

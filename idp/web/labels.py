@@ -28,6 +28,7 @@ SCOPE_LABELS: Final[dict[str, LazyString]] = {
     "household": _l("Household register"),
     "property": _l("Real estate register"),
     "social_insurance": _l("Social insurance contributions"),
+    "business": _l("Business registration"),
     "credentials": _l("Your e-certificates, shown as QR codes"),
     "credentials.revoke": _l("Revoking e-certificates"),
     "admin:admin": _l("Administration: administrator"),
@@ -54,13 +55,19 @@ CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "social_insurance": _l(
         "Your social insurance by month (employer, insurance types, contribution base, amount)"
     ),
+    "business_registration": _l(
+        "The enterprise's business registration (type, registered capital, date established,"
+        " address, status, legal representative)"
+    ),
 }
 
 #: Overrides for claims whose meaning changes when the subject is an enterprise: the top-level
 #: ``name`` of an enterprise token is the enterprise's registered name, not a person's name, and
-#: its ``social_insurance`` is the enterprise's (``idp.oauth.registry_claims.SUBJECT_SCOPES``).
+#: its ``properties`` and ``social_insurance`` are the enterprise's
+#: (``idp.oauth.registry_claims.SUBJECT_SCOPES``).
 ENTERPRISE_CLAIM_LABELS: Final[dict[str, LazyString]] = {
     "name": _l("Enterprise name"),
+    "properties": _l("Real estate the enterprise holds (location, area, usage, owners, mortgage)"),
     "social_insurance": _l(
         "The enterprise's social insurance by month (insured headcount, amount)"
     ),

@@ -226,6 +226,8 @@ def test_business_row_is_held_by_the_enterprise() -> None:
         ("property", {"owner_names": "李明;;王秀英"}, "owner_names: has an empty entry"),
         ("property", {"owner_id_numbers": f"{LI};{WANG[:-1]}0"}, "number 2: check character"),
         ("property", {"owner_id_numbers": f"{LI};{LI.lower()}"}, "number 2 repeats an earlier"),
+        ("property", {"owner_id_numbers": f"{LI};{USCC[:-1]}0"}, "number 2: check character"),
+        ("property", {"owner_id_numbers": f"{USCC};{USCC.lower()}"}, "number 2 repeats an"),
         ("property", {"mortgaged": "maybe"}, "mortgaged: must be one of 是/否/yes/no/true/false"),
         ("business", {"uscc": USCC[:-1] + "0"}, "uscc: check character does not match"),
         ("business", {"uscc": USCC[:-1] + "I"}, "uscc: character at position 18 is not allowed"),
@@ -310,6 +312,14 @@ def test_a_permit_holder_may_own_property() -> None:
     permit = new_id_number(region="810000")
     row = parse_row("property", estate(owner_id_numbers=f"{LI};{permit}"))
     assert row.holders[1] == Holder("person", permit)
+
+
+def test_an_enterprise_may_own_property() -> None:
+    # 企业产权: a unified social credit code among the owners makes the enterprise a holder.
+    code = new_uscc()
+    row = parse_row("property", estate(owner_id_numbers=f"{LI};{code}", owner_names="李明;某公司"))
+    assert row.holders == (Holder("person", LI), Holder("enterprise", code))
+    assert row.data["owners"] == ["李明", "某公司"]
 
 
 def test_a_missing_cell_reads_as_empty() -> None:

@@ -1,8 +1,10 @@
-"""`make demo`: the provider with demo data and the three reference services, on loopback.
+"""`make demo`: the provider with demo data and the reference services, on loopback.
 
 Operator steps only, through the `idp` command, as a real deployment would do them: migrate,
 make the dev PKI, seed, register each service's client once (kept in instance/demo-clients.json),
-then serve everything until Ctrl-C.
+then serve everything until Ctrl-C. The financing platform is a FAPI 2.0 client: its signing and
+DPoP keys are made once under instance/financing-keys/ (never committed), the public half of the
+signing key registered with `--jwks-file`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from yihao_examples.financing import SCOPE as FINANCING_SCOPE
+from yihao_examples.financing.keys import KeyFiles, ensure_keys
 
 ISSUER = "http://127.0.0.1:5000"
 CLIENTS_FILE = Path("instance") / "demo-clients.json"
@@ -36,6 +41,20 @@ SERVICES: dict[str, dict[str, Any]] = {
     },
 }
 COUNTER_PORT = 8003
+#: The demo enterprise's legal representative (idp.demo.ENTERPRISE).
+ENTERPRISE_REPRESENTATIVE = "360426199101010071"
+FINANCING_PORT = 8004
+FINANCING_KEYS = Path("instance") / "financing-keys"
+FINANCING: dict[str, Any] = {
+    "port": FINANCING_PORT,
+    "name": "智慧产融 Financing platform",
+    "scope": FINANCING_SCOPE,
+    "purposes": [
+        "business=核实企业登记信息，评估经营年限与注册资本",
+        "property=核实企业不动产及抵押状态，评估可抵押资产",
+        "social_insurance=根据参保人数变化评估经营稳定性",
+    ],
+}
 
 
 def idp(*args: str) -> dict[str, Any]:
@@ -46,14 +65,25 @@ def idp(*args: str) -> dict[str, Any]:
     return result
 
 
-def register(name: str, spec: dict[str, Any]) -> dict[str, str]:
+def register(name: str, spec: dict[str, Any], *extra: str) -> dict[str, str]:
     base = f"http://127.0.0.1:{spec['port']}"
     args = ["client", "add", "--name", spec["name"], "--scope", spec["scope"]]
     args += ["--redirect-uri", f"{base}/callback", "--post-logout-redirect-uri", f"{base}/"]
     for purpose in spec["purposes"]:
         args += ["--purpose", purpose]
-    client = idp(*args)
-    return {"client_id": client["client_id"], "client_secret": client["client_secret"]}
+    client = idp(*args, *extra)
+    return {"client_id": client["client_id"], "client_secret": client.get("client_secret") or ""}
+
+
+def register_financing(keys: KeyFiles) -> dict[str, str]:
+    """The platform under the fapi2 profile: private_key_jwt with its key, PAR and DPoP."""
+    return register(
+        "financing",
+        FINANCING,
+        *("--profile", "fapi2", "--auth-method", "private_key_jwt"),
+        *("--jwks-file", str(keys.jwks)),
+        *("--grant-type", "authorization_code", "--grant-type", "refresh_token"),
+    )
 
 
 def clients() -> dict[str, dict[str, str]]:
@@ -63,6 +93,8 @@ def clients() -> dict[str, dict[str, str]]:
     for name, spec in SERVICES.items():
         if name not in known:
             known[name] = register(name, spec)
+    if "financing" not in known:
+        known["financing"] = register_financing(ensure_keys(FINANCING_KEYS))
     CLIENTS_FILE.write_text(json.dumps(known, indent=2))
     return known
 
@@ -110,11 +142,25 @@ def main() -> None:
         "EXAMPLE_COUNTER_CACHE": str(Path("instance") / "counter-trust.json"),
     }
     processes.append(serve("counter", COUNTER_PORT, counter_env))
+    keys = ensure_keys(FINANCING_KEYS)
+    financing_env = {
+        **counter_env,
+        "YIHAO_CLIENT_ID": known["financing"]["client_id"],
+        "YIHAO_CLIENT_PRIVATE_KEY_FILE": str(keys.client_key),
+        "YIHAO_DPOP_KEY_FILE": str(keys.dpop_key),
+        "YIHAO_PUSHED_AUTHORIZATION_REQUESTS": "1",
+        "EXAMPLE_FINANCING_CACHE": str(Path("instance") / "financing-trust.json"),
+    }
+    processes.append(serve("financing", FINANCING_PORT, financing_env))
     print(f"provider   {ISSUER}   (wallet: {ISSUER}/wallet)")
     print(f"citizens   {', '.join(seeded['citizens'])}   password {seeded['password']}")
     for name, spec in SERVICES.items():
         print(f"{name:<10} http://127.0.0.1:{spec['port']}/")
     print(f"counter    http://127.0.0.1:{COUNTER_PORT}/   (verifies offline)")
+    print(
+        f"financing  http://127.0.0.1:{FINANCING_PORT}/   (FAPI 2.0; enterprise"
+        f" {seeded['enterprise']}, sign in as its representative {ENTERPRISE_REPRESENTATIVE})"
+    )
     try:
         signal.pause()
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""What the three reference apps share: configuration from the environment, CSRF, one layout."""
+"""What the reference apps share: configuration from the environment, CSRF, one layout."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ YIHAO_SETTINGS = (
     "YIHAO_CLIENT_SECRET",
     "YIHAO_TOKEN_ENDPOINT_AUTH_METHOD",
     "YIHAO_CLIENT_PRIVATE_KEY_FILE",
+    "YIHAO_DPOP_KEY_FILE",
+    "YIHAO_PUSHED_AUTHORIZATION_REQUESTS",
     "YIHAO_REDIRECT_URI",
     "YIHAO_POST_LOGOUT_REDIRECT_URI",
 )

@@ -13,6 +13,7 @@ import json
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from flask import Flask, g
@@ -215,3 +216,39 @@ def test_settings_that_cannot_work_stop_init_app(
     assert "YIHAO_TOKEN_ENDPOINT_AUTH_METHOD" in message
     assert "YIHAO_CLIENT_PRIVATE_KEY_FILE" in message
     assert SECRET not in message and "BEGIN" not in message
+
+
+ASKED = {"verification": {"trust_framework": None}, "claims": {"business_registration": None}}
+VERIFIED = {"userinfo": {"verified_claims": ASKED}}
+
+
+@pytest.mark.parametrize("setting", [VERIFIED, json.dumps(VERIFIED)], ids=["dict", "text"])
+def test_the_claims_request_goes_with_every_sign_in(
+    server: Served, store: MemoryStore, setting: Any
+) -> None:
+    # OIDC Core 5.5: the claims parameter, compact JSON, from Python config or the environment.
+    app = make_app(server.play_provider(), store, YIHAO_CLIENT_SECRET=SECRET, YIHAO_CLAIMS=setting)
+    answer = app.test_client().get("/login")
+    assert answer.status_code == 302
+    sent = dict(parse_qsl(urlsplit(answer.headers["Location"]).query))
+    assert json.loads(sent["claims"]) == VERIFIED
+    assert " " not in sent["claims"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "complaint"),
+    [("{not json", "not valid JSON"), ('["userinfo"]', "must be a JSON object")],
+)
+def test_a_claims_request_that_is_not_an_object_stops_init_app(
+    setting: str, complaint: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=complaint):
+        make_app("http://127.0.0.1:9", MemoryStore(), YIHAO_CLAIMS=setting)
+
+
+def test_without_the_setting_no_claims_parameter_is_sent(
+    server: Served, store: MemoryStore
+) -> None:
+    app = make_app(server.play_provider(), store, YIHAO_CLIENT_SECRET=SECRET)
+    answer = app.test_client().get("/login")
+    assert "claims" not in dict(parse_qsl(urlsplit(answer.headers["Location"]).query))

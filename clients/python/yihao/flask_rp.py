@@ -14,7 +14,8 @@ or ``client_secret_post`` with ``YIHAO_TOKEN_ENDPOINT_AUTH_METHOD``), or
 ``YIHAO_CLIENT_PRIVATE_KEY_FILE`` (``private_key_jwt``); settings that do not fit together stop
 ``init_app`` with a ``ConfigurationError``. A FAPI 2.0 client (``--profile fapi2``) adds
 ``YIHAO_DPOP_KEY_FILE`` (its tokens are bound to that key) and
-``YIHAO_PUSHED_AUTHORIZATION_REQUESTS``. Every setting: clients/python/README.md.
+``YIHAO_PUSHED_AUTHORIZATION_REQUESTS``; ``YIHAO_CLAIMS`` asks for particular claims (OIDC Core
+5.5), such as verified claims. Every setting: clients/python/README.md.
 
 ``POST /backchannel-logout`` takes the provider's logout tokens (OpenID Connect Back-Channel
 Logout 1.0): when a person signs out at the provider, or ends a session from its account page,
@@ -329,6 +330,7 @@ class _Settings:
     post_logout_redirect_uri: str | None
     dpop: DPoPKey | None = field(default=None, repr=False)
     pushed: bool = False
+    claims: dict[str, Any] | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> _Settings:
@@ -344,7 +346,23 @@ class _Settings:
             post_logout_redirect_uri=config.get("YIHAO_POST_LOGOUT_REDIRECT_URI"),
             dpop=_dpop_key(config.get("YIHAO_DPOP_KEY_FILE")),
             pushed=_flag(config.get("YIHAO_PUSHED_AUTHORIZATION_REQUESTS")),
+            claims=_claims_request(config.get("YIHAO_CLAIMS")),
         )
+
+
+def _claims_request(value: object) -> dict[str, Any] | None:
+    """``YIHAO_CLAIMS``: a JSON object, as a dict in Python config or as text in the environment;
+    checked at ``init_app``, so that a typo stops the service instead of every sign-in."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ConfigurationError("YihaoLogin: YIHAO_CLAIMS is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise ConfigurationError("YihaoLogin: YIHAO_CLAIMS must be a JSON object")
+    return value
 
 
 def _dpop_key(path: str | None) -> DPoPKey | None:
@@ -553,7 +571,8 @@ def _blueprint() -> Blueprint:
 
 
 def _login() -> ResponseReturnValue:
-    started = _state().relying_party().start()
+    state = _state()
+    started = state.relying_party().start(claims=state.settings.claims)
     pending: dict[str, Any] = dict(session.get(PENDING) or {})
     # The URL is left out: it can be rebuilt and would only make the cookie bigger.
     next_url = safe_next(request.args.get("next"))

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
 from granian.log import LogLevels, logger
 from granian.server import MPServer
 
@@ -27,6 +28,10 @@ from idp.supervision import ready_directory, was_ready
 
 #: Seconds a stopping worker gets to finish its requests before it is killed.
 GRACEFUL_SECONDS = 5
+#: Seconds an idle keep-alive connection stays open; the reverse proxy must give up on its idle
+#: connections sooner (deploy/nginx/yihao.conf, ``keepalive_timeout``), else it can send a
+#: request down a connection at the moment this end closes it and get no answer.
+KEEPALIVE_IDLE_SECONDS = 30
 #: Failed starts in a row of one worker that make a crash loop: the server stops.
 MAX_FAILED_STARTS = 3
 
@@ -82,6 +87,7 @@ def run(host: str, port: int, workers: int, threads: int) -> None:
             port=port,
             interface=Interfaces.WSGI,
             http=HTTPModes.http1,  # TLS and HTTP/2 end at the reverse proxy
+            http1_settings=HTTP1Settings(header_read_timeout=KEEPALIVE_IDLE_SECONDS * 1000),
             websockets=False,
             workers=workers,
             blocking_threads=threads,

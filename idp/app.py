@@ -20,6 +20,7 @@ from idp.sessions.flask_session import ServerSessionInterface, store_for
 from idp.store import models  # noqa: F401  (registers the tables)
 from idp.store.db import db
 from idp.store.engine import engine_options
+from idp.supervision import die_with_master, mark_ready
 from idp.web import (
     account,
     authorize,
@@ -103,12 +104,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 def serving_app() -> Flask:
     """The application as ``idp serve`` runs it in each worker process: with the thread that
     delivers this provider's back-channel logout tokens off the request path, and its log lines
-    as JSON."""
+    as JSON. It dies with the master, and says when it is ready (``idp.supervision``)."""
+    die_with_master()
     check_worker()
     app = create_app()
     init_security_log()
     init_logs()
     Deliverer(app).start()
+    mark_ready()
     return app
 
 

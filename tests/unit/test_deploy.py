@@ -15,8 +15,12 @@ import click
 import pytest
 
 from idp.cli import main
+from idp.wsgi_server import GRACEFUL_SECONDS, KEEPALIVE_IDLE_SECONDS
 
 UNITS = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+NGINX_SITE = UNITS.parent / "nginx" / "yihao.conf"
+#: nginx's keepalive_timeout for upstream connections when the site sets none.
+NGINX_DEFAULT_UPSTREAM_IDLE = 60
 INSTALLED_IDP = "/opt/yihao/venv/bin/idp"
 
 Unit = dict[str, dict[str, list[str]]]
@@ -57,6 +61,18 @@ def test_the_provider_unit_runs_idp_serve_on_loopback_hardened() -> None:
     assert service["User"] == ["yihao"] and service["NoNewPrivileges"] == ["yes"]
     assert service["ProtectSystem"] == ["strict"] and service["CapabilityBoundingSet"] == [""]
     assert service["RestartPreventExitStatus"] == ["2"]  # a refused configuration: no loop
+    # Every process of the service is stopped with it, workers a dead master left included.
+    assert service["KillMode"] == ["control-group"]
+    assert int(service["TimeoutStopSec"][0]) > GRACEFUL_SECONDS
+
+
+def test_nginx_gives_up_idle_upstream_connections_before_the_provider_does() -> None:
+    """Else nginx may send a request down a connection as ``idp serve`` closes it: no answer."""
+    upstream = re.search(r"upstream yihao \{(.*?)\}", NGINX_SITE.read_text(), re.DOTALL)
+    assert upstream is not None
+    found = re.search(r"keepalive_timeout (\d+)s;", upstream.group(1))
+    idle = int(found.group(1)) if found else NGINX_DEFAULT_UPSTREAM_IDLE
+    assert idle < KEEPALIVE_IDLE_SECONDS
 
 
 def test_the_purge_timer_starts_a_purge_that_runs_once_per_cluster() -> None:

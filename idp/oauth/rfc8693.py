@@ -21,7 +21,6 @@ others. The rules, each where RFC 8693 leaves them to the server:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,7 +37,7 @@ from idp.oauth.claims import actor, subject_of
 from idp.oauth.delegation import still_acts
 from idp.oauth.principal import Principal
 from idp.oauth.rfc9449 import bound_jkt
-from idp.oauth.tokens import Exchanged, TokenIssuer, accepted_token, save_token
+from idp.oauth.tokens import Exchanged, TokenIssuer, accepted_token, issuing_time, save_token
 from idp.observability import metrics
 from idp.services import services
 from idp.store.crypto import token_digest
@@ -205,7 +204,7 @@ def _live_access_token(value: str, find: ClientLookup) -> Token | None:
 
 def _remaining(subject: Token) -> int:
     """Seconds the subject token still lives: the exchanged token lives no longer."""
-    left = subject.get_expires_at() - int(time.time())
+    left = subject.get_expires_at() - issuing_time()
     if left < 1:  # it expired since it was found
         raise InvalidRequestError("the subject token is not valid")
     return left

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError
+from flask import g, has_request_context
 from joserfc import jwt
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +56,18 @@ _BY_DIGEST = {
     for column in ("access_digest", "refresh_digest")
     for whole in (False, True)
 }
+
+
+def issuing_time() -> int:
+    """This request's one reading of the clock, in seconds: a token's ``iat``, its row's
+    ``issued_at`` and an exchange's cap (``rfc8693``) see the same second, so a second ticking
+    between them cannot stretch a token past what it was allowed (outside a request: now)."""
+    if not has_request_context():
+        return int(time.time())
+    found: int | None = g.get("issuing_time")
+    if found is None:
+        found = g.issuing_time = int(time.time())
+    return found
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,7 @@ class TokenIssuer:
     ) -> str:
         if client.access_token_format != "jwt":
             return secrets.token_urlsafe(32)
-        now = int(time.time())
+        now = issuing_time()
         kid, key = self._svc.keys.signing_key("ES256")
         claims = {
             "iss": self._svc.settings.issuer,
@@ -136,7 +149,7 @@ def grant_end(svc: Services, source: AuthorizationCode | Token | None, expires_i
     the same end for every refresh of it, and with its only token for a client's own grant."""
     if isinstance(source, Token):
         return source.grant_expires_at
-    now = int(time.time())
+    now = issuing_time()
     return now + (svc.settings.grant_ttl if source is not None else expires_in)
 
 
@@ -159,7 +172,7 @@ def save_token(
     A Core INSERT rather than the ORM's unit of work: nothing reads the row back in this request,
     and the unit of work was a third of a client-credentials grant (docs/performance.md).
     """
-    now = int(time.time())
+    now = issuing_time()
     refresh = token.get("refresh_token")
     values = {
         "grant_id": grant_id,

@@ -129,6 +129,37 @@ def test_a_jwt_access_token_names_aud_act_and_sub(
     assert claims["exp"] <= subject_claims["exp"]
 
 
+def test_a_second_ticking_mid_request_does_not_outlive_the_subject_token(
+    app: Flask,
+    browser: Browser,
+    back: RegisteredClient,
+    citizen: Citizen,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The cap (the subject's expiry less now) and the new token's iat read one clock: with a
+    # clock that moves a second at every reading, separate readings gave exp one past the cap.
+    front = service(app, access_token_format="jwt")
+    allow(app, front, back.client_id)
+    held = tokens_for(browser, front, citizen, scope=SCOPE)
+    keys = KeySet.import_key_set(browser.get("/jwks.json").get_json())
+    # As if the subject token had a minute left, so that its remaining life is the cap.
+    set_issued_at(app, held["access_token"], int(time.time()) + 60 - int(held["expires_in"]))
+    real = time.time
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr(time, "time", lambda: real() + next(ticks))
+    response = exchanged(browser, front, held["access_token"], audience=back.client_id)
+    monkeypatch.setattr(time, "time", real)
+    assert response.status_code == 200, response.get_json()
+    with app.app_context():
+        row = db.session.scalars(
+            select(Token).where(Token.access_digest == token_digest(held["access_token"]))
+        ).one()
+        cap = row.get_expires_at()
+    claims = jwt.decode(response.get_json()["access_token"], keys, algorithms=["ES256"]).claims
+    assert claims["exp"] <= cap
+    assert introspect(browser, back, response.get_json()["access_token"])["exp"] <= cap
+
+
 def test_each_hop_nests_act_and_keeps_the_subject(
     app: Flask,
     browser: Browser,

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CursorResult, Delete, MetaData, Update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -58,3 +59,10 @@ def autocommit_single_statement() -> None:
     """
     if not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a statement failed because its connection died (``pg_terminate_backend``, a
+    database restart), not because of what it asked: SQLAlchemy's dialect said "disconnect" and
+    has already invalidated the connection and the pool, so the next checkout connects afresh."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated

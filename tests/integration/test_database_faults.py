@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import DBAPIError
 
 from idp.store import engine as pool_rules
 from idp.store.crypto import token_digest
-from idp.store.db import db
+from idp.store.db import connection_lost, db
 from idp.store.models import Token
 from tests.conftest import PG_ADMIN, RegisteredClient, make_client
 from tests.integration.test_metrics import scrape
@@ -84,12 +85,13 @@ def _grant(app: Flask, rp: RegisteredClient) -> Any:
 
 @contextmanager
 def _ending_connection_before(app: Flask, prefix: str) -> Iterator[None]:
-    """While the block runs, the connection about to send a statement starting with ``prefix``
-    is ended first: the statement goes out on a connection the server has just closed."""
+    """While the block runs, the connection about to send the first statement starting with
+    ``prefix`` is ended: that statement goes out on a connection the server has just closed."""
+    ended: list[int] = []
 
     def end_it(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(prefix):
-            _terminate(app, conn.connection.dbapi_connection.info.backend_pid)
+        if not ended and statement.lstrip().upper().startswith(prefix):
+            ended.extend(_terminate(app, conn.connection.dbapi_connection.info.backend_pid))
 
     with app.app_context():
         engine = db.engine
@@ -98,6 +100,7 @@ def _ending_connection_before(app: Flask, prefix: str) -> Iterator[None]:
         yield
     finally:
         event.remove(engine, "before_cursor_execute", end_it)
+    assert ended, f"no statement starting with {prefix} was sent"
 
 
 def test_idle_connections_the_server_ended_are_replaced_before_use(
@@ -188,7 +191,7 @@ def _answer(app: Flask, rp: RegisteredClient) -> tuple[int, str | None]:
 
 
 def _concurrently(call: Callable[[], T], threads: int, each: int) -> list[T]:
-    """``call`` ``each`` times in each of ``threads`` threads; what a thread raised fails the test."""
+    """``call`` ``each`` times in ``threads`` threads; what a thread raised fails the test."""
     results: list[T] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
@@ -210,3 +213,23 @@ def _concurrently(call: Callable[[], T], threads: int, each: int) -> list[T]:
     if failures:
         raise failures[0]
     return results
+
+
+def test_a_read_that_opened_the_transaction_is_run_again_on_a_fresh_connection(
+    pg_app: Flask, machine: RegisteredClient
+) -> None:
+    with pg_app.app_context(), _ending_connection_before(pg_app, "SELECT"):
+        found = db.session.scalars(select(Token.client_id).where(Token.client_id == "none"))
+        assert found.all() == []
+
+
+def test_a_read_after_a_write_of_its_transaction_is_not_run_again(
+    pg_app: Flask, machine: RegisteredClient
+) -> None:
+    with pg_app.app_context(), _ending_connection_before(pg_app, "SELECT"):
+        # The UPDATE's transaction is gone with its connection: the read must not go on without it.
+        db.session.execute(update(Token).where(Token.client_id == "none").values(revoked=True))
+        with pytest.raises(DBAPIError) as failed:
+            db.session.scalars(select(Token.client_id).where(Token.client_id == "none")).all()
+        assert connection_lost(failed.value)
+        db.session.rollback()

@@ -37,6 +37,7 @@ class _Instruments:
     throttled: Counter
     argon2_waiting: Gauge
     pool_checked_out: Gauge
+    connections_lost: Counter
     credentials_issued: Counter
     certificates_revoked: Counter
     status_list_signed: Gauge
@@ -70,6 +71,11 @@ def _instruments() -> _Instruments:
             "idp_db_pool_checked_out",
             "Database connections checked out of the pool",
             multiprocess_mode="livesum",
+        ),
+        connections_lost=Counter(
+            "idp_db_connections_lost",
+            "Requests answered 503 because their database connection died under them",
+            ["endpoint"],
         ),
         credentials_issued=Counter(
             "idp_credentials_issued", "E-certificate credentials issued", ["type"]
@@ -120,6 +126,10 @@ def argon2_waiting(change: int) -> None:
 
 def pool_checked_out(change: int) -> None:
     _instruments().pool_checked_out.inc(change)
+
+
+def connection_lost(endpoint: str) -> None:
+    _instruments().connections_lost.labels(endpoint).inc()
 
 
 def credential_issued(credential_type: str) -> None:

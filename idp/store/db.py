@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CursorResult, Delete, MetaData, Update
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import CursorResult, Delete, MetaData, Result, Update, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 # Deterministic constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
 NAMING = {
@@ -58,3 +59,34 @@ def autocommit_single_statement() -> None:
     """
     if not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether a statement failed because its connection died (``pg_terminate_backend``, a
+    database restart), not because of what it asked: SQLAlchemy's dialect said "disconnect" and
+    has already invalidated the connection and the pool, so the next checkout connects afresh."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _retry_opening_read(state: ORMExecuteState) -> Result[Any] | None:
+    """Run a read once more on a fresh connection when its connection died and it opened the
+    session's transaction, with nothing pending to flush.
+
+    Then nothing of this transaction existed yet: rolling back loses no write, and the read on a
+    new connection sees what it would have seen a moment later. Anything else is not retried:
+    a write, or a read after one, may have taken effect (an autocommitted INSERT whose answer
+    was lost) or belongs to a transaction that is gone with its connection, so that request
+    answers 503 (``idp.web.errors``). Core statements on ``db.engine`` pass by this hook.
+    """
+    session = state.session
+    pending = session.new or session.dirty or session.deleted
+    if not state.is_select or session.in_transaction() or pending:
+        return None
+    try:
+        return state.invoke_statement()
+    except DBAPIError as exc:
+        if not connection_lost(exc):
+            raise
+        session.rollback()
+        return state.invoke_statement()

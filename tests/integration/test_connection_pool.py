@@ -1,9 +1,10 @@
-"""Pooled connections: pinged only after a rest (idp/store/engine.py), and autocommit only for a
-request's single statement (idp/store/db.py)."""
+"""Pooled connections: replaced when the server ended them, pinged only after a rest
+(idp/store/engine.py), and autocommit only for a request's single statement (idp/store/db.py)."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -49,12 +50,37 @@ def test_a_connection_that_died_while_resting_is_replaced_before_use(
     assert _backend_pid(engine) != first
 
 
-def test_a_busy_connection_is_not_pinged_and_a_failure_resets_the_pool(engine: Engine) -> None:
+def _last_statement_at(pid: int) -> object:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        found = admin.execute(
+            "SELECT query_start FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()
+    assert found is not None
+    return found[0]
+
+
+def test_a_busy_connection_is_handed_out_without_a_round_trip(engine: Engine) -> None:
+    pid = _backend_pid(engine)
+    before = _last_statement_at(pid)
+    with engine.connect() as connection:  # checked in a moment ago: no ping
+        assert _last_statement_at(pid) == before
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
+
+
+def test_a_busy_connection_the_server_ended_is_replaced_at_checkout(engine: Engine) -> None:
     first = _backend_pid(engine)
     _terminate(first)
-    # Checked in a moment ago: no ping, so the dead connection is only found by the query.
-    with pytest.raises(OperationalError):
-        _backend_pid(engine)
+    time.sleep(0.2)  # until the server's goodbye is on the socket
+    assert _backend_pid(engine) != first  # found by the socket's state, not by a failed query
+
+
+def test_a_connection_that_breaks_in_use_resets_the_pool(engine: Engine) -> None:
+    with engine.connect() as connection:
+        first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        _terminate(first)
+        with pytest.raises(OperationalError) as failed:
+            connection.execute(text("SELECT 1"))
+        assert failed.value.connection_invalidated
     assert _backend_pid(engine) != first
 
 

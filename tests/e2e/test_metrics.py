@@ -14,8 +14,8 @@ from authlib.common.security import generate_token
 
 from tests.e2e.conftest import HTTP_TIMEOUT, Provider
 from tests.e2e.test_oidc_client import UserAgent, new_client, obtain_code, redemption
-from tests.e2e.test_server import _workers
 from tests.support.metrics import Samples, moved, parse, value
+from tests.support.processes import children
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ def _server_pid(provider: Provider) -> int:
             try:
                 if os.readlink(entry / "fd" / "2") == log:
                     pid = int(entry.name)
-                    if _workers(pid):
+                    if children(pid):
                         return pid
             except OSError:
                 continue
@@ -72,7 +72,7 @@ def _value_files(worker: int) -> set[Path]:
 def test_both_workers_write_to_one_directory(provider: Provider) -> None:
     for _ in range(PROBES):
         scrape(provider)
-    workers = _workers(_server_pid(provider))
+    workers = children(_server_pid(provider))
     assert len(workers) == 2, workers
     files = {worker: _value_files(worker) for worker in workers}
     directories = {path.parent for held in files.values() for path in held}
@@ -81,7 +81,7 @@ def test_both_workers_write_to_one_directory(provider: Provider) -> None:
         assert any(path.name == f"counter_{worker}.db" for path in held), files
 
 
-def test_a_real_login_moves_the_counters_summed_over_the_workers(
+def test_a_real_login_moves_the_counters_summed_over_thechildren(
     shaped_provider: Provider,
 ) -> None:
     provider = shaped_provider

@@ -73,7 +73,7 @@ sdk-test:
 test: $(STAMP) translations lint sdk-test chromium nginx node-deps
 	$(BIN)/pytest -n 2
 
-## The provider and the reference services (housing fund :8001, enrolment :8002, counter :8003)
+## The provider and the reference services (housing fund :8001, enrolment :8002, counter :8003, financing :8004)
 demo: $(STAMP) translations
 	$(BIN)/python -m yihao_examples.demo
 

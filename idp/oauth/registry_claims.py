@@ -75,9 +75,7 @@ def registry_claims(cipher: FieldCipher, person: Person, scopes: frozenset[str])
         if own is not None:
             claims["household"] = household_claim(cipher, own)
     if "property" in scopes:
-        claims["properties"] = [
-            property_claim(cipher, record) for record in records if record.kind == "property"
-        ]
+        claims["properties"] = properties_claim(cipher, records)
     if "social_insurance" in scopes:
         claims["social_insurance"] = contributions_claim(cipher, records, "social_insurance")
     return claims
@@ -101,12 +99,15 @@ def enterprise_claims(
         if own is not None:
             claims["business_registration"] = business_claim(cipher, own)
     if "property" in scopes:
-        claims["properties"] = [
-            property_claim(cipher, record) for record in records if record.kind == "property"
-        ]
+        claims["properties"] = properties_claim(cipher, records)
     if "social_insurance" in scopes:
         claims["social_insurance"] = contributions_claim(cipher, records, "social_insurance_unit")
     return claims
+
+
+def properties_claim(cipher: FieldCipher, records: list[RegistryRecord]) -> list[dict[str, Any]]:
+    """Every property record among the holder's, person or enterprise alike."""
+    return [property_claim(cipher, record) for record in records if record.kind == "property"]
 
 
 def business_claim(cipher: FieldCipher, record: RegistryRecord) -> dict[str, Any]:
